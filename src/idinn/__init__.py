@@ -1,0 +1,3 @@
+"""idinn: inventory-dynamics control with neural networks."""
+
+__version__ = "1.0.0.dev0"

@@ -1,0 +1,388 @@
+"""Training, saving and loading of neural controllers (shared by single and dual sourcing)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._mlp import (
+    activation_from_config,
+    activation_to_config,
+    build_mlp,
+    check_activation,
+    check_hidden_layers,
+)
+from ._rollout import FusedMLP, Standardize, ste_orders, torch_rollout_cost
+from ._validation import check_int, check_real, check_seed, fail, not_fitted
+from .dynamics import SourcingParams
+from .sourcing_model import BaseSourcingModel
+
+logger = logging.getLogger("idinn.neural")
+
+_FORMAT = "idinn-controller"
+_VERSION = 1
+
+
+def time_features(season_length: int | None, start: int, periods: int) -> np.ndarray:
+    r"""Features :math:`\phi_t` of the position in the season, shape (periods, m).
+
+    One-hot of :math:`t \bmod S` for seasons up to 24 periods, otherwise
+    :math:`(\sin, \cos)(2\pi k t / S)` for :math:`k = 1, 2, 3`. Empty for stationary demand.
+    """
+    if season_length is None:
+        return np.zeros((periods, 0), dtype=np.float32)
+    t = np.arange(start, start + periods)
+    if season_length <= 24:
+        out = np.zeros((periods, season_length), dtype=np.float32)
+        out[np.arange(periods), t % season_length] = 1.0
+        return out
+    cols = []
+    for k in (1, 2, 3):
+        angle = 2 * np.pi * k * (t % season_length) / season_length
+        cols += [np.sin(angle), np.cos(angle)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def demand_moments(demand: Any) -> tuple[float, float]:
+    """Mean and standard deviation of demand, averaged over a season."""
+    periods = range(demand.season_length or 1)
+    if demand.has_finite_support:
+        means, variances = [], []
+        for t in periods:
+            v, p = demand.pmf(t)
+            m = float(np.dot(v, p))
+            means.append(m)
+            variances.append(float(np.dot((v - m) ** 2, p)))
+        return float(np.mean(means)), float(math.sqrt(np.mean(variances) + np.var(means)))
+    mean = float(np.mean([demand.mean(t) for t in periods]))
+    return mean, math.sqrt(max(mean, 1e-12))
+
+
+def input_standardization(params: SourcingParams, mean: float, std: float) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Shift and scale of the state features :math:`[I_t, \text{pipelines}]`.
+
+    Inventory: shift :math:`\mu`, scale :math:`\max(1, \sigma\sqrt{l_1 + 1})`; first
+    supplier's pipeline: :math:`(\mu, \max(1, \sigma))`; other pipelines: :math:`(0, \max(1, \sigma))`.
+    """
+    shift = [mean]
+    scale = [max(1.0, std * math.sqrt(params.lead_times[0] + 1))]
+    for k, lt in enumerate(params.lead_times):
+        shift += [mean if k == 0 else 0.0] * lt
+        scale += [max(1.0, std)] * lt
+    return torch.tensor(shift), torch.tensor(scale)
+
+
+def _init_weights(net: torch.nn.Sequential, generator: torch.Generator) -> None:
+    """PyTorch's default ``Linear`` initialisation, drawn from ``generator``."""
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, torch.nn.Linear):
+                bound = 1.0 / math.sqrt(m.in_features)
+                m.weight.uniform_(-bound, bound, generator=generator)
+                m.bias.uniform_(-bound, bound, generator=generator)
+
+
+class NeuralControllerMixin:
+    """MLP policy :math:`q = \\lfloor \\mathrm{relu}(\\mathrm{MLP}([s_t, \\phi_t])) \\rfloor`."""
+
+    hidden_layers: list[int]
+    activation: torch.nn.Module
+    model: torch.nn.Sequential | None
+    sourcing_model: BaseSourcingModel | None
+    params_: SourcingParams | None
+    season_length_: int | None
+    _n_outputs: int = 1
+
+    def _init_neural(self, hidden_layers: Any, activation: Any) -> None:
+        owner = type(self).__name__
+        self.hidden_layers = check_hidden_layers(hidden_layers, owner)
+        self.activation = check_activation(activation, owner)
+        self.model = None
+        self.sourcing_model = None
+        self.params_ = None
+        self.season_length_ = None
+        self.best_cost_: float | None = None
+        self.history_: list[dict[str, float]] = []
+
+    def _fitted_params(self) -> SourcingParams:
+        if self.params_ is None or self.model is None:
+            raise not_fitted(type(self).__name__)
+        return self.params_
+
+    def _n_features(self, params: SourcingParams, season_length: int | None) -> int:
+        return params.state_dim + time_features(season_length, 0, 1).shape[1]
+
+    def _initial_output_bias(self, mean_demand: float) -> list[float]:
+        """Output bias at initialisation: order the mean demand from the first supplier."""
+        return [mean_demand + 0.5] + [0.0] * (self._n_outputs - 1)
+
+    def init_layers(
+        self,
+        params: SourcingParams,
+        season_length: int | None = None,
+        seed: int | None = None,
+        demand_moments: tuple[float, float] | None = None,
+    ) -> None:
+        """Build the network for ``params`` (weights from a generator seeded with ``seed``).
+
+        With ``demand_moments`` (mean, std), inputs are standardised with
+        :func:`input_standardization` and the output bias starts at the mean demand (first
+        supplier), so training starts from a stable constant-order policy.
+        """
+        gen = torch.Generator()
+        if seed is None:
+            gen.seed()
+        else:
+            gen.manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):  # nn.Linear draws from the global RNG: undo it
+            net = build_mlp(self._n_features(params, season_length), self.hidden_layers, self._n_outputs, self.activation)
+        _init_weights(net, gen)
+        mean, std = (0.0, 1.0) if demand_moments is None else demand_moments
+        shift, scale = input_standardization(params, mean, std)
+        net = torch.nn.Sequential(Standardize(shift, scale), *net)
+        if demand_moments is not None:
+            # Start from the constant policy "order the mean demand": output weights 0.
+            with torch.no_grad():
+                net[-1].weight.zero_()
+                net[-1].bias.copy_(torch.tensor(self._initial_output_bias(mean)))
+        self.model = net
+        self.params_ = params
+        self.season_length_ = season_length
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Integer orders (straight-through) for network inputs ``[s_t, phi_t]``."""
+        if self.model is None:
+            raise not_fitted(type(self).__name__)
+        return ste_orders(self.model(inputs))
+
+    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
+        self._fitted_params()
+        feats = time_features(self.season_length_, period, 1)
+        x = state if feats.shape[1] == 0 else torch.cat([state, torch.from_numpy(feats).expand(state.shape[0], -1)], 1)
+        return self.forward(x)
+
+    def policy(self, state: torch.Tensor) -> torch.Tensor:
+        return self._policy_at(state, 0)
+
+    # ------------------------------------------------------------------ fit
+    def _fit_neural(
+        self,
+        sourcing_model: BaseSourcingModel,
+        sourcing_periods: int,
+        epochs: int,
+        validation_sourcing_periods: int | None,
+        validation_freq: int,
+        log_freq: int,
+        init_inventory_freq: int,
+        init_inventory_lr: float,
+        parameters_lr: float,
+        tensorboard_writer: Any,
+        seed: int | None,
+        discount: float | None,
+        progress: bool | None,
+        learn_init_inventory: bool = True,
+        warm_start: bool = False,
+    ) -> None:
+        owner = type(self).__name__
+        model = self._check_model(sourcing_model)  # type: ignore[attr-defined]
+        sourcing_periods = check_int(sourcing_periods, "sourcing_periods", owner, minimum=1)
+        epochs = check_int(epochs, "epochs", owner, minimum=1)
+        if validation_sourcing_periods is not None:
+            check_int(validation_sourcing_periods, "validation_sourcing_periods", owner, minimum=1)
+        validation_freq = check_int(validation_freq, "validation_freq", owner, minimum=1)
+        log_freq = check_int(log_freq, "log_freq", owner, minimum=1)
+        init_inventory_freq = check_int(init_inventory_freq, "init_inventory_freq", owner, minimum=1)
+        init_inventory_lr = check_real(init_inventory_lr, "init_inventory_lr", owner, minimum=0)
+        parameters_lr = check_real(parameters_lr, "parameters_lr", owner, exclusive_minimum=0)
+        seed = check_seed(seed, "seed", owner)
+        if discount is not None:
+            discount = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
+        if tensorboard_writer is not None and not hasattr(tensorboard_writer, "add_scalar"):
+            fail("tensorboard_writer", owner, "a torch.utils.tensorboard.SummaryWriter", tensorboard_writer, TypeError)
+
+        gen = torch.Generator()
+        if seed is None:
+            gen.seed()
+        else:
+            gen.manual_seed(seed)
+        params = model.params
+        season = model.demand_generator.season_length
+        if (
+            not warm_start
+            or self.model is None
+            or self.params_ != params
+            or self.season_length_ != season
+        ):
+            self.init_layers(
+                params, season, seed=int(torch.randint(0, 2**62, (1,), generator=gen)),
+                demand_moments=demand_moments(model.demand_generator),
+            )
+        self.sourcing_model = model
+        net = self.model
+        assert net is not None
+        fused = FusedMLP(net) if FusedMLP.supports(net) else None
+        val_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
+
+        batch = model.batch_size
+        n_state = params.state_dim
+        feats_train = time_features(season, 0, sourcing_periods)
+        disc_train = np.ones(sourcing_periods) if discount is None else discount ** np.arange(sourcing_periods)
+        val_periods = validation_sourcing_periods
+        if val_periods is not None:
+            val_demands = model.demand_generator.sample_periods(batch, val_periods, val_gen).numpy()
+            feats_val = time_features(season, 0, val_periods)
+            disc_val = np.ones(val_periods) if discount is None else discount ** np.arange(val_periods)
+
+        opt = torch.optim.Adam(net.parameters(), lr=parameters_lr)
+        inv_param = model.init_inventory
+        inv_opt = torch.optim.RMSprop([inv_param], lr=init_inventory_lr) if learn_init_inventory and init_inventory_lr > 0 else None
+
+        def init_state(b: int) -> np.ndarray:
+            s = np.zeros((b, n_state), dtype=np.float32)
+            s[:, 0] = math.floor(float(inv_param.detach()))
+            return s
+
+        def validate() -> float:
+            assert val_periods is not None
+            if fused is not None:
+                costs = fused.forward_costs(params, init_state(batch), val_demands, feats_val, disc_val)
+                return float(costs.sum())
+            with torch.no_grad():
+                return float(
+                    torch_rollout_cost(
+                        net, params, torch.from_numpy(init_state(batch)), torch.from_numpy(val_demands),
+                        torch.from_numpy(feats_val), torch.from_numpy(disc_val).float(),
+                    )
+                )
+
+        best_cost = math.inf
+        best_state: dict[str, Any] | None = None
+        self.history_ = []
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, desc=f"{owner}.fit", leave=False)
+        start = time.perf_counter()
+        logger.info(
+            "fit %s: batch=%d periods=%d epochs=%d fused=%s", owner, batch, sourcing_periods, epochs, fused is not None
+        )
+        for epoch in range(epochs):
+            demands = model.demand_generator.sample_periods(batch, sourcing_periods, gen)
+            opt.zero_grad(set_to_none=False)
+            if fused is not None:
+                total, g_init = fused.cost_and_grad(params, init_state(batch), demands.numpy(), feats_train, disc_train)
+                inv_grad = float(g_init[0])
+            else:
+                s0 = torch.from_numpy(init_state(batch)).requires_grad_(True)
+                j = torch_rollout_cost(
+                    net, params, s0, demands, torch.from_numpy(feats_train), torch.from_numpy(disc_train).float()
+                )
+                j.backward()
+                total = float(j.detach())
+                inv_grad = float(s0.grad[:, 0].sum())  # type: ignore[index]
+            opt.step()
+            if inv_opt is not None and epoch % init_inventory_freq == 0:
+                inv_opt.zero_grad()
+                inv_param.grad = torch.tensor([inv_grad])
+                inv_opt.step()
+            train_avg = total / sourcing_periods
+            record = {"epoch": float(epoch), "train": train_avg}
+            if tensorboard_writer is not None:
+                tensorboard_writer.add_scalar("Avg. cost per period/train", train_avg, epoch)
+            if val_periods is not None and (epoch % validation_freq == 0 or epoch == epochs - 1):
+                val_total = validate()
+                record["val"] = val_total / val_periods
+                if tensorboard_writer is not None:
+                    tensorboard_writer.add_scalar("Avg. cost per period/val", val_total / val_periods, epoch)
+                if val_total < best_cost:
+                    best_cost = val_total
+                    best_state = {
+                        "net": copy.deepcopy(net.state_dict()),
+                        "init_inventory": inv_param.detach().clone(),
+                        "epoch": epoch,
+                    }
+            self.history_.append(record)
+            if epoch % log_freq == 0:
+                logger.info("epoch %d/%d train %.4f val %s", epoch, epochs, train_avg, record.get("val"))
+            if bar is not None:
+                bar.update(1)
+                if "val" in record:
+                    bar.set_postfix(val=f"{record['val']:.3f}")
+        if bar is not None:
+            bar.close()
+        if tensorboard_writer is not None and hasattr(tensorboard_writer, "flush"):
+            tensorboard_writer.flush()
+        if best_state is not None:
+            net.load_state_dict(best_state["net"])
+            with torch.no_grad():
+                inv_param.copy_(best_state["init_inventory"])
+            self.best_cost_ = best_cost / val_periods  # type: ignore[operator]
+            logger.info("restored best weights of epoch %d (val %.4f)", best_state["epoch"], self.best_cost_)
+        else:
+            self.best_cost_ = None
+        self.fit_time_ = time.perf_counter() - start
+
+    # ------------------------------------------------------------- save/load
+    def save(self, path: str | Path) -> None:
+        """Save the network, its configuration and the model parameters it was fitted for.
+
+        The file holds plain tensors and numbers only, so :meth:`load` never runs code.
+        """
+        params = self._fitted_params()
+        assert self.model is not None
+        payload = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "class": type(self).__name__,
+            "hidden_layers": list(self.hidden_layers),
+            "activation": activation_to_config(self.activation),
+            "lead_times": list(params.lead_times),
+            "order_costs": list(params.order_costs),
+            "holding_cost": params.holding_cost,
+            "shortage_cost": params.shortage_cost,
+            "season_length": self.season_length_,
+            "state_dict": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+        }
+        torch.save(payload, str(path))
+
+    def load(self, path: str | Path) -> Any:
+        """Load a controller written by :meth:`save` (safe: no code is executed).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a saved idinn controller of this class.
+        """
+        owner = type(self).__name__
+        try:
+            payload = torch.load(str(path), weights_only=True, map_location="cpu")
+        except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path!s} is not a saved idinn controller (refused to load it: {exc})") from None
+        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+            raise ValueError(f"{path!s} is not a saved idinn controller.")
+        if payload.get("class") != owner:
+            raise ValueError(f"{path!s} holds a {payload.get('class')}, not a {owner}.")
+        self.hidden_layers = [int(w) for w in payload["hidden_layers"]]
+        self.activation = activation_from_config(payload["activation"])
+        params = SourcingParams(
+            lead_times=tuple(int(x) for x in payload["lead_times"]),
+            order_costs=tuple(float(x) for x in payload["order_costs"]),
+            holding_cost=float(payload["holding_cost"]),
+            shortage_cost=float(payload["shortage_cost"]),
+        )
+        season = payload["season_length"]
+        self.init_layers(params, None if season is None else int(season), seed=0)
+        assert self.model is not None
+        self.model.load_state_dict(payload["state_dict"])
+        return self

@@ -1,0 +1,365 @@
+r"""Single- and dual-sourcing inventory models.
+
+A sourcing model holds the parameters of an inventory system (a frozen
+:class:`~idinn.dynamics.SourcingParams`, the demand model and the initial inventory) and a
+batch of simulated sample paths that advance one period per call of ``order``. The
+dynamics themselves live in :mod:`idinn.dynamics`; see ``docs/dynamics.md``.
+
+Histories are kept as per-period columns and stacked on request, so simulating
+:math:`T` periods costs :math:`O(T)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._validation import check_cost, check_int, check_seed, fail, is_integral
+from .demand import BaseDemand
+from .dynamics import SourcingParams, period_cost, transition
+
+__all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
+
+
+def _as_order_column(q: Any, batch_size: int, name: str, owner: str) -> torch.Tensor:
+    if isinstance(q, torch.Tensor):
+        t = q
+    elif isinstance(q, int | float | np.integer | np.floating) and not isinstance(q, bool):
+        t = torch.tensor(float(q))
+    else:
+        fail(name, owner, "a tensor or a number", q, TypeError)
+    t = t.to(torch.float32) if t.dtype != torch.float32 else t
+    if t.dim() == 0:
+        t = t.expand(batch_size)
+    t = t.reshape(-1)
+    if t.shape[0] == 1 and batch_size > 1:
+        t = t.expand(batch_size)
+    if t.shape[0] != batch_size:
+        fail(name, owner, f"one order per sample path ({batch_size})", tuple(q.shape), ValueError)
+    if bool(torch.isnan(t).any()) or bool((t.detach() < 0).any()):
+        fail(name, owner, "non-negative and not NaN", t.detach().tolist()[:8])
+    return t
+
+
+class BaseSourcingModel:
+    """State shared by the single- and dual-sourcing models (see their docs)."""
+
+    _owner = "BaseSourcingModel"
+
+    def __init__(
+        self,
+        params: SourcingParams,
+        init_inventory: float,
+        demand_generator: BaseDemand,
+        batch_size: int,
+    ) -> None:
+        owner = self._owner
+        if not isinstance(demand_generator, BaseDemand):
+            fail("demand_generator", owner, "a demand model from idinn.demand (e.g. UniformDemand)", demand_generator, TypeError)
+        if isinstance(init_inventory, bool) or not isinstance(init_inventory, int | float | np.integer | np.floating):
+            fail("init_inventory", owner, "an integer number of units", init_inventory, TypeError)
+        if not is_integral(init_inventory):
+            fail("init_inventory", owner, "an integer number of units", init_inventory)
+        self.params = params
+        self.demand_generator = demand_generator
+        self.batch_size = check_int(batch_size, "batch_size", owner, minimum=1)
+        #: Learnable initial inventory :math:`I_0` (neural ``fit`` tunes it); read it
+        #: with :meth:`get_init_inventory`, which rounds down through a straight-through
+        #: estimator.
+        self.init_inventory = torch.tensor([float(init_inventory)], requires_grad=True)
+        self.generator = torch.Generator()
+        self.generator.seed()
+        self.reset()
+
+    # ----------------------------------------------------------------- parameters
+    def get_holding_cost(self) -> float:
+        return self.params.holding_cost
+
+    def get_shortage_cost(self) -> float:
+        return self.params.shortage_cost
+
+    def get_init_inventory(self) -> torch.Tensor:
+        """Integer initial inventory (floor, with a straight-through gradient)."""
+        x = self.init_inventory
+        return x - (x - torch.floor(x)).detach()
+
+    # ---------------------------------------------------------------- simulation
+    def seed(self, seed: int | None) -> None:
+        """Re-seed the model's own demand generator (``None``: fresh entropy)."""
+        seed = check_seed(seed, "seed", self._owner)
+        if seed is None:
+            self.generator.seed()
+        else:
+            self.generator.manual_seed(seed)
+
+    def reset(self, batch_size: int | None = None, seed: int | None = None) -> None:
+        """Start ``batch_size`` fresh sample paths at the initial state.
+
+        The initial state is :math:`I_0` = ``init_inventory`` with empty pipelines.
+        """
+        if batch_size is not None:
+            self.batch_size = check_int(batch_size, "batch_size", self._owner, minimum=1)
+        if seed is not None:
+            self.seed(seed)
+        b = self.batch_size
+        inv0 = self.get_init_inventory().reshape(1, 1).expand(b, 1)
+        pipes = torch.zeros(b, self.params.state_dim - 1)
+        self._state = torch.cat([inv0, pipes], dim=1)
+        self._inventories: list[torch.Tensor] = [self._state[:, 0]]
+        self._orders: list[torch.Tensor] = [torch.zeros(b, self.params.n_suppliers)]
+        self._demands: list[torch.Tensor] = [torch.zeros(b)]
+        self._last_cost = torch.zeros(b)
+        self._cache: dict[str, torch.Tensor] = {}
+        self._periods = 0
+
+    def get_state(self) -> torch.Tensor:
+        """Current state rows ``[I_t, pipelines]``, shape (batch_size, state_dim)."""
+        return self._state
+
+    def step(self, orders: torch.Tensor, demand: torch.Tensor | None = None) -> torch.Tensor:
+        """Advance every path one period with ``orders`` (B, n_suppliers).
+
+        ``demand`` (B,) is drawn from the demand model with the model's generator when
+        omitted. Returns the period's cost per path, shape (B,).
+        """
+        if demand is None:
+            demand = self.demand_generator.sample_periods(
+                self.batch_size, 1, self.generator, start_period=self._periods
+            )[:, 0]
+        nxt = transition(self._state, orders, demand, self.params)
+        cost = period_cost(nxt[:, 0], orders, self.params)
+        self._state = nxt
+        self._inventories.append(nxt[:, 0])
+        self._orders.append(orders)
+        self._demands.append(demand)
+        self._last_cost = cost
+        self._cache.clear()
+        self._periods += 1
+        return cost
+
+    @property
+    def periods(self) -> int:
+        """Number of periods simulated since the last :meth:`reset`."""
+        return self._periods
+
+    def _stacked(self, key: str) -> torch.Tensor:
+        if key not in self._cache:
+            if key == "inv":
+                self._cache[key] = torch.stack(self._inventories, dim=1)
+            elif key == "dem":
+                self._cache[key] = torch.stack(self._demands, dim=1)
+            else:
+                self._cache[key] = torch.stack(self._orders, dim=1)
+        return self._cache[key]
+
+    def get_current_inventory(self) -> torch.Tensor:
+        """Net inventory :math:`I_t`, shape (batch_size, 1)."""
+        return self._state[:, :1]
+
+    def get_past_inventories(self) -> torch.Tensor:
+        """:math:`I_0, \\dots, I_t`, shape (batch_size, periods + 1)."""
+        return self._stacked("inv")
+
+    def get_past_demands(self) -> torch.Tensor:
+        """0 (placeholder for period -1), :math:`D_0, \\dots, D_{t-1}`; shape (batch_size, periods + 1)."""
+        return self._stacked("dem")
+
+    def get_last_cost(self) -> torch.Tensor:
+        """Cost of the last simulated period per path, shape (batch_size, 1)."""
+        return self._last_cost[:, None]
+
+    def _past_orders(self, k: int) -> torch.Tensor:
+        return self._stacked("ord")[:, :, k]
+
+
+class SingleSourcingModel(BaseSourcingModel):
+    r"""Single-sourcing backlog inventory system.
+
+    Parameters
+    ----------
+    lead_time : int
+        Periods between placing and receiving an order, >= 0 [:math:`l`].
+    holding_cost : float
+        Cost per unit of end-of-period inventory, >= 0 [:math:`h`].
+    shortage_cost : float
+        Cost per unit of end-of-period backlog, >= 0 [:math:`b`].
+    init_inventory : int
+        Initial net inventory [:math:`I_0`]; the pipeline starts empty.
+    demand_generator : BaseDemand
+        Demand model [:math:`D_t`].
+    batch_size : int, default=1
+        Number of sample paths simulated together.
+    order_cost : float, default=0
+        Cost per unit ordered [:math:`c`].
+
+    Examples
+    --------
+    >>> from idinn.sourcing_model import SingleSourcingModel
+    >>> from idinn.demand import UniformDemand
+    >>> m = SingleSourcingModel(lead_time=0, holding_cost=5, shortage_cost=495,
+    ...                         init_inventory=10, demand_generator=UniformDemand(0, 4))
+    >>> m.get_lead_time()
+    0
+    """
+
+    _owner = "SingleSourcingModel"
+
+    def __init__(
+        self,
+        lead_time: int,
+        holding_cost: float,
+        shortage_cost: float,
+        init_inventory: float,
+        demand_generator: BaseDemand,
+        batch_size: int = 1,
+        order_cost: float = 0.0,
+    ) -> None:
+        o = self._owner
+        params = SourcingParams(
+            lead_times=(check_int(lead_time, "lead_time", o, minimum=0),),
+            order_costs=(check_cost(order_cost, "order_cost", o),),
+            holding_cost=check_cost(holding_cost, "holding_cost", o),
+            shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+        )
+        super().__init__(params, init_inventory, demand_generator, batch_size)
+
+    @property
+    def lead_time(self) -> int:
+        return self.params.lead_times[0]
+
+    def get_lead_time(self) -> int:
+        return self.params.lead_times[0]
+
+    def get_order_cost(self) -> float:
+        return self.params.order_costs[0]
+
+    def get_past_orders(self) -> torch.Tensor:
+        """Orders placed so far, preceded by a 0 column; shape (batch_size, periods + 1)."""
+        return self._past_orders(0)
+
+    def order(self, q: Any, seed: int | None = None) -> None:
+        """Place order ``q`` (shape (B, 1), (B,) or a number) and advance one period.
+
+        ``seed`` re-seeds the model's own demand generator first (never the global RNG).
+        """
+        if seed is not None:
+            self.seed(seed)
+        col = _as_order_column(q, self.batch_size, "q", self._owner)
+        self.step(col[:, None])
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (
+            f"SingleSourcingModel(lead_time={self.lead_time}, holding_cost={p.holding_cost}, "
+            f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+        )
+
+
+class DualSourcingModel(BaseSourcingModel):
+    r"""Dual-sourcing backlog inventory system: a slow regular and a fast expedited supplier.
+
+    Parameters
+    ----------
+    regular_lead_time : int
+        Lead time of the regular supplier, >= 0 [:math:`l_r`].
+    expedited_lead_time : int
+        Lead time of the expedited supplier, 0 <= :math:`l_e` <= :math:`l_r`.
+    regular_order_cost : float
+        Unit cost of a regular order, >= 0 [:math:`c_r`].
+    expedited_order_cost : float
+        Unit cost of an expedited order, >= 0 [:math:`c_e`].
+    holding_cost : float
+        [:math:`h`], >= 0.
+    shortage_cost : float
+        [:math:`b`], >= 0.
+    init_inventory : int
+        Initial net inventory [:math:`I_0`]; both pipelines start empty.
+    demand_generator : BaseDemand
+    batch_size : int, default=1
+    """
+
+    _owner = "DualSourcingModel"
+
+    def __init__(
+        self,
+        regular_lead_time: int,
+        expedited_lead_time: int,
+        regular_order_cost: float,
+        expedited_order_cost: float,
+        holding_cost: float,
+        shortage_cost: float,
+        init_inventory: float,
+        demand_generator: BaseDemand,
+        batch_size: int = 1,
+    ) -> None:
+        o = self._owner
+        lr = check_int(regular_lead_time, "regular_lead_time", o, minimum=0)
+        le = check_int(expedited_lead_time, "expedited_lead_time", o, minimum=0)
+        if le > lr:
+            fail("expedited_lead_time", o, f"an int <= regular_lead_time ({lr})", le)
+        params = SourcingParams(
+            lead_times=(lr, le),
+            order_costs=(
+                check_cost(regular_order_cost, "regular_order_cost", o),
+                check_cost(expedited_order_cost, "expedited_order_cost", o),
+            ),
+            holding_cost=check_cost(holding_cost, "holding_cost", o),
+            shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+        )
+        super().__init__(params, init_inventory, demand_generator, batch_size)
+
+    @property
+    def regular_lead_time(self) -> int:
+        return self.params.lead_times[0]
+
+    @property
+    def expedited_lead_time(self) -> int:
+        return self.params.lead_times[1]
+
+    def get_regular_lead_time(self) -> int:
+        return self.params.lead_times[0]
+
+    def get_expedited_lead_time(self) -> int:
+        return self.params.lead_times[1]
+
+    def get_regular_order_cost(self) -> float:
+        return self.params.order_costs[0]
+
+    def get_expedited_order_cost(self) -> float:
+        return self.params.order_costs[1]
+
+    def get_past_regular_orders(self) -> torch.Tensor:
+        """Regular orders placed so far, preceded by a 0 column; (batch_size, periods + 1)."""
+        return self._past_orders(0)
+
+    def get_past_expedited_orders(self) -> torch.Tensor:
+        """Expedited orders placed so far, preceded by a 0 column; (batch_size, periods + 1)."""
+        return self._past_orders(1)
+
+    def get_last_regular_order(self) -> torch.Tensor:
+        return self._orders[-1][:, :1]
+
+    def get_last_expedited_order(self) -> torch.Tensor:
+        return self._orders[-1][:, 1:2]
+
+    def order(self, regular_q: Any, expedited_q: Any, seed: int | None = None) -> None:
+        """Place a regular and an expedited order and advance one period."""
+        if seed is not None:
+            self.seed(seed)
+        r = _as_order_column(regular_q, self.batch_size, "regular_q", self._owner)
+        e = _as_order_column(expedited_q, self.batch_size, "expedited_q", self._owner)
+        self.step(torch.stack([r, e], dim=1))
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (
+            f"DualSourcingModel(regular_lead_time={self.regular_lead_time}, "
+            f"expedited_lead_time={self.expedited_lead_time}, regular_order_cost={p.order_costs[0]}, "
+            f"expedited_order_cost={p.order_costs[1]}, holding_cost={p.holding_cost}, "
+            f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+        )
+
