@@ -173,6 +173,65 @@ class NeuralControllerMixin:
     def policy(self, state: torch.Tensor) -> torch.Tensor:
         return self._policy_at(state, 0)
 
+    # ------------------------------------------------------------ imitation
+    def _imitate(
+        self,
+        teacher: Any,
+        model: BaseSourcingModel,
+        generator: torch.Generator,
+        paths: int = 256,
+        periods: int = 200,
+        steps: int = 2000,
+        lr: float = 1e-3,
+        minibatch: int = 512,
+        explore: float = 0.1,
+    ) -> float:
+        """Fit the network to the orders of ``teacher`` (a fitted controller) by regression.
+
+        States are collected by simulating the teacher from the model's initial state; with
+        probability ``explore`` an order is perturbed by +-1 or +-2 so that states next to
+        the teacher's path are covered too. The network's outputs are regressed on
+        ``teacher order + 0.5`` (the middle of the interval that floors to it).
+
+        Returns
+        -------
+        float
+            Fraction of collected states on which the network's orders equal the teacher's.
+        """
+        params = model.params
+        assert self.model is not None
+        net = self.model
+        demands = model.demand_generator.sample_periods(paths, periods, generator)
+        state = torch.zeros(paths, params.state_dim)
+        state[:, 0] = float(model.get_init_inventory().detach())
+        xs, ys = [], []
+        with torch.no_grad():
+            for t in range(periods):
+                feats = time_features(self.season_length_, t, 1)
+                x = state if feats.shape[1] == 0 else torch.cat([state, torch.from_numpy(feats).expand(paths, -1)], 1)
+                q = teacher._policy_at(state, t).to(torch.float32)
+                xs.append(x)
+                ys.append(q)
+                noise = torch.randint(-2, 3, q.shape, generator=generator).to(torch.float32)
+                mask = torch.rand(q.shape, generator=generator) < explore
+                q_played = torch.clamp(q + noise * mask, min=0)
+                from .dynamics import transition
+
+                state = transition(state, q_played, demands[:, t], params)
+        x_all = torch.cat(xs)
+        y_all = torch.cat(ys)
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        n = x_all.shape[0]
+        for _ in range(steps):
+            idx = torch.randint(0, n, (min(minibatch, n),), generator=generator)
+            loss = torch.nn.functional.mse_loss(net(x_all[idx]), y_all[idx] + 0.5)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            agree = (ste_orders(net(x_all)) == y_all).all(dim=1).float().mean()
+        return float(agree)
+
     # ------------------------------------------------------------------ fit
     def _fit_neural(
         self,
@@ -191,6 +250,9 @@ class NeuralControllerMixin:
         progress: bool | None,
         learn_init_inventory: bool = True,
         warm_start: bool = False,
+        teacher: Any = None,
+        imitation_steps: int = 2000,
+        validation: str = "auto",
     ) -> None:
         owner = type(self).__name__
         model = self._check_model(sourcing_model)  # type: ignore[attr-defined]
@@ -206,6 +268,8 @@ class NeuralControllerMixin:
         seed = check_seed(seed, "seed", owner)
         if discount is not None:
             discount = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
+        if validation not in ("auto", "exact", "simulation"):
+            fail("validation", owner, "one of 'auto', 'exact', 'simulation'", validation)
         if tensorboard_writer is not None and not hasattr(tensorboard_writer, "add_scalar"):
             fail("tensorboard_writer", owner, "a torch.utils.tensorboard.SummaryWriter", tensorboard_writer, TypeError)
 
@@ -229,6 +293,14 @@ class NeuralControllerMixin:
         self.sourcing_model = model
         net = self.model
         assert net is not None
+        self.imitation_agreement_: float | None = None
+        if teacher is not None:
+            t0 = time.perf_counter()
+            self.imitation_agreement_ = self._imitate(teacher, model, gen, steps=imitation_steps)
+            logger.info(
+                "imitated %s on %.1f%% of states in %.1f s",
+                type(teacher).__name__, 100 * self.imitation_agreement_, time.perf_counter() - t0,
+            )
         fused = FusedMLP(net) if FusedMLP.supports(net) else None
         val_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
 
@@ -251,8 +323,24 @@ class NeuralControllerMixin:
             s[:, 0] = math.floor(float(inv_param.detach()))
             return s
 
+        demand = model.demand_generator
+        exact_validation = (
+            validation == "exact"
+            or (validation == "auto" and discount is None and demand.season_length is None and demand.has_finite_support)
+        )
+
         def validate() -> float:
             assert val_periods is not None
+            if exact_validation:
+                from .exact import evaluate_policy
+
+                try:
+                    ev = evaluate_policy(self, model, max_states=50_000)
+                except (ValueError, MemoryError) as exc:
+                    logger.debug("exact validation failed (%s); simulating instead", exc)
+                else:
+                    if ev.boundary_mass < 1e-6:
+                        return float(ev.average_cost) * val_periods
             if fused is not None:
                 costs = fused.forward_costs(params, init_state(batch), val_demands, feats_val, disc_val)
                 return float(costs.sum())
@@ -305,7 +393,7 @@ class NeuralControllerMixin:
                 record["val"] = val_total / val_periods
                 if tensorboard_writer is not None:
                     tensorboard_writer.add_scalar("Avg. cost per period/val", val_total / val_periods, epoch)
-                if val_total < best_cost:
+                if val_total <= best_cost:  # ties: keep the later (better-trained) initial inventory
                     best_cost = val_total
                     best_state = {
                         "net": copy.deepcopy(net.state_dict()),

@@ -18,9 +18,14 @@ from .dynamics import SourcingParams, period_cost, transition
 
 
 def ste_orders(out: torch.Tensor) -> torch.Tensor:
-    """:math:`\\lfloor \\mathrm{relu}(o) \\rfloor` in value, :math:`o` in gradient (straight-through)."""
+    """Orders :math:`\\lfloor \\mathrm{relu}(o) \\rfloor` with a straight-through gradient.
+
+    The gradient with respect to :math:`o` is 1 where :math:`o > 0` and
+    ``_fused.STE_NEGATIVE_SLOPE`` elsewhere, exactly as in the fused kernels.
+    """
     q = torch.floor(torch.relu(out))
-    return out + (q - out).detach()
+    surrogate = torch.where(out > 0, out, _fused.STE_NEGATIVE_SLOPE * out)
+    return surrogate + (q - surrogate).detach()
 
 
 def torch_rollout_cost(

@@ -80,6 +80,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         discount: float | None = None,
         progress: bool | None = None,
         warm_start: bool = False,
+        validation: str = "auto",
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -116,6 +117,12 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
             Show a tqdm bar (default: when stderr is a terminal).
         warm_start : bool, default=False
             Continue from the current weights instead of re-initialising.
+        validation : {"auto", "exact", "simulation"}, default="auto"
+            How validation costs are measured. ``"auto"``: exact long-run average cost
+            (:func:`idinn.exact.evaluate_policy`, no sampling noise) when the demand is
+            stationary with finite support and the objective is the average cost;
+            otherwise (and for ``"simulation"``) the average over a fixed set of
+            ``validation_sourcing_periods``-period sample paths (common random numbers).
 
         Returns
         -------
@@ -124,6 +131,6 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start,
+            warm_start=warm_start, validation=validation,
         )
         return self

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv in the repository and install idinn (editable) with its test tools.
+# torch==2.13.0 is installed first: it is the CPU build this project is developed with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet -e ".[test]"
