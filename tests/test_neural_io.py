@@ -116,20 +116,18 @@ def test_load_refuses_a_random_file(tmp_path):
         SingleSourcingNeuralController().load(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(IndexError, KeyError),
-    reason=(
-        "BUG: NeuralControllerMixin.load (_neural.py) catches only UnpicklingError, RuntimeError, EOFError, "
-        "AttributeError, ValueError and TypeError around torch.load; malformed pickles make the weights-only "
-        "unpickler raise IndexError ('pop from empty list') or KeyError (memo lookup), which escape."
-    ),
-)
 @pytest.mark.parametrize("content", [b".", b"h\x00."], ids=["stop-on-empty-stack", "missing-memo"])
 def test_load_refuses_malformed_pickles(tmp_path, content):
     path = tmp_path / "malformed.pt"
     path.write_bytes(content)
     with pytest.raises(ValueError, match=re.escape(f"{path} is not a saved idinn controller")):
+        SingleSourcingNeuralController().load(path)
+
+
+def test_load_refuses_a_marked_dict_with_missing_keys(tmp_path):
+    path = tmp_path / "partial.pt"
+    torch.save({"format": "idinn-controller", "version": 1, "class": "SingleSourcingNeuralController"}, path)
+    with pytest.raises(ValueError, match=re.escape(f"{path} is not a complete saved idinn controller (missing")):
         SingleSourcingNeuralController().load(path)
 
 

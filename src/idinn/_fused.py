@@ -38,9 +38,9 @@ ACT_SIGMOID = 6
 ACT_SOFTPLUS = 7
 ACT_SILU = 8
 
-#: Gradient passed through the output relu where the network output is negative (no
-#: order). 1 = a full straight-through estimator of floor(relu(.)): a policy that orders
-#: nothing everywhere still learns from backlog costs (a plain relu would stall there).
+#: Gradient passed through the output relu where the network output is <= 0 (no order).
+#: A plain relu (0) lets a policy that orders nothing stall; a full straight-through
+#: estimator (1) pushes outputs ever further below zero. 0.1 keeps a weak signal.
 STE_NEGATIVE_SLOPE = 0.1
 
 

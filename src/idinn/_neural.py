@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import pickle
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,20 @@ class NeuralControllerMixin:
     def policy(self, state: torch.Tensor) -> torch.Tensor:
         return self._policy_at(state, 0)
 
+    def _check_model(self, sourcing_model: Any) -> Any:
+        model = super()._check_model(sourcing_model)  # type: ignore[misc]
+        params = self.params_
+        if params is not None and params.lead_times != model.params.lead_times and self.model is not None:
+            # Called from evaluation (fit re-initialises first, see _fit_neural).
+            if not getattr(self, "_fitting", False):
+                fail(
+                    "sourcing_model",
+                    type(self).__name__,
+                    f"a model with the lead times the controller was fitted for {params.lead_times}",
+                    model.params.lead_times,
+                )
+        return model
+
     # ------------------------------------------------------------ imitation
     def _imitate(
         self,
@@ -255,7 +269,11 @@ class NeuralControllerMixin:
         validation: str = "auto",
     ) -> None:
         owner = type(self).__name__
-        model = self._check_model(sourcing_model)  # type: ignore[attr-defined]
+        self._fitting = True
+        try:
+            model = self._check_model(sourcing_model)  # type: ignore[attr-defined]
+        finally:
+            self._fitting = False
         sourcing_periods = check_int(sourcing_periods, "sourcing_periods", owner, minimum=1)
         epochs = check_int(epochs, "epochs", owner, minimum=1)
         if validation_sourcing_periods is not None:
@@ -335,7 +353,9 @@ class NeuralControllerMixin:
                 from .exact import evaluate_policy
 
                 try:
-                    ev = evaluate_policy(self, model, max_states=50_000)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        ev = evaluate_policy(self, model, max_states=50_000)
                 except (ValueError, MemoryError) as exc:
                     logger.debug("exact validation failed (%s); simulating instead", exc)
                 else:
@@ -453,14 +473,23 @@ class NeuralControllerMixin:
             If the file is not a saved idinn controller of this class.
         """
         owner = type(self).__name__
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"No such file: {path!s}")
         try:
+            # weights_only=True: a restricted unpickler that builds tensors and plain
+            # containers only, so a crafted file cannot run code.
             payload = torch.load(str(path), weights_only=True, map_location="cpu")
-        except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure means "not our file"
             raise ValueError(f"{path!s} is not a saved idinn controller (refused to load it: {exc})") from None
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
             raise ValueError(f"{path!s} is not a saved idinn controller.")
         if payload.get("class") != owner:
             raise ValueError(f"{path!s} holds a {payload.get('class')}, not a {owner}.")
+        required = {"hidden_layers", "activation", "lead_times", "order_costs", "holding_cost", "shortage_cost",
+                    "season_length", "state_dict"}
+        missing = sorted(required - set(payload))
+        if missing:
+            raise ValueError(f"{path!s} is not a complete saved idinn controller (missing {missing}).")
         self.hidden_layers = [int(w) for w in payload["hidden_layers"]]
         self.activation = activation_from_config(payload["activation"])
         params = SourcingParams(
