@@ -32,24 +32,29 @@ _FORMAT = "idinn-controller"
 _VERSION = 1
 
 
-def time_features(season_length: int | None, start: int, periods: int) -> np.ndarray:
-    r"""Features :math:`\phi_t` of the position in the season, shape (periods, m).
+def time_features(season_length: int | None, start: int, periods: int, horizon: int | None = None) -> np.ndarray:
+    r"""Features :math:`\phi_t` of the calendar position, shape (periods, m).
 
-    One-hot of :math:`t \bmod S` for seasons up to 24 periods, otherwise
-    :math:`(\sin, \cos)(2\pi k t / S)` for :math:`k = 1, 2, 3`. Empty for stationary demand.
+    For seasonal demand: one-hot of :math:`t \bmod S` for seasons up to 24 periods,
+    otherwise :math:`(\sin, \cos)(2\pi k t / S)` for :math:`k = 1, 2, 3`. For a finite
+    horizon :math:`T`: one more column :math:`t / T` (the end of the horizon changes the
+    optimal orders). Empty for stationary demand and the average or discounted objective.
     """
-    if season_length is None:
-        return np.zeros((periods, 0), dtype=np.float32)
     t = np.arange(start, start + periods)
+    extra = np.zeros((periods, 0), dtype=np.float32)
+    if horizon is not None:
+        extra = (np.minimum(t, horizon) / horizon).astype(np.float32)[:, None]
+    if season_length is None:
+        return extra
     if season_length <= 24:
         out = np.zeros((periods, season_length), dtype=np.float32)
         out[np.arange(periods), t % season_length] = 1.0
-        return out
+        return np.concatenate([out, extra], axis=1)
     cols = []
     for k in (1, 2, 3):
         angle = 2 * np.pi * k * (t % season_length) / season_length
         cols += [np.sin(angle), np.cos(angle)]
-    return np.stack(cols, axis=1).astype(np.float32)
+    return np.concatenate([np.stack(cols, axis=1).astype(np.float32), extra], axis=1)
 
 
 def demand_moments(demand: Any) -> tuple[float, float]:
@@ -100,6 +105,7 @@ class NeuralControllerMixin:
     sourcing_model: BaseSourcingModel | None
     params_: SourcingParams | None
     season_length_: int | None
+    horizon_: int | None
     _n_outputs: int = 1
 
     def _init_neural(self, hidden_layers: Any, activation: Any) -> None:
@@ -110,6 +116,7 @@ class NeuralControllerMixin:
         self.sourcing_model = None
         self.params_ = None
         self.season_length_ = None
+        self.horizon_ = None
         self.best_cost_: float | None = None
         self.history_: list[dict[str, float]] = []
 
@@ -118,8 +125,8 @@ class NeuralControllerMixin:
             raise not_fitted(type(self).__name__)
         return self.params_
 
-    def _n_features(self, params: SourcingParams, season_length: int | None) -> int:
-        return params.state_dim + time_features(season_length, 0, 1).shape[1]
+    def _n_features(self, params: SourcingParams, season_length: int | None, horizon: int | None = None) -> int:
+        return params.state_dim + time_features(season_length, 0, 1, horizon).shape[1]
 
     def _initial_output_bias(self, mean_demand: float) -> list[float]:
         """Output bias at initialisation: order the mean demand from the first supplier."""
@@ -131,6 +138,7 @@ class NeuralControllerMixin:
         season_length: int | None = None,
         seed: int | None = None,
         demand_moments: tuple[float, float] | None = None,
+        horizon: int | None = None,
     ) -> None:
         """Build the network for ``params`` (weights from a generator seeded with ``seed``).
 
@@ -144,7 +152,9 @@ class NeuralControllerMixin:
         else:
             gen.manual_seed(seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear draws from the global RNG: undo it
-            net = build_mlp(self._n_features(params, season_length), self.hidden_layers, self._n_outputs, self.activation)
+            net = build_mlp(
+                self._n_features(params, season_length, horizon), self.hidden_layers, self._n_outputs, self.activation
+            )
         _init_weights(net, gen)
         mean, std = (0.0, 1.0) if demand_moments is None else demand_moments
         shift, scale = input_standardization(params, mean, std)
@@ -157,6 +167,7 @@ class NeuralControllerMixin:
         self.model = net
         self.params_ = params
         self.season_length_ = season_length
+        self.horizon_ = horizon
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Integer orders (straight-through) for network inputs ``[s_t, phi_t]``."""
@@ -166,7 +177,7 @@ class NeuralControllerMixin:
 
     def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
         self._fitted_params()
-        feats = time_features(self.season_length_, period, 1)
+        feats = time_features(self.season_length_, period, 1, self.horizon_)
         x = state if feats.shape[1] == 0 else torch.cat([state, torch.from_numpy(feats).expand(state.shape[0], -1)], 1)
         return self.forward(x)
 
@@ -221,7 +232,7 @@ class NeuralControllerMixin:
         xs, ys = [], []
         with torch.no_grad():
             for t in range(periods):
-                feats = time_features(self.season_length_, t, 1)
+                feats = time_features(self.season_length_, t, 1, self.horizon_)
                 x = state if feats.shape[1] == 0 else torch.cat([state, torch.from_numpy(feats).expand(paths, -1)], 1)
                 q = teacher._policy_at(state, t).to(torch.float32)
                 xs.append(x)
@@ -267,6 +278,9 @@ class NeuralControllerMixin:
         teacher: Any = None,
         imitation_steps: int = 2000,
         validation: str = "auto",
+        revert_tolerance: float | None = None,
+        finite_horizon: bool = False,
+        optimizer: str = "adam",
     ) -> None:
         owner = type(self).__name__
         self._fitting = True
@@ -286,6 +300,8 @@ class NeuralControllerMixin:
         seed = check_seed(seed, "seed", owner)
         if discount is not None:
             discount = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
+        if optimizer not in ("adam", "rmsprop"):
+            fail("optimizer", owner, "'adam' or 'rmsprop'", optimizer)
         if validation not in ("auto", "exact", "simulation"):
             fail("validation", owner, "one of 'auto', 'exact', 'simulation'", validation)
         if tensorboard_writer is not None and not hasattr(tensorboard_writer, "add_scalar"):
@@ -298,15 +314,21 @@ class NeuralControllerMixin:
             gen.manual_seed(seed)
         params = model.params
         season = model.demand_generator.season_length
+        horizon = sourcing_periods if finite_horizon else None
+        if finite_horizon:
+            learn_init_inventory = False  # the initial state is part of a finite-horizon problem
+            validation_sourcing_periods = sourcing_periods
         if (
             not warm_start
             or self.model is None
             or self.params_ != params
             or self.season_length_ != season
+            or self.horizon_ != horizon
         ):
             self.init_layers(
                 params, season, seed=int(torch.randint(0, 2**62, (1,), generator=gen)),
                 demand_moments=demand_moments(model.demand_generator),
+                horizon=horizon,
             )
         self.sourcing_model = model
         net = self.model
@@ -324,15 +346,17 @@ class NeuralControllerMixin:
 
         batch = model.batch_size
         n_state = params.state_dim
-        feats_train = time_features(season, 0, sourcing_periods)
+        feats_train = time_features(season, 0, sourcing_periods, horizon)
         disc_train = np.ones(sourcing_periods) if discount is None else discount ** np.arange(sourcing_periods)
         val_periods = validation_sourcing_periods
         if val_periods is not None:
-            val_demands = model.demand_generator.sample_periods(batch, val_periods, val_gen).numpy()
-            feats_val = time_features(season, 0, val_periods)
+            val_batch = max(batch, 1024) if finite_horizon else batch
+            val_demands = model.demand_generator.sample_periods(val_batch, val_periods, val_gen).numpy()
+            feats_val = time_features(season, 0, val_periods, horizon)
             disc_val = np.ones(val_periods) if discount is None else discount ** np.arange(val_periods)
 
-        opt = torch.optim.Adam(net.parameters(), lr=parameters_lr)
+        opt_cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[optimizer]
+        opt = opt_cls(net.parameters(), lr=parameters_lr)
         inv_param = model.init_inventory
         inv_opt = torch.optim.RMSprop([inv_param], lr=init_inventory_lr) if learn_init_inventory and init_inventory_lr > 0 else None
 
@@ -344,7 +368,13 @@ class NeuralControllerMixin:
         demand = model.demand_generator
         exact_validation = (
             validation == "exact"
-            or (validation == "auto" and discount is None and demand.season_length is None and demand.has_finite_support)
+            or (
+                validation == "auto"
+                and discount is None
+                and not finite_horizon
+                and demand.season_length is None
+                and demand.has_finite_support
+            )
         )
 
         def validate() -> float:
@@ -362,18 +392,19 @@ class NeuralControllerMixin:
                     if ev.boundary_mass < 1e-6:
                         return float(ev.average_cost) * val_periods
             if fused is not None:
-                costs = fused.forward_costs(params, init_state(batch), val_demands, feats_val, disc_val)
+                costs = fused.forward_costs(params, init_state(val_batch), val_demands, feats_val, disc_val)
                 return float(costs.sum())
             with torch.no_grad():
                 return float(
                     torch_rollout_cost(
-                        net, params, torch.from_numpy(init_state(batch)), torch.from_numpy(val_demands),
+                        net, params, torch.from_numpy(init_state(val_batch)), torch.from_numpy(val_demands),
                         torch.from_numpy(feats_val), torch.from_numpy(disc_val).float(),
                     )
                 )
 
         best_cost = math.inf
         best_state: dict[str, Any] | None = None
+        reverts = 0
         self.history_ = []
         show = sys.stderr.isatty() if progress is None else bool(progress)
         bar = None
@@ -420,6 +451,10 @@ class NeuralControllerMixin:
                         "init_inventory": inv_param.detach().clone(),
                         "epoch": epoch,
                     }
+                elif revert_tolerance is not None and best_state is not None and val_total > best_cost * (1 + revert_tolerance):
+                    # A step that made the policy clearly worse: go back to the best weights.
+                    net.load_state_dict(best_state["net"])
+                    reverts += 1
             self.history_.append(record)
             if epoch % log_freq == 0:
                 logger.info("epoch %d/%d train %.4f val %s", epoch, epochs, train_avg, record.get("val"))
@@ -440,6 +475,7 @@ class NeuralControllerMixin:
         else:
             self.best_cost_ = None
         self.fit_time_ = time.perf_counter() - start
+        self.reverts_ = reverts
 
     # ------------------------------------------------------------- save/load
     def save(self, path: str | Path) -> None:
@@ -460,6 +496,7 @@ class NeuralControllerMixin:
             "holding_cost": params.holding_cost,
             "shortage_cost": params.shortage_cost,
             "season_length": self.season_length_,
+            "horizon": self.horizon_,
             "state_dict": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
         }
         torch.save(payload, str(path))
@@ -499,7 +536,10 @@ class NeuralControllerMixin:
             shortage_cost=float(payload["shortage_cost"]),
         )
         season = payload["season_length"]
-        self.init_layers(params, None if season is None else int(season), seed=0)
+        horizon = payload.get("horizon")
+        self.init_layers(
+            params, None if season is None else int(season), seed=0, horizon=None if horizon is None else int(horizon)
+        )
         assert self.model is not None
         self.model.load_state_dict(payload["state_dict"])
         return self

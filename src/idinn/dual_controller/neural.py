@@ -62,8 +62,11 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         progress: bool | None = None,
         warm_start: bool = False,
         validation: str = "auto",
+        finite_horizon: bool = False,
         init_policy: Any = None,
         imitation_steps: int = 2000,
+        revert_tolerance: float | None = None,
+        optimizer: str = "adam",
     ) -> "DualSourcingNeuralController":
         """Train on simulated sample paths of ``sourcing_model``.
 
@@ -77,6 +80,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation, teacher=init_policy, imitation_steps=imitation_steps,
+            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, teacher=init_policy, imitation_steps=imitation_steps,
+            revert_tolerance=revert_tolerance, optimizer=optimizer,
         )
         return self

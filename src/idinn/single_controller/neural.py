@@ -81,6 +81,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         progress: bool | None = None,
         warm_start: bool = False,
         validation: str = "auto",
+        finite_horizon: bool = False,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -117,6 +118,11 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
             Show a tqdm bar (default: when stderr is a terminal).
         warm_start : bool, default=False
             Continue from the current weights instead of re-initialising.
+        finite_horizon : bool, default=False
+            Minimise the expected total cost of exactly ``sourcing_periods`` periods
+            from the model's initial state (which is then not learned); the network also
+            sees :math:`t / T`. Validation then simulates the same horizon on a fixed set
+            of at least 1024 paths.
         validation : {"auto", "exact", "simulation"}, default="auto"
             How validation costs are measured. ``"auto"``: exact long-run average cost
             (:func:`idinn.exact.evaluate_policy`, no sampling noise) when the demand is
@@ -131,6 +137,6 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation,
+            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon,
         )
         return self
