@@ -1,0 +1,56 @@
+"""Exact methods: average-cost dynamic programming and exact policy evaluation.
+
+* :func:`solve_dual_sourcing_average_cost` / :func:`dual_sourcing_relative_value_iteration`:
+  optimal average cost, certified bounds and optimal policy of dual sourcing by relative
+  value iteration on a reduced, truncated state space.
+* :func:`evaluate_policy`: long-run average cost of any stationary policy of a single-
+  or dual-sourcing model with finite-support demand, from the stationary distribution of
+  the Markov chain it induces.
+"""
+
+from .dual_sourcing_dp import (
+    DualSourcingDPResult,
+    default_truncation,
+    dual_sourcing_relative_value_iteration,
+    expected_newsvendor_cost,
+    reduce_dual_state,
+    solve_dual_sourcing_average_cost,
+)
+from .policy_evaluation import PolicyEvaluation, default_inventory_bounds, evaluate_policy
+
+__all__ = [
+    "DualSourcingDPResult",
+    "PolicyEvaluation",
+    "default_inventory_bounds",
+    "default_truncation",
+    "evaluate_policy",
+    "dual_sourcing_relative_value_iteration",
+    "expected_newsvendor_cost",
+    "reduce_dual_state",
+    "solve_dual_sourcing_average_cost",
+]
+
+# Finite-horizon and discounted dynamic programming (time-dependent demand).
+from .discounted import (  # noqa: E402
+    DiscountedEvaluation,
+    DiscountedSolution,
+    evaluate_policy_discounted,
+    solve_discounted,
+)
+from .finite_horizon import (  # noqa: E402
+    FiniteHorizonEvaluation,
+    FiniteHorizonSolution,
+    evaluate_policy_finite_horizon,
+    solve_finite_horizon,
+)
+
+__all__ += [
+    "DiscountedEvaluation",
+    "DiscountedSolution",
+    "FiniteHorizonEvaluation",
+    "FiniteHorizonSolution",
+    "evaluate_policy_discounted",
+    "evaluate_policy_finite_horizon",
+    "solve_discounted",
+    "solve_finite_horizon",
+]

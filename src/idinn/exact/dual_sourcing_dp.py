@@ -1,0 +1,634 @@
+r"""Average-cost dynamic programming for dual sourcing.
+
+Relative value iteration on a reduced, truncated state space (see
+``docs/controllers/dynamic_programming.md`` for the derivation).
+
+Reduced state
+    With lead times :math:`0 \le l_e < l_r` and gap :math:`L = l_r - l_e`, the full state
+    :math:`[I_t, r_1, \dots, r_{l_r}, e_1, \dots, e_{l_e}]` is reduced to
+
+    .. math:: z_t = I_t + \sum_{j=1}^{l_e} e_j + \sum_{j=1}^{l_e + 1} r_j,
+              \qquad p_j = r_{l_e + 1 + j}, \quad j = 1, \dots, L - 1,
+
+    the *expedited position* :math:`z_t` (everything that arrives by period
+    :math:`t + l_e`, when an expedited order placed now arrives) and the :math:`L - 1`
+    regular orders that an expedited order placed now still overtakes.
+
+Bellman equation
+    With :math:`y = z + q^e` and :math:`D^{(l_e+1)}` the demand over :math:`l_e + 1`
+    periods,
+
+    .. math:: g + v(z, p) = \min_{q^r \ge 0,\, y \ge z}
+              c_e (y - z) + c_r q^r + G(y) + E\, v(y + p_1 - D, p_2, \dots, p_{L-1}, q^r),
+
+    .. math:: G(y) = E\left[h (y - D^{(l_e+1)})^+ + b (D^{(l_e+1)} - y)^+\right]
+
+    (for :math:`L = 1`: :math:`E\, v(y + q^r - D)`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.sparse.csgraph import breadth_first_order
+
+from .._validation import check_int, check_real, fail
+from ..dynamics import SourcingParams
+from ._common import convolve_pmf, finite_pmf, newsvendor_level
+from ._markov import cesaro_limit
+
+__all__ = [
+    "DualSourcingDPResult",
+    "dual_sourcing_relative_value_iteration",
+    "solve_dual_sourcing_average_cost",
+    "reduce_dual_state",
+    "default_truncation",
+    "expected_newsvendor_cost",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Stationary boundary mass above which a RuntimeWarning is issued.
+BOUNDARY_MASS_WARNING = 1e-6
+
+_BOUND_NAMES = ("min_position", "max_position", "max_regular_order")
+
+
+# --------------------------------------------------------------------------- pure math
+def expected_newsvendor_cost(
+    positions: np.ndarray,
+    values: np.ndarray,
+    probs: np.ndarray,
+    holding_cost: float,
+    shortage_cost: float,
+) -> np.ndarray:
+    r""":math:`G(y) = E[h (y - D)^+ + b (D - y)^+]` for every ``y`` in ``positions``.
+
+    Parameters
+    ----------
+    positions : ndarray, shape (n,)
+        Positions :math:`y`.
+    values, probs : ndarray, shape (K,)
+        pmf of :math:`D`.
+    holding_cost : float
+        [:math:`h`]
+    shortage_cost : float
+        [:math:`b`]
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    diff = np.asarray(positions, dtype=np.float64)[:, None] - values[None, :]
+    per = holding_cost * np.clip(diff, 0, None) + shortage_cost * np.clip(-diff, 0, None)
+    return per @ probs
+
+
+def reduce_dual_state(states: np.ndarray, regular_lead_time: int, expedited_lead_time: int) -> np.ndarray:
+    r"""Map full dual-sourcing states to reduced states :math:`(z, p_1, \dots, p_{L-1})`.
+
+    Parameters
+    ----------
+    states : ndarray, shape (B, 1 + l_r + l_e)
+        Rows :math:`[I, r_1, \dots, r_{l_r}, e_1, \dots, e_{l_e}]`.
+    regular_lead_time : int
+        [:math:`l_r`]
+    expedited_lead_time : int
+        [:math:`l_e`], smaller than :math:`l_r`.
+
+    Returns
+    -------
+    ndarray, shape (B, L)
+        Column 0: :math:`z = I + \sum_j e_j + \sum_{j \le l_e + 1} r_j`; columns
+        1..L-1: :math:`r_{l_e + 2}, \dots, r_{l_r}`.
+    """
+    lr, le = regular_lead_time, expedited_lead_time
+    states = np.asarray(states)
+    z = states[:, 0] + states[:, 1 : 1 + le + 1].sum(axis=1) + states[:, 1 + lr : 1 + lr + le].sum(axis=1)
+    return np.concatenate([z[:, None], states[:, 1 + le + 1 : 1 + lr]], axis=1)
+
+
+def default_truncation(
+    params: SourcingParams, values: np.ndarray, probs: np.ndarray, init_position: int = 0
+) -> dict[str, int]:
+    r"""Automatic truncation bounds of the reduced state space.
+
+    With :math:`S_e` the newsvendor level of :math:`D^{(l_e+1)}` at the critical ratio
+    :math:`b/(b+h)` (the base-stock level of an expedited-only system) and
+    :math:`\bar d, \underline d` the largest and smallest demand:
+
+    * ``max_regular_order`` :math:`\bar q_r = \max(\bar d, 1)` (in steady state a regular
+      order replaces at most one period of demand);
+    * ``max_position`` :math:`\bar z = S_e + \bar q_r` (no expediting above :math:`S_e`;
+      one regular arrival on top);
+    * ``min_position`` :math:`\underline z = S_e - (L + 1)(\bar d - \underline d) - 1`;
+
+    all widened to contain ``init_position``. :func:`dual_sourcing_relative_value_iteration`
+    widens the automatic bounds further until the optimal policy never leaves the box
+    from the initial state.
+    """
+    lr, le = params.lead_times
+    gap = lr - le
+    dmax, dmin = int(values[-1]), int(values[0])
+    ve, pe = convolve_pmf(values, probs, le + 1)
+    s_e = newsvendor_level(ve, pe, params.holding_cost, params.shortage_cost)
+    q = max(dmax, 1)
+    spread = max(dmax - dmin, 1)
+    return {
+        "min_position": min(s_e - (gap + 1) * spread - 1, init_position),
+        "max_position": max(s_e + q, init_position),
+        "max_regular_order": q,
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class DualSourcingDPResult:
+    r"""Result of :func:`dual_sourcing_relative_value_iteration`.
+
+    Attributes
+    ----------
+    optimal_cost : float
+        :math:`g^*`, midpoint of the certified bounds.
+    lower_bound, upper_bound : float
+        :math:`\min_s (T v - v)(s) \le g^* \le \max_s (T v - v)(s)` at the last
+        iteration (Odoni / MacQueen bounds) for the truncated problem.
+    policy_cost : float
+        Exact long-run average cost of :attr:`policy_table` from the initial state
+        (stationary distribution of the reduced chain); lies in the bounds.
+    policy_table : ndarray of int64, shape (n_positions, q+1, ..., q+1, 2)
+        Optimal orders ``[..., 0]`` = :math:`q^r`, ``[..., 1]`` = :math:`q^e` at reduced
+        state :math:`(z, p_1, \dots, p_{L-1})`, indexed by
+        ``[z - min_position, p_1, ..., p_{L-1}]`` (L - 1 pipeline axes of length
+        ``max_regular_order + 1``).
+    relative_values : ndarray of float64, shape policy_table.shape[:-1]
+        Relative value function :math:`v` (0 at the initial state).
+    stationary_probabilities : ndarray of float64, shape policy_table.shape[:-1]
+        Long-run distribution of the reduced state under the policy from the initial state.
+    min_position, max_position : int
+        Truncation :math:`\underline z \le z \le \bar z` (``max_position`` also caps
+        :math:`y = z + q^e`).
+    max_regular_order : int
+        Truncation :math:`q^r \le \bar q_r`.
+    boundary_mass : float
+        Long-run probability of the states at which the truncation acts (a transition
+        leaves :math:`[\underline z, \bar z]` and is clipped, or an order sits at its cap).
+    boundary_mass_by_bound : mapping
+        The same split by the bound that acts (keys ``'min_position'``,
+        ``'max_position'``, ``'max_regular_order'``).
+    n_iterations : int
+        Value-iteration sweeps performed (all widenings together).
+    converged : bool
+        Whether ``upper_bound - lower_bound <= tolerance * max(1, |lower_bound|)``.
+    regular_lead_time, expedited_lead_time : int
+        [:math:`l_r`], [:math:`l_e`].
+    """
+
+    optimal_cost: float
+    lower_bound: float
+    upper_bound: float
+    policy_cost: float
+    policy_table: np.ndarray
+    relative_values: np.ndarray
+    stationary_probabilities: np.ndarray
+    min_position: int
+    max_position: int
+    max_regular_order: int
+    boundary_mass: float
+    boundary_mass_by_bound: Mapping[str, float] = field(default_factory=dict)
+    n_iterations: int = 0
+    converged: bool = False
+    regular_lead_time: int = 0
+    expedited_lead_time: int = 0
+
+    @property
+    def lead_time_gap(self) -> int:
+        """:math:`L = l_r - l_e`."""
+        return self.regular_lead_time - self.expedited_lead_time
+
+    @property
+    def truncation(self) -> dict[str, int]:
+        """The bounds used, as keyword arguments of the solver."""
+        return {
+            "min_position": self.min_position,
+            "max_position": self.max_position,
+            "max_regular_order": self.max_regular_order,
+        }
+
+    def orders(self, states: np.ndarray) -> np.ndarray:
+        """Optimal orders ``(q_r, q_e)`` for full states (B, 1 + l_r + l_e).
+
+        Raises ``ValueError`` naming the first state outside the table and the bounds.
+        """
+        states = np.asarray(states, dtype=np.float64)
+        if states.ndim != 2 or states.shape[1] != 1 + self.regular_lead_time + self.expedited_lead_time:
+            fail(
+                "state",
+                "DualSourcingDPResult.orders",
+                f"of shape (B, {1 + self.regular_lead_time + self.expedited_lead_time})",
+                tuple(states.shape),
+            )
+        rounded = np.rint(states)
+        if not np.all(np.abs(states - rounded) < 1e-6):
+            bad = states[np.any(np.abs(states - rounded) >= 1e-6, axis=1)][0]
+            fail("state", "DualSourcingDPResult.orders", "integer-valued", bad.tolist())
+        reduced = reduce_dual_state(rounded.astype(np.int64), self.regular_lead_time, self.expedited_lead_time)
+        iz = reduced[:, 0] - self.min_position
+        pipe = reduced[:, 1:]
+        inside = (iz >= 0) & (iz < self.policy_table.shape[0])
+        inside &= np.all((pipe >= 0) & (pipe <= self.max_regular_order), axis=1)
+        if not np.all(inside):
+            k = int(np.flatnonzero(~inside)[0])
+            raise ValueError(
+                f"State {rounded[k].tolist()} (reduced to expedited position z={int(reduced[k, 0])}, "
+                f"overtaken regular pipeline {pipe[k].tolist()}) lies outside the dynamic-programming "
+                f"table: z in [{self.min_position}, {self.max_position}], regular pipeline entries in "
+                f"[0, {self.max_regular_order}]. Refit with wider bounds (min_position=..., "
+                "max_position=..., max_regular_order=...)."
+            )
+        return self.policy_table[(iz, *pipe.T)]
+
+
+# ------------------------------------------------------------------ Bellman operator
+class _Operator:
+    """Bellman operator of the reduced, truncated dual-sourcing MDP on one box."""
+
+    def __init__(
+        self,
+        params: SourcingParams,
+        values: np.ndarray,
+        probs: np.ndarray,
+        z_lo: int,
+        z_hi: int,
+        q_max: int,
+    ) -> None:
+        lr, le = params.lead_times
+        self.gap = lr - le
+        self.c_r, self.c_e = params.order_costs
+        self.values, self.probs = values, probs
+        self.z_lo, self.z_hi, self.q = z_lo, z_hi, q_max
+        self.nz = z_hi - z_lo + 1
+        self.nq = q_max + 1
+        self.m = self.nq ** (self.gap - 1)  # flattened pipeline (p_1 .. p_{L-1})
+        self.m2 = self.nq ** max(self.gap - 2, 0)  # (p_2 .. p_{L-1})
+        self.nx = self.nz + q_max  # pre-demand next positions x = y + p_1 (or y + q_r)
+        ve, pe = convolve_pmf(values, probs, le + 1)
+        self.z = np.arange(z_lo, z_hi + 1)
+        self.G = expected_newsvendor_cost(self.z, ve, pe, params.holding_cost, params.shortage_cost)
+        self.stage = self.G + self.c_e * self.z  # G(y) + c_e y on the y grid
+        # x - d lies in [z_lo - dmax, z_hi + q - dmin]: pad v by edges (= clipping)
+        self.pad_lo = max(int(values[-1]), 0)
+        self.pad_hi = q_max + max(-int(values[0]), 0)
+        self.order_cost = self.c_r * np.arange(self.nq)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.nz,) + (self.nq,) * (self.gap - 1)
+
+    def _expect_next(self, v: np.ndarray) -> np.ndarray:
+        """A(x, .) = E v(clip(x - D), .), shape (nx, m)."""
+        vp = np.pad(v, ((self.pad_lo, self.pad_hi), (0, 0)), mode="edge")
+        out = np.zeros((self.nx, v.shape[1]))
+        for d, p in zip(self.values, self.probs):
+            start = self.pad_lo - int(d)
+            out += p * vp[start : start + self.nx]
+        return out
+
+    def _post_decision(self, v: np.ndarray, want_arg: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """U(y, p) = G(y) + c_e y + min_q [c_r q + E v(next)], shape (nz, m)."""
+        a = self._expect_next(v)
+        if self.gap == 1:
+            # U(y) = stage(y) + min_q c_r q + A(y + q)
+            cand = np.stack([a[q : q + self.nz, 0] for q in range(self.nq)], axis=1) + self.order_cost
+            best_q = cand.argmin(axis=1) if want_arg else None
+            return (self.stage + cand.min(axis=1))[:, None], best_q
+        # B(x, p_2..p_{L-1}) = min_q c_r q + A(x, p_2..p_{L-1}, q)
+        a3 = a.reshape(self.nx, self.m2, self.nq) + self.order_cost
+        b = a3.min(axis=2)
+        best_q = a3.argmin(axis=2) if want_arg else None
+        # U(y, p_1, rest) = stage(y) + B(y + p_1, rest)
+        u = np.empty((self.nz, self.nq, self.m2))
+        for p1 in range(self.nq):
+            u[:, p1, :] = b[p1 : p1 + self.nz]
+        u += self.stage[:, None, None]
+        return u.reshape(self.nz, self.m), best_q
+
+    def apply(self, v: np.ndarray) -> np.ndarray:
+        """(T v)(z, p) = -c_e z + min_{z <= y <= z_hi} U(y, p); v of shape (nz, m)."""
+        u, _ = self._post_decision(v, want_arg=False)
+        suffix = np.minimum.accumulate(u[::-1], axis=0)[::-1]
+        return suffix - self.c_e * self.z[:, None]
+
+    def greedy(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Greedy policy: index of y, q_r, and the stage cost, each of shape (nz, m)."""
+        u, best_q = self._post_decision(v, want_arg=True)
+        iy = np.empty((self.nz, self.m), dtype=np.int64)
+        best = u[-1].copy()
+        iy[-1] = self.nz - 1
+        for i in range(self.nz - 2, -1, -1):
+            take = u[i] <= best + 1e-10 * (1.0 + np.abs(best))
+            best = np.where(take, u[i], best)
+            iy[i] = np.where(take, i, iy[i + 1])
+        cols = np.arange(self.m)
+        if self.gap == 1:
+            q_r = best_q[iy[:, 0]][:, None]
+        else:
+            p1 = cols // self.m2
+            rest = cols % self.m2
+            q_r = best_q[iy + p1[None, :], rest[None, :]]
+        y = self.z_lo + iy
+        q_e = y - self.z[:, None]
+        stage = self.c_r * q_r + self.c_e * q_e + self.G[iy]
+        return q_r, q_e, stage
+
+    def chain(self, q_r: np.ndarray, q_e: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Transition matrix of the policy and, per state, whether a transition is clipped below/above."""
+        n = self.nz * self.m
+        cols = np.arange(self.m)
+        y = self.z[:, None] + q_e
+        if self.gap == 1:
+            x = y + q_r
+            nxt_m = np.zeros_like(q_r)
+        else:
+            x = y + (cols // self.m2)[None, :]
+            nxt_m = (cols % self.m2)[None, :] * self.nq + q_r
+        x = x.ravel()
+        nxt_m = np.broadcast_to(nxt_m, (self.nz, self.m)).ravel()
+        raw = x[:, None] - self.values[None, :]
+        low = (raw < self.z_lo).any(axis=1)
+        high = (raw > self.z_hi).any(axis=1)
+        iz = np.clip(raw, self.z_lo, self.z_hi) - self.z_lo
+        rows = np.repeat(np.arange(n), len(self.values))
+        target = (iz * self.m + nxt_m[:, None]).ravel()
+        data = np.tile(self.probs, n)
+        P = sp.csr_matrix((data, (rows, target)), shape=(n, n))
+        P.sum_duplicates()
+        return P, low, high
+
+
+def _embed(v: np.ndarray, old: _Operator, new: _Operator) -> np.ndarray:
+    """Warm start: place v of the old box into the new (larger) box, padding by edges."""
+    full = v.reshape(old.shape)
+    pads = [(old.z_lo - new.z_lo, new.z_hi - old.z_hi)] + [(0, new.q - old.q)] * (old.gap - 1)
+    return np.pad(full, pads, mode="edge").reshape(new.nz, new.m)
+
+
+def _check_params(params: SourcingParams, owner: str) -> tuple[int, int]:
+    if not isinstance(params, SourcingParams) or params.n_suppliers != 2:
+        fail("params", owner, "the SourcingParams of a dual-sourcing model", params, TypeError)
+    lr, le = params.lead_times
+    if le >= lr:
+        fail(
+            "expedited_lead_time",
+            owner,
+            f"an int < regular_lead_time ({lr}); with equal lead times the cheaper supplier "
+            "dominates and the problem is single sourcing",
+            le,
+        )
+    return lr, le
+
+
+def dual_sourcing_relative_value_iteration(
+    params: SourcingParams,
+    demand_values: Any,
+    demand_probabilities: Any,
+    *,
+    init_position: int = 0,
+    min_position: int | None = None,
+    max_position: int | None = None,
+    max_regular_order: int | None = None,
+    tolerance: float = 1e-7,
+    max_iterations: int = 1_000_000,
+    validation_freq: int = 10,
+    log_freq: int | None = None,
+    max_widenings: int = 12,
+) -> DualSourcingDPResult:
+    r"""Optimal average cost and policy of dual sourcing by relative value iteration.
+
+    Iterates :math:`v_{n+1} = T v_n - (T v_n)(s_0)` on the reduced state
+    :math:`(z, p_1, \dots, p_{L-1})` (module docstring) restricted to
+    :math:`\underline z \le z \le \bar z`, :math:`0 \le p_j \le \bar q_r`, with next
+    positions clipped to :math:`[\underline z, \bar z]`, until the Odoni bounds
+    :math:`\min(T v_n - v_n) \le g^* \le \max(T v_n - v_n)` are within
+    ``tolerance * max(1, |lower|)``. Bounds not given are chosen by
+    :func:`default_truncation` and widened (and the iteration warm-restarted) until no
+    state reachable from the initial state under the optimal policy touches the
+    truncation; given bounds are kept as they are. A ``RuntimeWarning`` is issued when
+    the long-run probability of states where the truncation acts exceeds 1e-6.
+
+    Parameters
+    ----------
+    params : SourcingParams
+        Dual-sourcing parameters: lead times :math:`(l_r, l_e)` with :math:`l_e < l_r`,
+        order costs :math:`(c_r, c_e)`, :math:`h`, :math:`b`.
+    demand_values : array-like of int, shape (K,)
+        Support of the per-period demand :math:`D`.
+    demand_probabilities : array-like of float, shape (K,)
+        Its probabilities.
+    init_position : int, default=0
+        Expedited position :math:`z_0` of the initial state (the initial net inventory
+        when the pipelines start empty); it is always inside the table.
+    min_position, max_position : int, optional
+        Truncation :math:`\underline z`, :math:`\bar z` of the expedited position.
+    max_regular_order : int, optional
+        Largest regular order :math:`\bar q_r`.
+    tolerance : float, default=1e-7
+        Relative gap of the bounds at which to stop.
+    max_iterations : int, default=1_000_000
+        Most value-iteration sweeps (all widenings together).
+    validation_freq : int, default=10
+        Sweeps between two checks of the bounds.
+    log_freq : int, optional
+        Sweeps between two ``logging`` INFO messages (``None``: no progress messages).
+    max_widenings : int, default=12
+        Most automatic enlargements of the box.
+
+    Returns
+    -------
+    DualSourcingDPResult
+    """
+    owner = "dual_sourcing_relative_value_iteration"
+    lr, le = _check_params(params, owner)
+    values = np.asarray(demand_values)
+    probs = np.asarray(demand_probabilities, dtype=np.float64)
+    if values.ndim != 1 or values.shape != probs.shape or values.size == 0:
+        fail("demand_probabilities", owner, "a 1-d array as long as 'demand_values'", probs.shape)
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or abs(probs.sum() - 1) > 1e-9:
+        fail("demand_probabilities", owner, "finite, >= 0 and summing to 1", probs.tolist())
+    if not np.all(np.isfinite(values.astype(np.float64))) or np.any(values != np.rint(values.astype(np.float64))):
+        fail("demand_values", owner, "integers", values.tolist())
+    values = values.astype(np.int64)
+    order = np.argsort(values)
+    values, probs = values[order], probs[order]
+    keep = probs > 0
+    values, probs = values[keep], probs[keep] / probs[keep].sum()
+    init_position = check_int(init_position, "init_position", owner)
+    tolerance = check_real(tolerance, "tolerance", owner, exclusive_minimum=0)
+    max_iterations = check_int(max_iterations, "max_iterations", owner, minimum=1)
+    validation_freq = check_int(validation_freq, "validation_freq", owner, minimum=1)
+    if log_freq is not None:
+        log_freq = check_int(log_freq, "log_freq", owner, minimum=1)
+    max_widenings = check_int(max_widenings, "max_widenings", owner, minimum=0)
+    given = {"min_position": min_position, "max_position": max_position, "max_regular_order": max_regular_order}
+    for name in ("min_position", "max_position"):
+        if given[name] is not None:
+            check_int(given[name], name, owner)
+    if max_regular_order is not None:
+        check_int(max_regular_order, "max_regular_order", owner, minimum=0)
+    if min_position is not None and max_position is not None and max_position < min_position:
+        fail("max_position", owner, f"an int >= min_position ({min_position})", max_position)
+    for name, bad in (("min_position", min_position is not None and min_position > init_position),
+                      ("max_position", max_position is not None and max_position < init_position)):
+        if bad:
+            fail(name, owner, f"a bound that contains init_position ({init_position})", given[name])
+
+    bounds = default_truncation(params, values, probs, init_position)
+    for name, value in given.items():
+        if value is not None:
+            bounds[name] = int(value)
+    if bounds["min_position"] > bounds["max_position"]:  # only possible when one is given
+        if min_position is None:
+            bounds["min_position"] = bounds["max_position"]
+        else:
+            bounds["max_position"] = bounds["min_position"]
+    spread = max(int(values[-1] - values[0]), 1)
+    steps = {"min_position": -spread, "max_position": spread, "max_regular_order": max(1, spread // 2)}
+
+    v = None
+    prev_op = None
+    sweeps = 0
+    widenings = 0
+    while True:
+        op = _Operator(params, values, probs, bounds["min_position"], bounds["max_position"], bounds["max_regular_order"])
+        start = (init_position - op.z_lo) * op.m  # empty overtaken pipeline
+        v = np.zeros((op.nz, op.m)) if v is None else _embed(v, prev_op, op)
+        v = v - v.ravel()[start]
+        lower, upper, converged = -np.inf, np.inf, False
+        while sweeps < max_iterations:
+            tv = op.apply(v)
+            sweeps += 1
+            if sweeps % validation_freq == 0 or sweeps == max_iterations:
+                delta = tv - v
+                lower, upper = float(delta.min()), float(delta.max())
+                if log_freq is not None and sweeps % log_freq < validation_freq:
+                    logger.info("sweep %d: %.10g <= g* <= %.10g", sweeps, lower, upper)
+                if upper - lower <= tolerance * max(1.0, abs(lower)):
+                    converged = True
+                    break  # keep v = v_n: its greedy policy costs at most max(T v_n - v_n)
+            v = tv - tv.ravel()[start]
+        q_r, q_e, stage = op.greedy(v)
+        P, low, high = op.chain(q_r, q_e)
+        reach = breadth_first_order(P, start, directed=True, return_predecessors=False)
+        y_cap = ((op.z[:, None] + q_e) == op.z_hi) & (q_e > 0)
+        flags = {
+            "min_position": low,
+            "max_position": high | y_cap.ravel(),
+            "max_regular_order": (q_r == op.q).ravel() & (op.q > 0) if op.q > 0 else np.zeros(low.shape, bool),
+        }
+        touched = [name for name in _BOUND_NAMES if given[name] is None and flags[name][reach].any()]
+        if not touched or widenings >= max_widenings or sweeps >= max_iterations:
+            break
+        widenings += 1
+        for name in touched:
+            bounds[name] += steps[name]
+        logger.info("widening %s to %s", touched, {k: bounds[k] for k in touched})
+        prev_op = op
+
+    sub = P[reach][:, reach]
+    pi_reach = cesaro_limit(sub, int(np.flatnonzero(reach == start)[0]))
+    pi = np.zeros(op.nz * op.m)
+    pi[reach] = pi_reach
+    policy_cost = float(pi @ stage.ravel())
+    by_bound = {name: float(pi[flags[name]].sum()) for name in _BOUND_NAMES}
+    any_flag = flags["min_position"] | flags["max_position"] | flags["max_regular_order"]
+    boundary_mass = float(pi[any_flag].sum())
+    if boundary_mass > BOUNDARY_MASS_WARNING:
+        culprits = [f"{name} (currently {bounds[name]}, mass {by_bound[name]:.3g})" for name in _BOUND_NAMES if by_bound[name] > 0]
+        warnings.warn(
+            f"The truncated dynamic-programming state space carries long-run probability "
+            f"{boundary_mass:.3g} at its boundary (> {BOUNDARY_MASS_WARNING:g}); the optimal cost may "
+            f"be distorted. Widen {', '.join(culprits)}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if not converged:
+        warnings.warn(
+            f"Relative value iteration stopped after {sweeps} sweeps with bounds "
+            f"[{lower:.10g}, {upper:.10g}] (gap above tolerance {tolerance:g}); raise 'max_iterations'.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    table = np.stack([q_r.reshape(op.shape), q_e.reshape(op.shape)], axis=-1).astype(np.int64)
+    values_out = v.reshape(op.shape).copy()
+    pi_out = pi.reshape(op.shape)
+    for arr in (table, values_out, pi_out):
+        arr.setflags(write=False)
+    return DualSourcingDPResult(
+        optimal_cost=0.5 * (lower + upper),
+        lower_bound=lower,
+        upper_bound=upper,
+        policy_cost=policy_cost,
+        policy_table=table,
+        relative_values=values_out,
+        stationary_probabilities=pi_out,
+        min_position=op.z_lo,
+        max_position=op.z_hi,
+        max_regular_order=op.q,
+        boundary_mass=boundary_mass,
+        boundary_mass_by_bound=MappingProxyType(by_bound),
+        n_iterations=sweeps,
+        converged=converged,
+        regular_lead_time=lr,
+        expedited_lead_time=le,
+    )
+
+
+def solve_dual_sourcing_average_cost(sourcing_model: Any, **kwargs: Any) -> DualSourcingDPResult:
+    r"""Optimal average cost of a :class:`~idinn.sourcing_model.DualSourcingModel`.
+
+    Reads :math:`(l_r, l_e)`, costs and the demand pmf from the model and calls
+    :func:`dual_sourcing_relative_value_iteration` with the model's initial inventory
+    as ``init_position``; keyword arguments are passed on.
+
+    Parameters
+    ----------
+    sourcing_model : DualSourcingModel
+        Stationary demand with finite support; :math:`l_e < l_r`.
+    **kwargs
+        ``min_position``, ``max_position``, ``max_regular_order``, ``tolerance``,
+        ``max_iterations``, ``validation_freq``, ``log_freq``, ``max_widenings``.
+
+    Returns
+    -------
+    DualSourcingDPResult
+
+    Examples
+    --------
+    >>> from idinn.demand import UniformDemand
+    >>> from idinn.sourcing_model import DualSourcingModel
+    >>> from idinn.exact import solve_dual_sourcing_average_cost
+    >>> model = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0,
+    ...     regular_order_cost=0, expedited_order_cost=20, holding_cost=5,
+    ...     shortage_cost=495, init_inventory=0, demand_generator=UniformDemand(0, 4))
+    >>> result = solve_dual_sourcing_average_cost(model)
+    >>> round(result.optimal_cost, 4)
+    23.0714
+    """
+    from ..sourcing_model import DualSourcingModel
+
+    owner = "solve_dual_sourcing_average_cost"
+    if not isinstance(sourcing_model, DualSourcingModel):
+        fail("sourcing_model", owner, "a DualSourcingModel", sourcing_model, TypeError)
+    values, probs = finite_pmf(sourcing_model.demand_generator, "demand_generator", owner)
+    with torch.no_grad():
+        init = int(sourcing_model.get_init_inventory().item())
+    return dual_sourcing_relative_value_iteration(
+        sourcing_model.params, values, probs, init_position=init, **kwargs
+    )

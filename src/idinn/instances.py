@@ -1,0 +1,138 @@
+r"""Named dual-sourcing test-bed instances with published costs.
+
+The 15 instances of Böttcher, Asikis & Fragkos (2023, *INFORMS Journal on Computing*
+35(6):1308-1328), after Gijsbrechts et al. (2022): regular lead time
+:math:`l_r \in \{2, 3, 4\}`, expedited lead time :math:`l_e = 0`, :math:`c_r = 0`,
+:math:`c_e \in \{5, 10, 20\}`, :math:`h = 5`, :math:`b = 495` and demand uniform on
+:math:`\{0, \dots, 4\}` or :math:`\{0, \dots, 8\}`. Costs are long-run average costs per
+period: the optimum (dynamic programming) and the best policy of each heuristic class.
+
+Examples
+--------
+>>> from idinn.instances import get_instance, make_model
+>>> inst = get_instance("lr2_ce20_u04")
+>>> inst.optimal_cost
+23.0714
+>>> make_model(inst).get_regular_lead_time()
+2
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, fields
+from importlib import resources
+
+from ._validation import check_int, fail
+from .demand import UniformDemand
+from .sourcing_model import DualSourcingModel
+
+__all__ = ["TestbedInstance", "load_testbed", "get_instance", "make_model"]
+
+_FILE = "dual_sourcing_testbed.csv"
+
+
+@dataclass(frozen=True)
+class TestbedInstance:
+    r"""One row of the dual-sourcing test bed.
+
+    Attributes
+    ----------
+    name : str
+        ``lr{l_r}_ce{c_e}_u0{high}``.
+    regular_lead_time, expedited_lead_time : int
+        [:math:`l_r`], [:math:`l_e`].
+    regular_order_cost, expedited_order_cost : float
+        [:math:`c_r`], [:math:`c_e`].
+    holding_cost, shortage_cost : float
+        [:math:`h`], [:math:`b`].
+    demand_low, demand_high : int
+        Demand is uniform on ``demand_low .. demand_high``.
+    optimal_cost : float
+        Optimal long-run average cost (dynamic programming).
+    best_capped_dual_index_cost, best_dual_index_cost, best_tailored_base_surge_cost, best_single_index_cost : float
+        Cost of the best policy of each heuristic class.
+    published_neural_cost : float or None
+        Cost of the published neural controller (``None`` where not reported).
+    """
+
+    __test__ = False  # not a pytest test class despite its name
+
+    name: str
+    regular_lead_time: int
+    expedited_lead_time: int
+    regular_order_cost: float
+    expedited_order_cost: float
+    holding_cost: float
+    shortage_cost: float
+    demand_low: int
+    demand_high: int
+    optimal_cost: float
+    best_capped_dual_index_cost: float
+    best_dual_index_cost: float
+    best_tailored_base_surge_cost: float
+    best_single_index_cost: float
+    published_neural_cost: float | None
+
+
+def _convert(name: str, text: str) -> object:
+    if name == "name":
+        return text
+    if name in ("regular_lead_time", "expedited_lead_time", "demand_low", "demand_high"):
+        return int(text)
+    if text.strip() == "":
+        return None
+    return float(text)
+
+
+def load_testbed() -> list[TestbedInstance]:
+    """All test-bed instances, in file order.
+
+    Returns
+    -------
+    list of TestbedInstance
+    """
+    text = resources.files("idinn").joinpath("data", _FILE).read_text(encoding="utf-8")
+    names = [f.name for f in fields(TestbedInstance)]
+    out = []
+    for row in csv.DictReader(io.StringIO(text)):
+        out.append(TestbedInstance(**{n: _convert(n, row[n]) for n in names}))
+    return out
+
+
+def get_instance(name: str) -> TestbedInstance:
+    """The test-bed instance called ``name`` (e.g. ``"lr2_ce5_u04"``)."""
+    instances = {inst.name: inst for inst in load_testbed()}
+    if not isinstance(name, str):
+        fail("name", "get_instance", "a str", name, TypeError)
+    if name not in instances:
+        fail("name", "get_instance", f"one of {sorted(instances)}", name)
+    return instances[name]
+
+
+def make_model(instance: TestbedInstance, batch_size: int = 1, init_inventory: int = 0) -> DualSourcingModel:
+    """A :class:`~idinn.sourcing_model.DualSourcingModel` for ``instance``.
+
+    Parameters
+    ----------
+    instance : TestbedInstance
+    batch_size : int, default=1
+        Number of sample paths simulated together.
+    init_inventory : int, default=0
+        Initial net inventory [:math:`I_0`].
+    """
+    if not isinstance(instance, TestbedInstance):
+        fail("instance", "make_model", "a TestbedInstance (see load_testbed)", instance, TypeError)
+    check_int(batch_size, "batch_size", "make_model", minimum=1)
+    return DualSourcingModel(
+        regular_lead_time=instance.regular_lead_time,
+        expedited_lead_time=instance.expedited_lead_time,
+        regular_order_cost=instance.regular_order_cost,
+        expedited_order_cost=instance.expedited_order_cost,
+        holding_cost=instance.holding_cost,
+        shortage_cost=instance.shortage_cost,
+        init_inventory=init_inventory,
+        demand_generator=UniformDemand(instance.demand_low, instance.demand_high),
+        batch_size=batch_size,
+    )
