@@ -7,10 +7,13 @@ from .dynamic_programming import DynamicProgrammingController
 from .neural import DualSourcingNeuralController
 from .single_index import SingleIndexController
 from .tailored_base_surge import TailoredBaseSurgeController
+from .time_dp import DiscountedDPController, FiniteHorizonDPController
 
 __all__ = [
     "BaseDualController",
     "CappedDualIndexController",
+    "DiscountedDPController",
+    "FiniteHorizonDPController",
     "DualIndexController",
     "DualSourcingNeuralController",
     "DynamicProgrammingController",
