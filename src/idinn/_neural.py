@@ -86,6 +86,19 @@ def input_standardization(params: SourcingParams, mean: float, std: float) -> tu
     return torch.tensor(shift), torch.tensor(scale)
 
 
+def interval_loss(out: torch.Tensor, orders: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
+    r"""Squared distance of the outputs :math:`o` to the interval that orders :math:`q`.
+
+    :math:`\lfloor \mathrm{relu}(o) \rfloor = q` for :math:`o \in [q, q+1)` (any
+    :math:`o < 1` for :math:`q = 0`); the loss is zero on :math:`[q + m, q + 1 - m]` (no
+    lower bound for :math:`q = 0`) and quadratic outside, so the network only has to land
+    in the right interval, not on a point.
+    """
+    low = torch.where(orders > 0, orders + margin, torch.full_like(orders, -math.inf))
+    high = orders + 1 - margin
+    return (torch.relu(low - out) ** 2 + torch.relu(out - high) ** 2).mean()
+
+
 def _init_weights(net: torch.nn.Sequential, generator: torch.Generator) -> None:
     """PyTorch's default ``Linear`` initialisation, drawn from ``generator``."""
     with torch.no_grad():
@@ -243,22 +256,108 @@ class NeuralControllerMixin:
                 from .dynamics import transition
 
                 state = transition(state, q_played, demands[:, t], params)
-        x_all = torch.cat(xs)
-        y_all = torch.cat(ys)
+        x_all, y_all = torch.cat(xs), torch.cat(ys)
+        agree = 0.0
+        for _ in range(4):  # until the network reproduces the teacher on (nearly) every state
+            agree = self._regress(x_all, y_all, generator, steps, lr, minibatch)
+            if agree >= 0.999:
+                break
+        return agree
+
+    def _regress(
+        self, x_all: torch.Tensor, y_all: torch.Tensor, generator: torch.Generator, steps: int, lr: float, minibatch: int
+    ) -> float:
+        """Fit the outputs into the floor intervals of the orders ``y`` (:func:`interval_loss`); returns agreement."""
+        assert self.model is not None
+        net = self.model
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         n = x_all.shape[0]
         for _ in range(steps):
             idx = torch.randint(0, n, (min(minibatch, n),), generator=generator)
-            loss = torch.nn.functional.mse_loss(net(x_all[idx]), y_all[idx] + 0.5)
+            loss = interval_loss(net(x_all[idx]), y_all[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
         with torch.no_grad():
-            agree = (ste_orders(net(x_all)) == y_all).all(dim=1).float().mean()
-        return float(agree)
+            return float((ste_orders(net(x_all)) == y_all).all(dim=1).float().mean())
+
+    def _policy_iteration(
+        self, model: BaseSourcingModel, generator: torch.Generator, iterations: int, steps: int
+    ) -> list[dict[str, float]]:
+        """Approximate policy iteration with exact evaluation (see :mod:`idinn._improve`)."""
+        from ._improve import ChainTooLarge, improvement_targets
+
+        params = model.params
+        values, probs = model.demand_generator.pmf()
+        init = np.zeros(params.state_dim, dtype=np.int64)
+        init[0] = math.floor(float(model.init_inventory.detach()))
+
+        def act(states: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                q = self.policy(torch.from_numpy(states.astype(np.float32)))
+            return q.numpy().astype(np.int64)
+
+        from .exact import evaluate_policy
+
+        def exact_cost() -> float:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                try:
+                    ev = evaluate_policy(self, model, max_states=100_000)
+                except (ValueError, MemoryError):
+                    return math.inf
+            return float(ev.average_cost) if ev.boundary_mass < 1e-6 else math.inf
+
+        assert self.model is not None
+        best = exact_cost()
+        best_weights = copy.deepcopy(self.model.state_dict())
+        log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
+        for it in range(1, iterations + 1):
+            try:
+                x, y, changed = improvement_targets(act, params, values, probs, init)
+            except ChainTooLarge:
+                logger.info("policy iteration stopped: the policy's chain is too large")
+                break
+            if changed == 0:
+                break
+            xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+            agree = 0.0
+            for _ in range(3):  # regress until the network reproduces the improved orders
+                agree = self._regress(xt, yt, generator, steps, 1e-3, 512)
+                if agree >= 0.999:
+                    break
+            cost = exact_cost()
+            log.append({"iteration": float(it), "cost": cost, "changed": float(changed), "agreement": agree})
+            logger.info("policy iteration %d: %d states improved, agreement %.4f, exact cost %.5f", it, changed, agree, cost)
+            if cost < best - 1e-9:
+                best = cost
+                best_weights = copy.deepcopy(self.model.state_dict())
+            else:
+                self.model.load_state_dict(best_weights)
+                break
+        self.model.load_state_dict(best_weights)
+        return log
 
     # ------------------------------------------------------------------ fit
-    def _fit_neural(
+    def _fit_neural(self, *args: Any, **kwargs: Any) -> None:
+        """Run :meth:`_fit_impl` with one torch CPU thread and denormals flushed (both restored).
+
+        The networks here are small: several threads buy nothing and, on a busy
+        machine, their spin-waiting made regression steps tens of times slower.
+        """
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        # Denormal floats (weights or activations decaying towards 0) slow CPU matrix
+        # products by orders of magnitude; flush them to zero while training.
+        flushed = torch.set_flush_denormal(True)
+        try:
+            self._fit_impl(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+            if flushed:
+                torch.set_flush_denormal(False)
+
+    def _fit_impl(
         self,
         sourcing_model: BaseSourcingModel,
         sourcing_periods: int,
@@ -281,6 +380,10 @@ class NeuralControllerMixin:
         revert_tolerance: float | None = None,
         finite_horizon: bool = False,
         optimizer: str = "adam",
+        policy_iterations: int = 0,
+        policy_iteration_steps: int = 1000,
+        patience: int | None = None,
+        max_grad_norm: float | None = None,
     ) -> None:
         owner = type(self).__name__
         self._fitting = True
@@ -300,6 +403,8 @@ class NeuralControllerMixin:
         seed = check_seed(seed, "seed", owner)
         if discount is not None:
             discount = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
+        if patience is not None:
+            patience = check_int(patience, "patience", owner, minimum=1)
         if optimizer not in ("adam", "rmsprop"):
             fail("optimizer", owner, "'adam' or 'rmsprop'", optimizer)
         if validation not in ("auto", "exact", "simulation"):
@@ -341,6 +446,9 @@ class NeuralControllerMixin:
                 "imitated %s on %.1f%% of states in %.1f s",
                 type(teacher).__name__, 100 * self.imitation_agreement_, time.perf_counter() - t0,
             )
+        self.policy_iteration_log_: list[dict[str, float]] = []
+        if policy_iterations > 0:
+            self.policy_iteration_log_ = self._policy_iteration(model, gen, policy_iterations, policy_iteration_steps)
         fused = FusedMLP(net) if FusedMLP.supports(net) else None
         val_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
 
@@ -385,12 +493,12 @@ class NeuralControllerMixin:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", RuntimeWarning)
-                        ev = evaluate_policy(self, model, max_states=50_000)
+                        ev = evaluate_policy(self, model, max_states=20_000)
                 except (ValueError, MemoryError) as exc:
                     logger.debug("exact validation failed (%s); simulating instead", exc)
                 else:
-                    if ev.boundary_mass < 1e-6:
-                        return float(ev.average_cost) * val_periods
+                    # Unstable policies (mass at the truncation boundary) count as infinitely bad.
+                    return float(ev.average_cost) * val_periods if ev.boundary_mass < 1e-6 else math.inf
             if fused is not None:
                 costs = fused.forward_costs(params, init_state(val_batch), val_demands, feats_val, disc_val)
                 return float(costs.sum())
@@ -405,6 +513,9 @@ class NeuralControllerMixin:
         best_cost = math.inf
         best_state: dict[str, Any] | None = None
         reverts = 0
+        skipped = 0
+        since_best = 0
+        self.stopped_epoch_: int | None = None
         self.history_ = []
         show = sys.stderr.isatty() if progress is None else bool(progress)
         bar = None
@@ -416,6 +527,10 @@ class NeuralControllerMixin:
         logger.info(
             "fit %s: batch=%d periods=%d epochs=%d fused=%s", owner, batch, sourcing_periods, epochs, fused is not None
         )
+        if val_periods is not None and (teacher is not None or policy_iterations > 0 or warm_start):
+            # The starting weights are a candidate too (they may already be very good).
+            best_cost = validate()
+            best_state = {"net": copy.deepcopy(net.state_dict()), "init_inventory": inv_param.detach().clone(), "epoch": -1}
         for epoch in range(epochs):
             demands = model.demand_generator.sample_periods(batch, sourcing_periods, gen)
             opt.zero_grad(set_to_none=False)
@@ -430,8 +545,18 @@ class NeuralControllerMixin:
                 j.backward()
                 total = float(j.detach())
                 inv_grad = float(s0.grad[:, 0].sum())  # type: ignore[index]
-            opt.step()
-            if inv_opt is not None and epoch % init_inventory_freq == 0:
+            grads = [p.grad for p in net.parameters() if p.grad is not None]
+            finite = math.isfinite(total) and all(bool(torch.isfinite(g).all()) for g in grads)
+            if not finite:
+                # A diverged rollout (astronomical orders): skip the step rather than poison the weights.
+                skipped += 1
+                opt.zero_grad(set_to_none=False)
+                inv_grad = 0.0
+            else:
+                if max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), max_grad_norm)
+                opt.step()
+            if inv_opt is not None and epoch % init_inventory_freq == 0 and math.isfinite(inv_grad):
                 inv_opt.zero_grad()
                 inv_param.grad = torch.tensor([inv_grad])
                 inv_opt.step()
@@ -444,6 +569,10 @@ class NeuralControllerMixin:
                 record["val"] = val_total / val_periods
                 if tensorboard_writer is not None:
                     tensorboard_writer.add_scalar("Avg. cost per period/val", val_total / val_periods, epoch)
+                if val_total < best_cost:
+                    since_best = 0
+                else:
+                    since_best += 1
                 if val_total <= best_cost:  # ties: keep the later (better-trained) initial inventory
                     best_cost = val_total
                     best_state = {
@@ -456,6 +585,10 @@ class NeuralControllerMixin:
                     net.load_state_dict(best_state["net"])
                     reverts += 1
             self.history_.append(record)
+            if patience is not None and since_best >= patience:
+                self.stopped_epoch_ = epoch
+                logger.info("early stop at epoch %d: no validation improvement in %d validations", epoch, patience)
+                break
             if epoch % log_freq == 0:
                 logger.info("epoch %d/%d train %.4f val %s", epoch, epochs, train_avg, record.get("val"))
             if bar is not None:
@@ -476,6 +609,7 @@ class NeuralControllerMixin:
             self.best_cost_ = None
         self.fit_time_ = time.perf_counter() - start
         self.reverts_ = reverts
+        self.skipped_steps_ = skipped
 
     # ------------------------------------------------------------- save/load
     def save(self, path: str | Path) -> None:

@@ -7,8 +7,18 @@ from typing import Any
 import torch
 
 from .._neural import NeuralControllerMixin
+from .._validation import fail
 from ..sourcing_model import DualSourcingModel
 from .base import BaseDualController
+
+
+def best_heuristic(model: DualSourcingModel) -> BaseDualController:
+    """The better of the fitted capped dual index and dual index policies (exact costs)."""
+    from .capped_dual_index import CappedDualIndexController
+    from .dual_index import DualIndexController
+
+    fitted = [CappedDualIndexController().fit(model, seed=0), DualIndexController().fit(model, seed=0)]
+    return min(fitted, key=lambda c: c.best_cost_)
 
 
 class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
@@ -63,24 +73,86 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         warm_start: bool = False,
         validation: str = "auto",
         finite_horizon: bool = False,
-        init_policy: Any = None,
-        imitation_steps: int = 2000,
-        revert_tolerance: float | None = None,
+        init_policy: Any = "auto",
+        imitation_steps: int = 1000,
+        revert_tolerance: float | None = 0.05,
         optimizer: str = "adam",
+        policy_iterations: int | None = None,
+        policy_iteration_steps: int = 1000,
+        patience: int | None = 10,
+        max_grad_norm: float | None = 100.0,
     ) -> "DualSourcingNeuralController":
-        """Train on simulated sample paths of ``sourcing_model``.
+        """Train the controller for ``sourcing_model``.
 
-        Same arguments as :meth:`idinn.single_controller.SingleSourcingNeuralController.fit`
-        (Adam on the network with ``parameters_lr``; RMSprop on the initial inventory).
+        The default recipe, for stationary finite-support demand and the average-cost
+        objective, has three stages:
+
+        1. **Warm start** (``init_policy="auto"``): the better of the fitted capped dual
+           index and dual index policies (exact costs) is imitated by regression on the
+           states it visits (``imitation_steps`` Adam steps).
+        2. **Policy improvement** (``policy_iterations``, default 10): the network's policy
+           is evaluated exactly on its reachable states (discounted values with
+           :math:`\gamma = 0.999` as relative values), each visited state's orders are
+           improved by one-step look-ahead over a neighbourhood of +-2 units, and the
+           network is trained to reproduce the improved orders; an iteration is kept only
+           if the network's exact cost falls (approximate policy iteration).
+        3. **Training through the dynamics**: ``epochs`` steps of Adam on the total cost
+           of simulated paths (straight-through integer orders), validated exactly every
+           ``validation_freq`` epochs; the best weights are restored and training stops
+           after ``patience`` validations without improvement; whenever the validation
+           cost is more than ``revert_tolerance`` above the best, the best weights are
+           reloaded (steps that wreck the policy are undone).
+
+        For other demand or objectives only stage 3 runs (from a constant-order
+        initialisation). Arguments shared with
+        :meth:`idinn.single_controller.SingleSourcingNeuralController.fit` mean the same.
+
+        Parameters
+        ----------
+        init_policy : "auto", None or fitted dual controller, default="auto"
+            Policy to imitate first. ``None``: start from the constant policy that orders
+            the mean demand regularly.
+        imitation_steps : int, default=1000
+        policy_iterations : int, optional
+            Default 10 where exact evaluation applies, else 0.
+        policy_iteration_steps : int, default=1000
+            Regression steps per policy-improvement iteration.
+        patience : int or None, default=10
+            Early stopping of stage 3 (in validations); ``None`` runs all epochs.
+        optimizer : {"adam", "rmsprop"}, default="adam"
+        max_grad_norm : float or None, default=100
+            Clip the gradient norm of each step in stage 3.
+        revert_tolerance : float or None, default=0.05
+            In stage 3, reload the best weights whenever the validation cost exceeds the
+            best by this fraction (``None``: never).
 
         Returns
         -------
         self
         """
+        model = self._check_model(sourcing_model)
+        demand = model.demand_generator
+        exact_ok = demand.season_length is None and demand.has_finite_support and discount is None and not finite_horizon
+        if isinstance(init_policy, str):
+            if init_policy != "auto":
+                fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy)
+            init_policy = best_heuristic(model) if exact_ok and not warm_start else None
+        elif init_policy is not None and not isinstance(init_policy, BaseDualController):
+            fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy, TypeError)
+        if policy_iterations is None:
+            policy_iterations = 10 if exact_ok else 0
+        elif policy_iterations and not exact_ok:
+            fail(
+                "policy_iterations", "DualSourcingNeuralController",
+                "0 unless the demand is stationary with finite support and the objective is the average cost",
+                policy_iterations,
+            )
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
             warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, teacher=init_policy, imitation_steps=imitation_steps,
             revert_tolerance=revert_tolerance, optimizer=optimizer,
+            policy_iterations=policy_iterations, policy_iteration_steps=policy_iteration_steps, patience=patience,
+            max_grad_norm=max_grad_norm,
         )
         return self
