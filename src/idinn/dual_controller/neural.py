@@ -82,7 +82,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         patience: int | None = 10,
         max_grad_norm: float | None = 100.0,
     ) -> "DualSourcingNeuralController":
-        """Train the controller for ``sourcing_model``.
+        r"""Train the controller for ``sourcing_model``.
 
         The default recipe, for stationary finite-support demand and the average-cost
         objective, has three stages:
