@@ -441,6 +441,8 @@ class NeuralControllerMixin:
         self.imitation_agreement_: float | None = None
         if teacher is not None:
             t0 = time.perf_counter()
+            if not hasattr(teacher, "_policy_at"):  # a factory: fit the teacher now
+                teacher = teacher()
             self.imitation_agreement_ = self._imitate(teacher, model, gen, steps=imitation_steps)
             logger.info(
                 "imitated %s on %.1f%% of states in %.1f s",

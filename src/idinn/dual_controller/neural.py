@@ -136,7 +136,8 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         if isinstance(init_policy, str):
             if init_policy != "auto":
                 fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy)
-            init_policy = best_heuristic(model) if exact_ok and not warm_start else None
+            # Fitted lazily, after every argument has been checked.
+            init_policy = (lambda: best_heuristic(model)) if exact_ok and not warm_start else None
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
             fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy, TypeError)
         if policy_iterations is None:
