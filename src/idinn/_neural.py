@@ -495,7 +495,7 @@ class NeuralControllerMixin:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", RuntimeWarning)
-                        ev = evaluate_policy(self, model, max_states=20_000)
+                        ev = evaluate_policy(self, model, max_states=10_000)
                 except (ValueError, MemoryError) as exc:
                     logger.debug("exact validation failed (%s); simulating instead", exc)
                 else:
