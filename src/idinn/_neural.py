@@ -340,19 +340,23 @@ class NeuralControllerMixin:
 
     # ------------------------------------------------------------------ fit
     def _fit_neural(self, *args: Any, **kwargs: Any) -> None:
-        """Run :meth:`_fit_impl` with one torch CPU thread and denormals flushed (both restored).
+        """Run :meth:`_fit_impl` with one torch and one BLAS thread, denormals flushed (all restored).
 
         The networks here are small: several threads buy nothing and, on a busy
-        machine, their spin-waiting made regression steps tens of times slower.
+        machine, their spin-waiting made training steps tens of times slower.
         """
+        from threadpoolctl import threadpool_limits
+
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
+        blas = threadpool_limits(limits=1, user_api="blas")  # numba's BLAS calls, numpy, scipy
         # Denormal floats (weights or activations decaying towards 0) slow CPU matrix
         # products by orders of magnitude; flush them to zero while training.
         flushed = torch.set_flush_denormal(True)
         try:
             self._fit_impl(*args, **kwargs)
         finally:
+            blas.restore_original_limits()
             torch.set_num_threads(threads)
             if flushed:
                 torch.set_flush_denormal(False)
