@@ -69,7 +69,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         sourcing_periods: int,
         epochs: int,
         validation_sourcing_periods: int | None = None,
-        validation_freq: int = 10,
+        validation_freq: int = 50,
         log_freq: int = 100,
         init_inventory_freq: int = 4,
         init_inventory_lr: float = 1e-1,
@@ -97,7 +97,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         validation_sourcing_periods : int, optional
             Periods of the (fixed, common-random-number) validation rollout. When given,
             the weights with the lowest validation cost are restored at the end.
-        validation_freq : int, default=10
+        validation_freq : int, default=50
             Validate every this many epochs (and at the last epoch).
         log_freq : int, default=100
             Log (``logging`` at INFO) every this many epochs.
