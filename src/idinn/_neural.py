@@ -424,8 +424,9 @@ class NeuralControllerMixin:
         params = model.params
         season = model.demand_generator.season_length
         horizon = sourcing_periods if finite_horizon else None
+        if finite_horizon or discount is not None:
+            learn_init_inventory = False  # the initial state is part of these problems
         if finite_horizon:
-            learn_init_inventory = False  # the initial state is part of a finite-horizon problem
             validation_sourcing_periods = sourcing_periods
         if (
             not warm_start
