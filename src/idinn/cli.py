@@ -180,7 +180,8 @@ def run(cfg: dict[str, Any], where: str, output: Path | None, force: bool) -> in
         name, value = opt
         print(f"Exact optimum ({name}): {value:.4f}")
         if ev is not None and value > 0:
-            print(f"Optimality gap: {100 * (ev.average_cost / value - 1):.3f} %")
+            gap = 100 * (ev.average_cost / value - 1)
+            print(f"Optimality gap: {0.0 if abs(gap) < 5e-4 else gap:.3f} %")  # no "-0.000"
     if output is not None:
         import matplotlib
 
