@@ -87,7 +87,7 @@ def test_policy_iterations_refused_where_exact_evaluation_does_not_apply():
     model = DualSourcingModel(2, 0, 0, 20, 5, 495, init_inventory=6, demand_generator=demand)
     msg = (
         "The 'policy_iterations' parameter of DualSourcingNeuralController must be 0 unless the demand is "
-        "stationary with finite support and the objective is the average cost. Got 3 instead."
+        "stationary with finite support and the horizon is infinite. Got 3 instead."
     )
     with pytest.raises(ValueError, match=re.escape(msg)):
         DualSourcingNeuralController().fit(model, sourcing_periods=5, epochs=1, policy_iterations=3)

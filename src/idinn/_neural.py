@@ -282,9 +282,18 @@ class NeuralControllerMixin:
             return float((ste_orders(net(x_all)) == y_all).all(dim=1).float().mean())
 
     def _policy_iteration(
-        self, model: BaseSourcingModel, generator: torch.Generator, iterations: int, steps: int
+        self,
+        model: BaseSourcingModel,
+        generator: torch.Generator,
+        iterations: int,
+        steps: int,
+        discount: float | None = None,
     ) -> list[dict[str, float]]:
-        """Approximate policy iteration with exact evaluation (see :mod:`idinn._improve`)."""
+        """Approximate policy iteration with exact evaluation (see :mod:`idinn._improve`).
+
+        Average cost by default (values discounted with 0.999 as relative values); with
+        ``discount`` the values and the acceptance test use that discount factor.
+        """
         from ._improve import ChainTooLarge, improvement_targets
 
         params = model.params
@@ -303,8 +312,13 @@ class NeuralControllerMixin:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 try:
+                    if discount is not None:
+                        from .exact import evaluate_policy_discounted
+
+                        dv = evaluate_policy_discounted(self, model, discount, max_states=100_000)
+                        return float(dv.discounted_cost) if dv.boundary_mass < 1e-6 else math.inf
                     ev = evaluate_policy(self, model, max_states=100_000)
-                except (ValueError, MemoryError):
+                except (ValueError, MemoryError, RuntimeError):
                     return math.inf
             return float(ev.average_cost) if ev.boundary_mass < 1e-6 else math.inf
 
@@ -314,7 +328,9 @@ class NeuralControllerMixin:
         log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
         for it in range(1, iterations + 1):
             try:
-                x, y, changed = improvement_targets(act, params, values, probs, init)
+                x, y, changed = improvement_targets(
+                    act, params, values, probs, init, gamma=0.999 if discount is None else discount
+                )
             except ChainTooLarge:
                 logger.info("policy iteration stopped: the policy's chain is too large")
                 break
@@ -455,7 +471,9 @@ class NeuralControllerMixin:
             )
         self.policy_iteration_log_: list[dict[str, float]] = []
         if policy_iterations > 0:
-            self.policy_iteration_log_ = self._policy_iteration(model, gen, policy_iterations, policy_iteration_steps)
+            self.policy_iteration_log_ = self._policy_iteration(
+                model, gen, policy_iterations, policy_iteration_steps, discount=discount
+            )
         fused = FusedMLP(net) if FusedMLP.supports(net) else None
         val_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
 

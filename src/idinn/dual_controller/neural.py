@@ -103,8 +103,9 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
            cost is more than ``revert_tolerance`` above the best, the best weights are
            reloaded (steps that wreck the policy are undone).
 
-        For other demand or objectives only stage 3 runs (from a constant-order
-        initialisation). Arguments shared with
+        With ``discount`` the same stages run on the discounted objective (exact discounted
+        values with that factor). For seasonal or data-driven demand and finite horizons
+        only stage 3 runs (from a constant-order initialisation). Arguments shared with
         :meth:`idinn.single_controller.SingleSourcingNeuralController.fit` mean the same.
 
         Parameters
@@ -132,7 +133,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         """
         model = self._check_model(sourcing_model)
         demand = model.demand_generator
-        exact_ok = demand.season_length is None and demand.has_finite_support and discount is None and not finite_horizon
+        exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon
         if isinstance(init_policy, str):
             if init_policy != "auto":
                 fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy)
@@ -145,7 +146,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         elif policy_iterations and not exact_ok:
             fail(
                 "policy_iterations", "DualSourcingNeuralController",
-                "0 unless the demand is stationary with finite support and the objective is the average cost",
+                "0 unless the demand is stationary with finite support and the horizon is infinite",
                 policy_iterations,
             )
         self._fit_neural(
