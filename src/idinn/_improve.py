@@ -187,3 +187,98 @@ def improvement_targets(
     states = np.concatenate([visited, all_states[visited.shape[0]:]], axis=0)
     orders = np.concatenate([targets, all_actions[visited.shape[0]:]], axis=0)
     return states.astype(np.float32), orders.astype(np.float32), changed
+
+
+def _encode(states: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mixed-radix integer keys of states inside the box ``[lo, hi]``."""
+    radix = (hi - lo + 1).astype(np.int64)
+    strides = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+    return ((states - lo) * strides).sum(axis=1)
+
+
+def finite_horizon_improvement_targets(
+    act_at: Callable[[np.ndarray, int], np.ndarray],
+    params: SourcingParams,
+    pmf_at: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    init_state: np.ndarray,
+    horizon: int,
+    *,
+    radius: int = 2,
+    box: tuple[np.ndarray, np.ndarray],
+    discount: float = 1.0,
+) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], int]:
+    r"""One policy-improvement step for a time-dependent policy over a finite horizon.
+
+    Forward, the states reachable at each period :math:`t` under :math:`\pi` from
+    ``init_state`` (:math:`R_t`) and under the candidate orders (within ``radius`` of
+    :math:`\pi_t`) at those states are tracked, each followed onwards under :math:`\pi`
+    (:math:`S_t \supseteq R_t`). Backward, :math:`V^\pi_T = 0`,
+    :math:`V^\pi_t(s) = E[c_t + \delta V^\pi_{t+1}(s')]` on :math:`S_t`, and
+    :math:`\pi'_t(s) = \arg\min_a E[c_t(s, a) + \delta V^\pi_{t+1}(f(s, a, D_t))]` on :math:`R_t`.
+
+    Returns
+    -------
+    rows : list of (t, states, orders)
+        Improved orders on :math:`R_t`, current orders on :math:`S_t \setminus R_t`.
+    changed : int
+        Number of (t, state) pairs whose orders changed.
+    """
+    lo, hi = box
+    k = params.n_suppliers
+    offsets = np.array(list(itertools.product(range(-radius, radius + 1), repeat=k)), dtype=np.int64)
+    centre = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
+    start = np.clip(init_state[None, :].astype(np.int64), lo, hi)
+    reach = [start]
+    tracked = [start]
+    for t in range(horizon):
+        values, _ = pmf_at(t)
+        s_all, r_now = tracked[t], reach[t]
+        a_all = act_at(s_all, t)
+        a_r = act_at(r_now, t)
+        cand = np.clip(a_r[:, None, :] + offsets[None], 0, None).reshape(-1, k)
+        rep = np.repeat(r_now, offsets.shape[0], axis=0)
+        nxt_all, nxt_r = [], []
+        for d in values:
+            nxt_all.append(np.clip(transition(s_all, a_all, np.full(len(s_all), d), params), lo, hi))
+            nxt_all.append(np.clip(transition(rep, cand, np.full(len(rep), d), params), lo, hi))
+            nxt_r.append(np.clip(transition(r_now, a_r, np.full(len(r_now), d), params), lo, hi))
+        tracked.append(np.unique(np.concatenate(nxt_all), axis=0))
+        reach.append(np.unique(np.concatenate(nxt_r), axis=0))
+    keys = [_encode(s, lo, hi) for s in tracked]  # np.unique sorted rows -> keys sorted too
+    value_next = np.zeros(len(tracked[horizon]))
+    rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+    changed = 0
+    for t in range(horizon - 1, -1, -1):
+        values, probs = pmf_at(t)
+        s_all, r_now = tracked[t], reach[t]
+        order = np.argsort(keys[t + 1])
+        sorted_keys = keys[t + 1][order]
+
+        def lookup(states: np.ndarray) -> np.ndarray:
+            return order[np.searchsorted(sorted_keys, _encode(states, lo, hi))]
+
+        a_all = act_at(s_all, t)
+        v = np.zeros(len(s_all))
+        for d, p in zip(values, probs):
+            nxt = np.clip(transition(s_all, a_all, np.full(len(s_all), d), params), lo, hi)
+            v += p * (period_cost(nxt[:, 0].astype(float), a_all.astype(float), params) + discount * value_next[lookup(nxt)])
+        a_r = act_at(r_now, t)
+        cand = a_r[:, None, :] + offsets[None]
+        valid = (cand >= 0).all(axis=2)
+        flat = np.clip(cand, 0, None).reshape(-1, k)
+        rep = np.repeat(r_now, offsets.shape[0], axis=0)
+        q = np.zeros(len(rep))
+        for d, p in zip(values, probs):
+            nxt = np.clip(transition(rep, flat, np.full(len(rep), d), params), lo, hi)
+            q += p * (period_cost(nxt[:, 0].astype(float), flat.astype(float), params) + discount * value_next[lookup(nxt)])
+        q = q.reshape(len(r_now), -1)
+        q[~valid] = np.inf
+        best = np.argmin(q, axis=1)
+        keep = q[np.arange(len(best)), best] >= q[:, centre] - 1e-9
+        best[keep] = centre
+        changed += int((best != centre).sum())
+        targets = cand[np.arange(len(best)), best]
+        in_r = np.isin(keys[t], _encode(r_now, lo, hi))
+        rows.append((t, np.concatenate([r_now, s_all[~in_r]]), np.concatenate([targets, a_all[~in_r]])))
+        value_next = v
+    return rows[::-1], changed

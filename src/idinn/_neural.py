@@ -354,6 +354,72 @@ class NeuralControllerMixin:
         self.model.load_state_dict(best_weights)
         return log
 
+    def _finite_horizon_policy_iteration(
+        self,
+        model: BaseSourcingModel,
+        generator: torch.Generator,
+        iterations: int,
+        steps: int,
+        horizon: int,
+        discount: float | None,
+    ) -> list[dict[str, float]]:
+        """Approximate policy iteration over a finite horizon (see :mod:`idinn._improve`)."""
+        from ._improve import default_box, finite_horizon_improvement_targets
+        from .exact import evaluate_policy_finite_horizon
+
+        params = model.params
+        demand = model.demand_generator
+        init = np.zeros(params.state_dim, dtype=np.int64)
+        init[0] = math.floor(float(model.init_inventory.detach()))
+        dmax = max(int(demand.pmf(t)[0][-1]) for t in range(demand.season_length or 1))
+        box = default_box(params, np.array([dmax]), int(init[0]))
+        gamma = 1.0 if discount is None else discount
+
+        def act_at(states: np.ndarray, t: int) -> np.ndarray:
+            with torch.no_grad():
+                q = self._policy_at(torch.from_numpy(states.astype(np.float32)), t)
+            return q.numpy().astype(np.int64)
+
+        def exact_cost() -> float:
+            return float(evaluate_policy_finite_horizon(self, model, horizon, discount=gamma).total_cost)
+
+        assert self.model is not None
+        best = exact_cost()
+        best_weights = copy.deepcopy(self.model.state_dict())
+        log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
+        for it in range(1, iterations + 1):
+            rows, changed = finite_horizon_improvement_targets(
+                act_at, params, demand.pmf, init, horizon, box=box, discount=gamma
+            )
+            if changed == 0:
+                break
+            xs, ys = [], []
+            for t, states, orders in rows:
+                feats = time_features(self.season_length_, t, 1, self.horizon_)
+                x = torch.from_numpy(states.astype(np.float32))
+                if feats.shape[1]:
+                    x = torch.cat([x, torch.from_numpy(feats).expand(x.shape[0], -1)], 1)
+                xs.append(x)
+                ys.append(torch.from_numpy(orders.astype(np.float32)))
+            xt, yt = torch.cat(xs), torch.cat(ys)
+            agree = 0.0
+            for _ in range(3):
+                agree = self._regress(xt, yt, generator, steps, 1e-3, 512)
+                if agree >= 0.999:
+                    break
+            cost = exact_cost()
+            log.append({"iteration": float(it), "cost": cost, "changed": float(changed), "agreement": agree})
+            logger.info("finite-horizon policy iteration %d: %d changes, agreement %.4f, exact cost %.3f",
+                        it, changed, agree, cost)
+            if cost < best - 1e-9:
+                best = cost
+                best_weights = copy.deepcopy(self.model.state_dict())
+            else:
+                self.model.load_state_dict(best_weights)
+                break
+        self.model.load_state_dict(best_weights)
+        return log
+
     # ------------------------------------------------------------------ fit
     def _fit_neural(self, *args: Any, **kwargs: Any) -> None:
         """Run :meth:`_fit_impl` with one torch and one BLAS thread, denormals flushed (all restored).
@@ -470,7 +536,11 @@ class NeuralControllerMixin:
                 type(teacher).__name__, 100 * self.imitation_agreement_, time.perf_counter() - t0,
             )
         self.policy_iteration_log_: list[dict[str, float]] = []
-        if policy_iterations > 0:
+        if policy_iterations > 0 and finite_horizon:
+            self.policy_iteration_log_ = self._finite_horizon_policy_iteration(
+                model, gen, policy_iterations, policy_iteration_steps, sourcing_periods, discount
+            )
+        elif policy_iterations > 0:
             self.policy_iteration_log_ = self._policy_iteration(
                 model, gen, policy_iterations, policy_iteration_steps, discount=discount
             )

@@ -134,6 +134,9 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         model = self._check_model(sourcing_model)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon
+        # Finite horizons with finite-support (possibly seasonal) demand: exact
+        # finite-horizon policy iteration applies too (no heuristic warm start).
+        exact_fh = finite_horizon and demand.has_finite_support
         if isinstance(init_policy, str):
             if init_policy != "auto":
                 fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy)
@@ -142,11 +145,11 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
             fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy, TypeError)
         if policy_iterations is None:
-            policy_iterations = 10 if exact_ok else 0
-        elif policy_iterations and not exact_ok:
+            policy_iterations = 10 if (exact_ok or exact_fh) else 0
+        elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", "DualSourcingNeuralController",
-                "0 unless the demand is stationary with finite support and the horizon is infinite",
+                "0 unless the demand has finite support (and is stationary for an infinite horizon)",
                 policy_iterations,
             )
         self._fit_neural(
