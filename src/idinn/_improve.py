@@ -206,6 +206,7 @@ def finite_horizon_improvement_targets(
     radius: int = 2,
     box: tuple[np.ndarray, np.ndarray],
     discount: float = 1.0,
+    anchors: bool = True,
 ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], int]:
     r"""One policy-improvement step for a time-dependent policy over a finite horizon.
 
@@ -219,7 +220,8 @@ def finite_horizon_improvement_targets(
     Returns
     -------
     rows : list of (t, states, orders)
-        Improved orders on :math:`R_t`, current orders on :math:`S_t \setminus R_t`.
+        Improved orders on :math:`R_t` (with ``anchors``, also the current orders on
+        :math:`S_t \setminus R_t`; in our runs anchoring made the network's fit worse).
     changed : int
         Number of (t, state) pairs whose orders changed.
     """
@@ -279,6 +281,9 @@ def finite_horizon_improvement_targets(
         changed += int((best != centre).sum())
         targets = cand[np.arange(len(best)), best]
         in_r = np.isin(keys[t], _encode(r_now, lo, hi))
-        rows.append((t, np.concatenate([r_now, s_all[~in_r]]), np.concatenate([targets, a_all[~in_r]])))
+        if anchors:
+            rows.append((t, np.concatenate([r_now, s_all[~in_r]]), np.concatenate([targets, a_all[~in_r]])))
+        else:
+            rows.append((t, r_now, targets))
         value_next = v
     return rows[::-1], changed

@@ -389,7 +389,7 @@ class NeuralControllerMixin:
         log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
         for it in range(1, iterations + 1):
             rows, changed = finite_horizon_improvement_targets(
-                act_at, params, demand.pmf, init, horizon, box=box, discount=gamma
+                act_at, params, demand.pmf, init, horizon, box=box, discount=gamma, anchors=False
             )
             if changed == 0:
                 break

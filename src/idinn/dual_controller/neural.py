@@ -104,8 +104,10 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
            reloaded (steps that wreck the policy are undone).
 
         With ``discount`` the same stages run on the discounted objective (exact discounted
-        values with that factor). For seasonal or data-driven demand and finite horizons
-        only stage 3 runs (from a constant-order initialisation). Arguments shared with
+        values with that factor). With ``finite_horizon=True`` and finite-support demand
+        (seasonal too), stage 2 is exact finite-horizon policy iteration on the states the
+        network's time-dependent policy reaches (no warm start). Otherwise only stage 3
+        runs (from a constant-order initialisation). Arguments shared with
         :meth:`idinn.single_controller.SingleSourcingNeuralController.fit` mean the same.
 
         Parameters
@@ -115,7 +117,8 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
             the mean demand regularly.
         imitation_steps : int, default=1000
         policy_iterations : int, optional
-            Default 10 where exact evaluation applies, else 0.
+            Default 10 for stationary demand (infinite horizon), 30 for finite horizons
+            with finite-support demand (exact finite-horizon policy iteration), else 0.
         policy_iteration_steps : int, default=1000
             Regression steps per policy-improvement iteration.
         patience : int or None, default=10
@@ -145,7 +148,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
             fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy, TypeError)
         if policy_iterations is None:
-            policy_iterations = 10 if (exact_ok or exact_fh) else 0
+            policy_iterations = 10 if exact_ok else (30 if exact_fh else 0)
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", "DualSourcingNeuralController",
