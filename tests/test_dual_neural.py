@@ -110,3 +110,20 @@ def test_init_policy_must_be_a_dual_controller():
     single = SingleSourcingModel(0, 5, 495, init_inventory=0, demand_generator=UniformDemand(0, 4))
     with pytest.raises(TypeError, match="'sourcing_model'"):
         DualSourcingNeuralController().fit(single, sourcing_periods=5, epochs=1)
+
+
+def test_discounted_recipe_matches_discounted_dp():
+    from idinn.dual_controller import DiscountedDPController
+    from idinn.exact import evaluate_policy_discounted
+
+    model = DualSourcingModel(2, 0, 0, 20, 5, 495, init_inventory=6, batch_size=64, demand_generator=UniformDemand(0, 4))
+    dp = DiscountedDPController().fit(model, 0.95)
+    assert dp.optimal_cost_ == pytest.approx(458.4511, abs=1e-3)  # docs/exact_finite_horizon.md
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ctrl = DualSourcingNeuralController(hidden_layers=[32, 16]).fit(
+            model, sourcing_periods=100, validation_sourcing_periods=100, epochs=2, seed=1, discount=0.95,
+            progress=False,
+        )
+    cost = evaluate_policy_discounted(ctrl, model, 0.95).discounted_cost
+    assert dp.optimal_cost_ - 1e-6 <= cost <= dp.optimal_cost_ * 1.01
