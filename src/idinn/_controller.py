@@ -22,6 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
 
 
+def solution_property(field: str) -> property:
+    """Read-only attribute forwarding to ``self._solution().<field>`` (fitted exact solvers)."""
+
+    def get(self: Any) -> Any:
+        return getattr(self._solution(), field)
+
+    return property(get, doc=f"``{field}`` of the fitted solution (see the solver's result).")
+
+
 class BaseController:
     """Base class of all controllers (see :class:`idinn.single_controller.base.BaseSingleController`)."""
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._controller import solution_property
 from .._validation import check_int, fail, not_fitted
 from ..exact.discounted import DiscountedSolution, solve_discounted
 from ..exact.finite_horizon import FiniteHorizonSolution, _check_period, solve_finite_horizon
@@ -124,21 +125,13 @@ class FiniteHorizonBaseStockController(BaseSingleController):
             raise not_fitted(self._owner)
         return self.solution_
 
-    @property
-    def horizon_(self) -> int:
-        return self._solution().horizon
+    horizon_ = solution_property("horizon")
 
-    @property
-    def discount_(self) -> float:
-        return self._solution().discount
+    discount_ = solution_property("discount")
 
-    @property
-    def optimal_cost_(self) -> float:
-        return self._solution().optimal_cost
+    optimal_cost_ = solution_property("optimal_cost")
 
-    @property
-    def boundary_mass_(self) -> float:
-        return self._solution().boundary_mass
+    boundary_mass_ = solution_property("boundary_mass")
 
     @property
     def base_stock_levels_(self) -> np.ndarray:
@@ -242,29 +235,17 @@ class DiscountedBaseStockController(BaseSingleController):
             raise not_fitted(self._owner)
         return self.solution_
 
-    @property
-    def discount_(self) -> float:
-        return self._solution().discount
+    discount_ = solution_property("discount")
 
-    @property
-    def optimal_cost_(self) -> float:
-        return self._solution().optimal_cost
+    optimal_cost_ = solution_property("optimal_cost")
 
-    @property
-    def lower_bound_(self) -> float:
-        return self._solution().lower_bound
+    lower_bound_ = solution_property("lower_bound")
 
-    @property
-    def upper_bound_(self) -> float:
-        return self._solution().upper_bound
+    upper_bound_ = solution_property("upper_bound")
 
-    @property
-    def season_length_(self) -> int:
-        return self._solution().season_length
+    season_length_ = solution_property("season_length")
 
-    @property
-    def boundary_mass_(self) -> float:
-        return self._solution().boundary_mass
+    boundary_mass_ = solution_property("boundary_mass")
 
     @property
     def base_stock_levels_(self) -> np.ndarray:
