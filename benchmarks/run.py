@@ -277,7 +277,7 @@ def w_single(r: Runner) -> dict[str, Any]:
     note = (f"SingleSourcingModel(lead_time=0, h=5, b=495, batch_size=32, init_inventory=10, U{{0..4}}), "
             f"hidden [2], CELU(alpha=1), fit(sourcing_periods=50, validation_sourcing_periods=1000, "
             f"epochs={E}, seed=s), other arguments at each library's defaults (ours: Adam lr 3e-2, exact "
-            f"validation every 10 epochs; reference: its signature's parameters_lr=3e-3, validation_freq=50). 'ref-matched options': "
+            f"validation every 50 epochs; reference: its signature's parameters_lr=3e-3, validation_freq=50). 'ref-matched options': "
             f"ours with parameters_lr=3e-3, validation_freq=50, validation='simulation'. Cold = fresh "
             f"NUMBA_CACHE_DIR (JIT compilation inside fit).")
     return {"title": "1. Single sourcing, paper example", "rows": rows, "markdown": md, "note": note}
