@@ -537,3 +537,21 @@ class DualHeuristicController(BaseDualController):
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)}" for name in self._param_names)
         return f"{type(self).__name__}({args})"
+
+
+class OrderedLevelsController(DualHeuristicController):
+    """Heuristics with two order-up-to levels that must satisfy :math:`s_e \\le s_r`."""
+
+    _param_names = ("s_e", "s_r")
+
+    def __init__(self, s_e: int = 0, s_r: int = 0) -> None:
+        owner = type(self).__name__
+        self.s_e = check_level(s_e, "s_e", owner)
+        self.s_r = check_level(s_r, "s_r", owner)
+        if self.s_r < self.s_e:
+            fail("s_r", owner, f"an int >= s_e ({self.s_e})", s_r)
+        self._init_fit_state()
+
+    @staticmethod
+    def _keep(grid: np.ndarray) -> np.ndarray:
+        return grid[:, 0] <= grid[:, 1]

@@ -6,14 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import fail
 from ..dynamics import SourcingParams
 from ..sourcing_model import DualSourcingModel
 from ._heuristic_search import (
+    OrderedLevelsController,
     Array,
-    DualHeuristicController,
     Param,
-    check_level,
     demand_bounds,
     expedited_inventory_position,
     full_inventory_position,
@@ -59,7 +57,7 @@ def dual_index_orders(state: Array, params: SourcingParams, s_e: Param, s_r: Par
     return stack_orders(q_reg, q_e)
 
 
-class DualIndexController(DualHeuristicController):
+class DualIndexController(OrderedLevelsController):
     r"""Dual index policy (Veeraraghavan & Scheller-Wolf 2008).
 
     Two order-up-to levels on two inventory positions: the expedited order raises the
@@ -124,21 +122,7 @@ class DualIndexController(DualHeuristicController):
     23.3377
     """
 
-    _param_names = ("s_e", "s_r")
-
-    def __init__(self, s_e: int = 0, s_r: int = 0) -> None:
-        owner = "DualIndexController"
-        self.s_e = check_level(s_e, "s_e", owner)
-        self.s_r = check_level(s_r, "s_r", owner)
-        if self.s_r < self.s_e:
-            fail("s_r", owner, f"an int >= s_e ({self.s_e})", s_r)
-        self._init_fit_state()
-
     _rule = staticmethod(dual_index_orders)
-
-    @staticmethod
-    def _keep(grid: np.ndarray) -> np.ndarray:
-        return grid[:, 0] <= grid[:, 1]
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, _ = demand_bounds(model.demand_generator, "demand_generator", self._owner)

@@ -6,14 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import fail
 from ..dynamics import SourcingParams
 from ..sourcing_model import DualSourcingModel
 from ._heuristic_search import (
+    OrderedLevelsController,
     Array,
-    DualHeuristicController,
     Param,
-    check_level,
     demand_bounds,
     full_inventory_position,
     order_up_to,
@@ -56,7 +54,7 @@ def single_index_orders(state: Array, params: SourcingParams, s_e: Param, s_r: P
     return stack_orders(q_reg, q_e)
 
 
-class SingleIndexController(DualHeuristicController):
+class SingleIndexController(OrderedLevelsController):
     r"""Single index policy (Scheller-Wolf, Veeraraghavan & van Houtum 2007).
 
     Both orders look at one index, the inventory position :math:`\mathrm{IP}_t` (net
@@ -120,21 +118,7 @@ class SingleIndexController(DualHeuristicController):
     26.0
     """
 
-    _param_names = ("s_e", "s_r")
-
-    def __init__(self, s_e: int = 0, s_r: int = 0) -> None:
-        owner = "SingleIndexController"
-        self.s_e = check_level(s_e, "s_e", owner)
-        self.s_r = check_level(s_r, "s_r", owner)
-        if self.s_r < self.s_e:
-            fail("s_r", owner, f"an int >= s_e ({self.s_e})", s_r)
-        self._init_fit_state()
-
     _rule = staticmethod(single_index_orders)
-
-    @staticmethod
-    def _keep(grid: np.ndarray) -> np.ndarray:
-        return grid[:, 0] <= grid[:, 1]
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, _ = demand_bounds(model.demand_generator, "demand_generator", self._owner)
