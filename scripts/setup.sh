@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv in the repository and install idinn (editable) with its test tools.
+# Create .venv in the repository and install idinn (editable) with everything the tests need:
+# the optional extras (Gymnasium, Dask, Streamlit) and, for the browser tests, Debian's
+# chromium and chromium-driver (installed with apt when missing and when we are root).
 # torch==2.13.0 is installed first: it is the CPU build this project is developed with.
 set -euo pipefail
 cd "$(dirname "$0")/.."

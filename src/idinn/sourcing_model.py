@@ -19,6 +19,7 @@ import torch
 from ._validation import check_cost, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand
 from .dynamics import SourcingParams, period_cost, transition
+from .problem import SourcingProblem
 
 __all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
 
@@ -79,6 +80,15 @@ class BaseSourcingModel:
 
     def get_shortage_cost(self) -> float:
         return self.params.shortage_cost
+
+    @property
+    def problem(self) -> SourcingProblem:
+        """The model's :class:`~idinn.problem.SourcingProblem` (pure data, no torch state).
+
+        The initial inventory is read as the integer :meth:`get_init_inventory` gives now.
+        """
+        init = int(self.get_init_inventory().detach().item())
+        return SourcingProblem(params=self.params, demand=self.demand_generator, init_inventory=init)
 
     def get_init_inventory(self) -> torch.Tensor:
         """Integer initial inventory (floor, with a straight-through gradient)."""

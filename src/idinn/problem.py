@@ -1,0 +1,182 @@
+r"""The problem specification: pure, frozen data describing one inventory system.
+
+A :class:`SourcingProblem` holds everything that defines an inventory-control problem and
+nothing else: the suppliers and costs (:class:`~idinn.dynamics.SourcingParams`), the demand
+model and the initial state. It holds no torch state, no random generator and no
+simulated paths, so it can be compared, hashed into tables (a portfolio row), written to
+a plain dict (TOML/JSON) and handed to exact solvers that run on numpy alone.
+
+The paper's :class:`~idinn.sourcing_model.SingleSourcingModel` and
+:class:`~idinn.sourcing_model.DualSourcingModel` are thin facades over a problem plus a
+batched simulator; :func:`as_problem` accepts either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_cost, check_int, fail, is_integral
+from .demand import BaseDemand
+from .dynamics import SourcingParams
+
+__all__ = ["SourcingProblem", "as_problem"]
+
+_OWNER = "SourcingProblem"
+
+
+@dataclass(frozen=True)
+class SourcingProblem:
+    r"""One inventory system: suppliers, costs, demand and initial state.
+
+    Parameters
+    ----------
+    params : SourcingParams
+        Lead times :math:`l_k`, unit order costs :math:`c_k`, holding cost :math:`h`,
+        shortage cost :math:`b` and the excess-demand rule.
+    demand : BaseDemand
+        Demand model :math:`D_t` (see :mod:`idinn.demand`).
+    init_inventory : int, default=0
+        Initial net inventory :math:`I_0` (units; negative = backlog).
+    init_pipeline : tuple of int, default=()
+        Initial outstanding orders in the state layout of :mod:`idinn.dynamics`
+        (each supplier's pipeline, oldest first, suppliers in order); empty means all
+        pipelines start empty. Length ``params.state_dim - 1`` otherwise.
+
+    Raises
+    ------
+    TypeError, ValueError
+        With the project's wording, naming the parameter, the rule and the value.
+
+    Examples
+    --------
+    >>> from idinn.problem import SourcingProblem
+    >>> from idinn.demand import UniformDemand
+    >>> p = SourcingProblem.single(lead_time=0, holding_cost=5, shortage_cost=495,
+    ...                            demand=UniformDemand(0, 4), init_inventory=10)
+    >>> p.init_state.tolist()
+    [10]
+    """
+
+    params: SourcingParams
+    demand: BaseDemand
+    init_inventory: int = 0
+    init_pipeline: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, SourcingParams):
+            fail("params", _OWNER, "a SourcingParams", type(self.params).__name__, TypeError)
+        if not isinstance(self.demand, BaseDemand):
+            fail("demand", _OWNER, "a demand model from idinn.demand (e.g. UniformDemand)", self.demand, TypeError)
+        if isinstance(self.init_inventory, bool) or not is_integral(self.init_inventory):
+            fail("init_inventory", _OWNER, "an integer number of units", self.init_inventory, TypeError)
+        object.__setattr__(self, "init_inventory", int(self.init_inventory))
+        pipe = tuple(self.init_pipeline)
+        if pipe and len(pipe) != self.params.state_dim - 1:
+            fail("init_pipeline", _OWNER, f"empty or of length {self.params.state_dim - 1} (sum of lead times)", pipe)
+        for q in pipe:
+            check_int(q, "init_pipeline", _OWNER, minimum=0)
+        object.__setattr__(self, "init_pipeline", tuple(int(q) for q in pipe))
+
+    # ------------------------------------------------------------- constructors
+    @classmethod
+    def single(
+        cls,
+        *,
+        lead_time: int,
+        holding_cost: float,
+        shortage_cost: float,
+        demand: BaseDemand,
+        init_inventory: int = 0,
+        order_cost: float = 0.0,
+    ) -> SourcingProblem:
+        """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters)."""
+        params = SourcingParams(
+            lead_times=(check_int(lead_time, "lead_time", _OWNER, minimum=0),),
+            order_costs=(check_cost(order_cost, "order_cost", _OWNER),),
+            holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
+            shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+        )
+        return cls(params=params, demand=demand, init_inventory=init_inventory)
+
+    @classmethod
+    def dual(
+        cls,
+        *,
+        regular_lead_time: int,
+        expedited_lead_time: int,
+        regular_order_cost: float,
+        expedited_order_cost: float,
+        holding_cost: float,
+        shortage_cost: float,
+        demand: BaseDemand,
+        init_inventory: int = 0,
+    ) -> SourcingProblem:
+        """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters)."""
+        lr = check_int(regular_lead_time, "regular_lead_time", _OWNER, minimum=0)
+        le = check_int(expedited_lead_time, "expedited_lead_time", _OWNER, minimum=0)
+        if le > lr:
+            fail("expedited_lead_time", _OWNER, f"an int <= regular_lead_time ({lr})", le)
+        params = SourcingParams(
+            lead_times=(lr, le),
+            order_costs=(
+                check_cost(regular_order_cost, "regular_order_cost", _OWNER),
+                check_cost(expedited_order_cost, "expedited_order_cost", _OWNER),
+            ),
+            holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
+            shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+        )
+        return cls(params=params, demand=demand, init_inventory=init_inventory)
+
+    # --------------------------------------------------------------- derived
+    @property
+    def n_suppliers(self) -> int:
+        """Number of suppliers :math:`K`."""
+        return self.params.n_suppliers
+
+    @property
+    def state_dim(self) -> int:
+        """Length :math:`1 + \\sum_k l_k` of a state row."""
+        return self.params.state_dim
+
+    @property
+    def init_state(self) -> np.ndarray:
+        """Initial state row ``[I_0, pipelines]``, int64, shape (state_dim,)."""
+        s = np.zeros(self.params.state_dim, dtype=np.int64)
+        s[0] = self.init_inventory
+        if self.init_pipeline:
+            s[1:] = self.init_pipeline
+        return s
+
+    def replace(self, **changes: Any) -> SourcingProblem:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
+
+
+def as_problem(obj: Any, owner: str = "as_problem", name: str = "sourcing_model") -> SourcingProblem:
+    """The :class:`SourcingProblem` of a problem or of a paper sourcing model.
+
+    Parameters
+    ----------
+    obj : SourcingProblem or BaseSourcingModel
+        A problem is returned as is; a sourcing model gives its current problem
+        (its initial inventory read as an integer).
+    owner, name : str
+        Used in the error message.
+
+    Raises
+    ------
+    TypeError
+        When ``obj`` is neither.
+    """
+    if isinstance(obj, SourcingProblem):
+        return obj
+    problem = getattr(obj, "problem", None)
+    if isinstance(problem, SourcingProblem):
+        return problem
+    fail(name, owner, "a SourcingProblem or a sourcing model (SingleSourcingModel, DualSourcingModel)", type(obj).__name__, TypeError)
+    raise AssertionError  # unreachable; fail raises
