@@ -43,13 +43,25 @@ class BaseController:
         return type(self).__name__
 
     # ------------------------------------------------------------ to implement
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        """Orders for a batch of states.
+    @property
+    def is_stationary(self) -> bool:
+        """True when the orders do not depend on the period (:math:`\\mu_t = \\mu`).
+
+        Period-dependent controllers (finite horizon, seasonal) override this; see
+        :class:`idinn.policy.Policy`.
+        """
+        return True
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders for a batch of states (the :class:`idinn.policy.Policy` protocol).
 
         Parameters
         ----------
         state : torch.Tensor of shape (B, state_dim)
             Rows ``[I_t, pipelines]`` (see :mod:`idinn.dynamics`).
+        period : int, optional
+            Calendar period :math:`t`; ignored by stationary controllers, required by
+            period-dependent ones.
 
         Returns
         -------

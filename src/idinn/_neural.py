@@ -194,8 +194,18 @@ class NeuralControllerMixin:
         x = state if feats.shape[1] == 0 else torch.cat([state, torch.from_numpy(feats).expand(state.shape[0], -1)], 1)
         return self.forward(x)
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        return self._policy_at(state, 0)
+    @property
+    def is_stationary(self) -> bool:
+        """False when the network sees period features (seasonal demand or a finite horizon)."""
+        return getattr(self, "season_length_", None) is None and getattr(self, "horizon_", None) is None
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers); ``period`` is required when the policy is period-dependent."""
+        if period is None:
+            if not self.is_stationary:
+                fail("period", type(self).__name__, "given (an int >= 0): this controller's orders depend on the period", period)
+            period = 0
+        return self._policy_at(state, period)
 
     def _check_model(self, sourcing_model: Any) -> Any:
         model = super()._check_model(sourcing_model)  # type: ignore[misc]

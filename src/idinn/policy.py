@@ -140,7 +140,9 @@ def as_policy_function(
     if isinstance(policy, Policy):
         stationary = bool(policy.is_stationary)
         fn = policy.policy
-        call: Callable[[torch.Tensor, int], Any] = lambda s, t: fn(s, t)  # noqa: E731
+        call: Callable[[torch.Tensor, int], Any] = (  # a stationary rule ignores the period
+            (lambda s, t: fn(s)) if stationary else (lambda s, t: fn(s, t))
+        )
     elif callable(policy):
         two = _positional_arity(policy) >= 2
         stationary = not two

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .._controller import solution_property
-from .._validation import check_int, not_fitted
+from .._validation import check_int, fail, not_fitted
 from ..exact.discounted import DiscountedSolution, solve_discounted
 from ..exact.finite_horizon import FiniteHorizonSolution, _check_period, solve_finite_horizon
 from ..sourcing_model import DualSourcingModel
@@ -161,9 +161,16 @@ class FiniteHorizonDPController(BaseDualController):
         period = _check_period(period, solution.horizon, self._owner)
         return torch.as_tensor(solution.orders(_as_numpy(state), period), dtype=torch.float32)
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        """Orders of period 0 (use :meth:`predict` with ``period=t`` for later periods)."""
-        return self._policy_at(state, 0)
+    @property
+    def is_stationary(self) -> bool:
+        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
+        return False
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
+        if period is None:
+            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
+        return self._policy_at(state, period)
 
 
 class DiscountedDPController(BaseDualController):
@@ -277,6 +284,13 @@ class DiscountedDPController(BaseDualController):
         period = check_int(period, "period", self._owner, minimum=0)
         return torch.as_tensor(solution.orders(_as_numpy(state), period), dtype=torch.float32)
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        """Orders of phase 0."""
-        return self._policy_at(state, 0)
+    @property
+    def is_stationary(self) -> bool:
+        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
+        return False
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
+        if period is None:
+            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
+        return self._policy_at(state, period)

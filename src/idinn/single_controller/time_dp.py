@@ -187,9 +187,16 @@ class FiniteHorizonBaseStockController(BaseSingleController):
         assert self._levels is not None
         return _orders(state, float(self._levels[period]), solution.lead_times[0], self._owner)
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        """Orders of period 0."""
-        return self._policy_at(state, 0)
+    @property
+    def is_stationary(self) -> bool:
+        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
+        return False
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
+        if period is None:
+            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
+        return self._policy_at(state, period)
 
 
 class DiscountedBaseStockController(BaseSingleController):
@@ -306,6 +313,13 @@ class DiscountedBaseStockController(BaseSingleController):
             state, float(self._levels[period % solution.season_length]), solution.lead_times[0], self._owner
         )
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        """Orders of phase 0."""
-        return self._policy_at(state, 0)
+    @property
+    def is_stationary(self) -> bool:
+        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
+        return False
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
+        if period is None:
+            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
+        return self._policy_at(state, period)
