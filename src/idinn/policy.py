@@ -121,8 +121,9 @@ def as_policy_function(
     Parameters
     ----------
     policy : Policy or callable
-        A controller implementing :class:`Policy`, or a callable ``f(state)`` /
-        ``f(state, period)`` taking a float tensor (B, state_dim).
+        A controller implementing :class:`Policy`, an object with a ``policy(state)`` /
+        ``policy(state, period)`` method (stationary when it takes one argument), or a
+        callable ``f(state)`` / ``f(state, period)`` taking a float tensor (B, state_dim).
     n_suppliers : int
         Expected number of order columns.
     owner : str
@@ -143,6 +144,12 @@ def as_policy_function(
         call: Callable[[torch.Tensor, int], Any] = (  # a stationary rule ignores the period
             (lambda s, t: fn(s)) if stationary else (lambda s, t: fn(s, t))
         )
+    elif callable(getattr(policy, "policy", None)):
+        # an object with a 'policy' method but no 'is_stationary': its arity decides
+        method = policy.policy
+        two = _positional_arity(method) >= 2
+        stationary = not two
+        call = (lambda s, t: method(s, t)) if two else (lambda s, t: method(s))
     elif callable(policy):
         two = _positional_arity(policy) >= 2
         stationary = not two

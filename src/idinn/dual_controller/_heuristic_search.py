@@ -214,18 +214,20 @@ def demand_bounds(demand: BaseDemand, name: str, owner: str) -> tuple[int, int, 
     For seasonal demand the extremes and the mean are taken over one season. Demand without
     a finite support has no automatic candidate range: the caller must pass the ranges.
     """
-    if not demand.has_finite_support:
+    from ..exact._pmf import demand_pmfs
+
+    if isinstance(demand, BaseDemand) and not demand.has_finite_support:
         fail(
             name,
             owner,
-            "a demand model with finite support for automatic candidate ranges (or pass the ranges explicitly)",
+            "a demand model with finite support for automatic candidate ranges (use "
+            "demand.truncated(tail_mass=1e-9), or pass the ranges explicitly)",
             demand,
         )
-    periods = range(demand.season_length or 1)
-    pmfs = [demand.pmf(p) for p in periods]
-    low = min(int(v[p > 0].min()) for v, p in pmfs)
-    high = max(int(v[p > 0].max()) for v, p in pmfs)
-    mean = float(np.mean([demand.mean(p) for p in periods]))
+    pmfs = demand_pmfs(demand, demand.season_length or 1, owner=owner, name=name)
+    low = min(int(v[0]) for v, _ in pmfs)
+    high = max(int(v[-1]) for v, _ in pmfs)
+    mean = float(np.mean([demand.mean(p) for p in range(len(pmfs))]))
     return low, high, mean
 
 
@@ -336,7 +338,7 @@ def _exact_evaluator() -> Callable[..., Any] | None:
 BOUNDARY_MASS_LIMIT = 1e-6
 
 
-def exact_cost(rule: OrderRule, theta: Sequence[int], model: DualSourcingModel) -> float | None:
+def exact_cost(rule: OrderRule, theta: Sequence[int], model: Any) -> float | None:
     r"""Exact long-run average cost of one parameter vector, or ``None``.
 
     ``None`` when :func:`idinn.exact.evaluate_policy` is unavailable, refuses the model
@@ -347,7 +349,10 @@ def exact_cost(rule: OrderRule, theta: Sequence[int], model: DualSourcingModel) 
     evaluate = _exact_evaluator()
     if evaluate is None:
         return None
-    params = model.params
+    from ..problem import as_problem
+
+    problem = as_problem(model, owner="exact_cost", name="model")
+    params = problem.params
     theta = tuple(int(v) for v in theta)
 
     def policy(state: Any) -> Any:
@@ -359,7 +364,7 @@ def exact_cost(rule: OrderRule, theta: Sequence[int], model: DualSourcingModel) 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            result = evaluate(policy, model)
+            result = evaluate(policy, problem)
     except (ValueError, MemoryError) as err:
         warnings.warn(f"exact evaluation of parameters {theta} failed ({err}); ranking by simulation", stacklevel=3)
         return None
@@ -391,7 +396,7 @@ def search_parameters(
     ----------
     rule : OrderRule
     candidates : ndarray of int, shape (K, n_params)
-    model : DualSourcingModel
+    model : SourcingProblem or DualSourcingModel
     sourcing_periods : int
         Periods per simulated path, >= 2.
     n_paths : int
@@ -401,14 +406,17 @@ def search_parameters(
     seed : int or None
         Seed of the search's own generator (``None``: fresh entropy).
     """
+    from ..problem import as_problem
+
+    problem = as_problem(model, owner="search_parameters", name="model")
     generator = torch.Generator()
     if seed is None:
         generator.seed()
     else:
         generator.manual_seed(seed)
-    params = model.params
-    demand_model = model.demand_generator
-    init = float(model.get_init_inventory().detach().reshape(-1)[0])
+    params = problem.params
+    demand_model = problem.demand
+    init = float(problem.init_inventory)
     burn_in = sourcing_periods // 10
 
     demand = demand_model.sample_periods(n_paths, sourcing_periods, generator)
@@ -429,7 +437,7 @@ def search_parameters(
     exact: dict[tuple[int, ...], float] = {}
     if n_exact > 0 and demand_model.has_finite_support and demand_model.season_length is None:
         for k in top[:n_exact]:
-            cost = exact_cost(rule, candidates[k], model)
+            cost = exact_cost(rule, candidates[k], problem)
             if cost is not None:
                 exact[tuple(int(v) for v in candidates[k])] = cost
     if exact:

@@ -6,8 +6,14 @@
 * :func:`evaluate_policy`: long-run average cost of any stationary policy of a single-
   or dual-sourcing model with finite-support demand, from the stationary distribution of
   the Markov chain it induces.
+* :func:`demand_pmf`: the one path from a demand model to its pmf, used by every exact
+  method.
+
+Every solver and evaluator takes a :class:`~idinn.problem.SourcingProblem` or a paper
+sourcing model as its model argument and runs on numpy.
 """
 
+from ._pmf import demand_pmf
 from .dual_sourcing_dp import (
     DualSourcingDPResult,
     default_truncation,
@@ -19,6 +25,7 @@ from .dual_sourcing_dp import (
 from .policy_evaluation import PolicyEvaluation, default_inventory_bounds, evaluate_policy
 
 __all__ = [
+    "demand_pmf",
     "DualSourcingDPResult",
     "PolicyEvaluation",
     "default_inventory_bounds",

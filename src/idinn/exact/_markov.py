@@ -177,5 +177,13 @@ def cesaro_limit(
     """
     P = sp.csr_matrix(P)
     if P.shape[0] <= DIRECT_SOLVE_MAX_STATES:
-        return _cesaro_direct(P, start)
-    return _cesaro_iterative(P, start, tolerance, max_iterations)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a singular factorisation is caught below
+            pi = _cesaro_direct(P, start)
+        if np.all(np.isfinite(pi)) and abs(pi.sum() - 1.0) < 1e-9:
+            return pi
+        # round-off made a direct solve singular: the iteration converges to the same limit
+    pi = _cesaro_iterative(P, start, tolerance, max_iterations)
+    if not np.all(np.isfinite(pi)):  # pragma: no cover - defensive: never return NaN
+        raise FloatingPointError(f"The long-run distribution of the {P.shape[0]}-state chain could not be computed.")
+    return pi

@@ -32,42 +32,36 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from scipy.sparse.csgraph import breadth_first_order
 from scipy.sparse.linalg import splu
 
-from .._validation import check_int, check_real, fail
-from ..dynamics import period_cost, transition
-from ..sourcing_model import BaseSourcingModel
-from ._common import newsvendor_level
-from .finite_horizon import (
+from .._validation import check_int, check_real
+from ..policy import as_policy_function
+from ._enumerate import StateLimit, enumerate_chain
+from ._inputs import check_inventory_bounds, problem_and_state
+from ._pmf import Pmf, default_position_range, demand_pmfs, sum_pmf
+from ._reduced import (
     _BOUND_NAMES,
     BOUNDARY_MASS_WARNING,
     WIDENING_TARGET,
-    Pmf,
     _bellman,
     _Box,
     _cap_flags,
     _check_bounds,
-    _check_model,
+    _check_box,
     _committed_cost,
     _default_box,
     _embed,
-    _init_state,
     _order_table,
-    _orders,
-    _policy_caller,
     _reduce_states,
     _Reduced,
     _reduction,
     _stage,
     _start_index,
-    _sum_pmf,
     _TableLookup,
     _transitions,
     _warn_boundary,
     _widen,
-    demand_pmfs,
 )
 
 __all__ = [
@@ -211,7 +205,7 @@ def _discounted_solve(P: sp.csr_matrix, cost: np.ndarray, start: int, gamma: flo
 
 
 def solve_discounted(
-    sourcing_model: BaseSourcingModel,
+    sourcing_model: Any,
     discount: float,
     *,
     init_state: Any = None,
@@ -221,6 +215,7 @@ def solve_discounted(
     tolerance: float = 1e-10,
     max_iterations: int = 100_000,
     max_widenings: int = 20,
+    max_entries: int | None = None,
 ) -> DiscountedSolution:
     r"""Optimal infinite-horizon discounted policy by (periodic) value iteration.
 
@@ -234,7 +229,7 @@ def solve_discounted(
 
     Parameters
     ----------
-    sourcing_model : SingleSourcingModel or DualSourcingModel
+    sourcing_model : SourcingProblem, SingleSourcingModel or DualSourcingModel
         Finite-support demand; stationary, or seasonal with ``season_length`` :math:`S`
         (periodic policy, phase :math:`k = t \bmod S`).
     discount : float
@@ -249,6 +244,8 @@ def solve_discounted(
     max_iterations : int, default=100_000
         Most sweeps, all widenings together.
     max_widenings : int, default=20
+    max_entries : int, optional
+        Memory budget in table entries (see :func:`~idinn.exact.solve_finite_horizon`).
 
     Returns
     -------
@@ -268,24 +265,23 @@ def solve_discounted(
     0.0
     """
     owner = "solve_discounted"
-    model = _check_model(sourcing_model, owner)
+    problem, s0 = problem_and_state(sourcing_model, init_state, owner)
     gamma = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
     tolerance = check_real(tolerance, "tolerance", owner, exclusive_minimum=0)
     max_iterations = check_int(max_iterations, "max_iterations", owner, minimum=1)
-    s0 = _init_state(model, init_state, owner)
-    demand = model.demand_generator
-    red = _reduction(model.params)
+    demand = problem.demand
+    red = _reduction(problem.params)
     z0_arr, p0_arr = _reduce_states(red, s0[None])
     z0, p0 = int(z0_arr[0]), p0_arr[0]
     given, max_widenings = _check_bounds(
         red, min_position, max_position, max_regular_order, max_widenings, z0, p0, owner
     )
     season = getattr(demand, "season_length", None)
-    pmfs = demand_pmfs(demand, 1 if season is None else int(season), owner)
+    pmfs = demand_pmfs(demand, 1 if season is None else int(season), owner=owner, name="demand_generator")
     n_phase = _minimal_period(pmfs)
     pmfs = pmfs[:n_phase]
-    windows = [_sum_pmf([pmfs[(k + j) % n_phase] for j in range(red.shift + 1)]) for k in range(n_phase)]
-    first = demand_pmfs(demand, max(red.shift, 1), owner)
+    windows = [sum_pmf([pmfs[(k + j) % n_phase] for j in range(red.shift + 1)]) for k in range(n_phase)]
+    first = demand_pmfs(demand, max(red.shift, 1), owner=owner, name="demand_generator")
     committed = _committed_cost(red, s0, first, red.shift, gamma)
     beta = gamma**n_phase
     factor = beta / (1.0 - beta)
@@ -295,6 +291,7 @@ def solve_discounted(
     old_box: _Box | None = None
     sweeps, widenings = 0, 0
     while True:
+        _check_box(box, owner, max_entries, layers=n_phase)
         stages = [_stage(red, box, windows[k], gamma) for k in range(n_phase)]
         start, _, _ = _start_index(red, box, s0)
         v = np.zeros((box.nz, box.m)) if v0 is None else _embed(v0, old_box, box)
@@ -394,17 +391,13 @@ class DiscountedEvaluation:
 def _default_inventory_bounds(
     lead_times: tuple[int, ...], pmfs: list[Pmf], h: float, b: float, init_inventory: int
 ) -> tuple[int, int]:
-    r"""Level :math:`S` range of the newsvendor levels of :math:`D^{(l+1)}` per phase, widened by :math:`10(l+1)\max(\bar d, 1)`."""
-    n = max(lead_times) + 1
-    s = len(pmfs)
-    levels = [newsvendor_level(*_sum_pmf([pmfs[(k + j) % s] for j in range(n)]), h, b) for k in range(s)]
-    width = 10 * n * max(max(int(v[-1]) for v, _ in pmfs), 1)
-    return min(init_inventory, min(levels)) - width, max(init_inventory, max(levels)) + width
+    r"""Range of the newsvendor levels of :math:`D^{(l+1)}` per phase, widened by :math:`10(l+1)\max(\bar d, 1)`."""
+    return default_position_range(pmfs, max(lead_times) + 1, h, b, 10, init_inventory)
 
 
 def evaluate_policy_discounted(
     policy: Any,
-    sourcing_model: BaseSourcingModel,
+    sourcing_model: Any,
     discount: float,
     *,
     init_state: Any = None,
@@ -425,7 +418,7 @@ def evaluate_policy_discounted(
         As in :func:`~idinn.exact.evaluate_policy_finite_horizon`; it is called with
         ``period = t mod S`` (:math:`S` = ``season_length`` of the demand, 1 when
         stationary), so it must be stationary or :math:`S`-periodic.
-    sourcing_model : SingleSourcingModel or DualSourcingModel
+    sourcing_model : SourcingProblem, SingleSourcingModel or DualSourcingModel
         Finite-support demand, stationary or seasonal.
     discount : float
         :math:`\gamma \in (0, 1)`.
@@ -456,85 +449,37 @@ def evaluate_policy_discounted(
     100.0
     """
     owner = "evaluate_policy_discounted"
-    fn = _policy_caller(policy, owner)
-    model = _check_model(sourcing_model, owner)
+    problem, s0 = problem_and_state(sourcing_model, init_state, owner)
+    params = problem.params
+    fn = as_policy_function(policy, params.n_suppliers, owner=owner)
     gamma = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)
-    s0 = _init_state(model, init_state, owner)
     max_states = check_int(max_states, "max_states", owner, minimum=1)
-    params = model.params
-    season = getattr(model.demand_generator, "season_length", None)
+    season = getattr(problem.demand, "season_length", None)
     n_phase = 1 if season is None else int(season)
-    pmfs = demand_pmfs(model.demand_generator, n_phase, owner)
+    pmfs = demand_pmfs(problem.demand, n_phase, owner=owner, name="demand_generator")
     if inventory_bounds is None:
         lo, hi = _default_inventory_bounds(
             params.lead_times, pmfs, params.holding_cost, params.shortage_cost, int(s0[0])
         )
     else:
-        if not isinstance(inventory_bounds, tuple | list) or len(inventory_bounds) != 2:
-            fail("inventory_bounds", owner, "a pair (low, high) of ints", inventory_bounds, TypeError)
-        lo = check_int(inventory_bounds[0], "inventory_bounds", owner)
-        hi = check_int(inventory_bounds[1], "inventory_bounds", owner)
-        if not lo <= s0[0] <= hi:
-            fail("inventory_bounds", owner, f"a range (low, high) containing the initial inventory {int(s0[0])}", inventory_bounds)
-
-    n_sup = params.n_suppliers
-    dim = params.state_dim
-
-    def key(phase: int, rows: np.ndarray) -> list[bytes]:
-        full = np.ascontiguousarray(np.concatenate([np.full((len(rows), 1), phase, np.int64), rows], axis=1))
-        return full.view(np.dtype((np.void, full.shape[1] * 8))).ravel().tolist()
-
-    index = {key(0, s0[None])[0]: 0}
-    blocks, phase_blocks = [s0[None]], [np.zeros(1, np.int64)]
-    rows_l, cols_l, data_l, cost_l, cut_l = [], [], [], [], []
-    frontier, phase, first, n_known = s0[None], 0, 0, 1
-    while len(frontier):
-        values, probs = pmfs[phase]
-        m, k = len(frontier), len(values)
-        with torch.no_grad():
-            out = fn(torch.as_tensor(frontier, dtype=torch.float32), phase)
-        q = _orders(out, m, n_sup, owner)
-        qq = np.repeat(q, k, axis=0)
-        nxt = transition(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
-        inv = nxt[:, 0].astype(np.float64)
-        cost_l.append(period_cost(inv, qq.astype(np.float64), params).reshape(m, k) @ probs)
-        clipped = (nxt[:, 0] < lo) | (nxt[:, 0] > hi)
-        cut_l.append(clipped.reshape(m, k).astype(float) @ probs)
-        nxt[:, 0] = np.clip(nxt[:, 0], lo, hi)
-        nphase = (phase + 1) % n_phase
-        target = np.empty(m * k, dtype=np.int64)
-        new_rows = []
-        for j, kk in enumerate(key(nphase, nxt)):
-            t = index.get(kk)
-            if t is None:
-                if n_known >= max_states:
-                    raise RuntimeError(
-                        f"evaluate_policy_discounted enumerated more than max_states={max_states} reachable "
-                        "states; the policy's orders may be unbounded. Raise 'max_states' or narrow "
-                        f"'inventory_bounds' (now ({lo}, {hi}))."
-                    )
-                t = n_known
-                index[kk] = t
-                n_known += 1
-                new_rows.append(j)
-            target[j] = t
-        rows_l.append(np.repeat(np.arange(first, first + m), k))
-        cols_l.append(target)
-        data_l.append(np.tile(probs, m))
-        first += m
-        frontier, phase = nxt[new_rows], nphase
-        if len(frontier):
-            blocks.append(frontier)
-            phase_blocks.append(np.full(len(frontier), nphase, np.int64))
-    n = n_known
-    P = sp.csr_matrix((np.concatenate(data_l), (np.concatenate(rows_l), np.concatenate(cols_l))), shape=(n, n))
-    P.sum_duplicates()
-    lu = splu((sp.identity(n, format="csc") - gamma * P).tocsc())
-    values_all = lu.solve(np.concatenate(cost_l))
+        lo, hi = check_inventory_bounds(inventory_bounds, int(s0[0]), owner)
+    try:
+        chain = enumerate_chain(
+            fn, params, pmfs, s0, inventory_bounds=(lo, hi), max_states=max_states, on_limit="raise", owner=owner
+        )
+    except StateLimit:
+        raise RuntimeError(
+            f"evaluate_policy_discounted enumerated more than max_states={max_states} reachable "
+            "states; the policy's orders may be unbounded. Raise 'max_states' or narrow "
+            f"'inventory_bounds' (now ({lo}, {hi}))."
+        ) from None
+    n = chain.n_states
+    lu = splu((sp.identity(n, format="csc") - gamma * chain.P).tocsc())
+    values_all = lu.solve(chain.cost)
     e = np.zeros(n)
     e[0] = 1.0 - gamma
     nu = np.clip(lu.solve(e, trans="T"), 0.0, None)
-    boundary = float(nu @ np.concatenate(cut_l))
+    boundary = float(nu @ chain.cut_probability)
     if boundary > BOUNDARY_MASS_WARNING:
         warnings.warn(
             f"The policy's discounted state occupation puts mass {boundary:.3g} on states whose successors "
@@ -543,13 +488,12 @@ def evaluate_policy_discounted(
             RuntimeWarning,
             stacklevel=2,
         )
-    states = np.concatenate(blocks).reshape(n, dim)
     return DiscountedEvaluation(
         discounted_cost=float(values_all[0]),
         boundary_mass=boundary,
         n_states=n,
-        states=states,
-        phases=np.concatenate(phase_blocks),
+        states=chain.states,
+        phases=chain.phases,
         values=values_all,
         inventory_bounds=(lo, hi),
         season_length=n_phase,

@@ -37,13 +37,14 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from scipy.sparse.csgraph import breadth_first_order
 
 from .._validation import check_int, check_real, fail
 from ..dynamics import SourcingParams
-from ._common import convolve_pmf, finite_pmf, newsvendor_level
+from ._inputs import problem_and_state
 from ._markov import cesaro_limit
+from ._pmf import clean_pmf, convolve_pmf, newsvendor_cost, newsvendor_level, stationary_pmf
+from ._reduced import _bellman, _Box, _cap_flags, _check_box, _embed, _forgiven_units, _reduction, _stage, _transitions, reduce_dual_state
 
 __all__ = [
     "DualSourcingDPResult",
@@ -62,58 +63,8 @@ BOUNDARY_MASS_WARNING = 1e-6
 _BOUND_NAMES = ("min_position", "max_position", "max_regular_order")
 
 
-# --------------------------------------------------------------------------- pure math
-def expected_newsvendor_cost(
-    positions: np.ndarray,
-    values: np.ndarray,
-    probs: np.ndarray,
-    holding_cost: float,
-    shortage_cost: float,
-) -> np.ndarray:
-    r""":math:`G(y) = E[h (y - D)^+ + b (D - y)^+]` for every ``y`` in ``positions``.
-
-    Parameters
-    ----------
-    positions : ndarray, shape (n,)
-        Positions :math:`y`.
-    values, probs : ndarray, shape (K,)
-        pmf of :math:`D`.
-    holding_cost : float
-        [:math:`h`]
-    shortage_cost : float
-        [:math:`b`]
-
-    Returns
-    -------
-    ndarray, shape (n,)
-    """
-    diff = np.asarray(positions, dtype=np.float64)[:, None] - values[None, :]
-    per = holding_cost * np.clip(diff, 0, None) + shortage_cost * np.clip(-diff, 0, None)
-    return per @ probs
-
-
-def reduce_dual_state(states: np.ndarray, regular_lead_time: int, expedited_lead_time: int) -> np.ndarray:
-    r"""Map full dual-sourcing states to reduced states :math:`(z, p_1, \dots, p_{L-1})`.
-
-    Parameters
-    ----------
-    states : ndarray, shape (B, 1 + l_r + l_e)
-        Rows :math:`[I, r_1, \dots, r_{l_r}, e_1, \dots, e_{l_e}]`.
-    regular_lead_time : int
-        [:math:`l_r`]
-    expedited_lead_time : int
-        [:math:`l_e`], smaller than :math:`l_r`.
-
-    Returns
-    -------
-    ndarray, shape (B, L)
-        Column 0: :math:`z = I + \sum_j e_j + \sum_{j \le l_e + 1} r_j`; columns
-        1..L-1: :math:`r_{l_e + 2}, \dots, r_{l_r}`.
-    """
-    lr, le = regular_lead_time, expedited_lead_time
-    states = np.asarray(states)
-    z = states[:, 0] + states[:, 1 : 1 + le + 1].sum(axis=1) + states[:, 1 + lr : 1 + lr + le].sum(axis=1)
-    return np.concatenate([z[:, None], states[:, 1 + le + 1 : 1 + lr]], axis=1)
+#: :math:`G(y) = E[h (y - D)^+ + b (D - y)^+]`: the one newsvendor cost of :mod:`idinn.exact._pmf`.
+expected_newsvendor_cost = newsvendor_cost
 
 
 def default_truncation(
@@ -256,130 +207,6 @@ class DualSourcingDPResult:
         return self.policy_table[(iz, *pipe.T)]
 
 
-# ------------------------------------------------------------------ Bellman operator
-class _Operator:
-    """Bellman operator of the reduced, truncated dual-sourcing MDP on one box."""
-
-    def __init__(
-        self,
-        params: SourcingParams,
-        values: np.ndarray,
-        probs: np.ndarray,
-        z_lo: int,
-        z_hi: int,
-        q_max: int,
-    ) -> None:
-        lr, le = params.lead_times
-        self.gap = lr - le
-        self.c_r, self.c_e = params.order_costs
-        self.values, self.probs = values, probs
-        self.z_lo, self.z_hi, self.q = z_lo, z_hi, q_max
-        self.nz = z_hi - z_lo + 1
-        self.nq = q_max + 1
-        self.m = self.nq ** (self.gap - 1)  # flattened pipeline (p_1 .. p_{L-1})
-        self.m2 = self.nq ** max(self.gap - 2, 0)  # (p_2 .. p_{L-1})
-        self.nx = self.nz + q_max  # pre-demand next positions x = y + p_1 (or y + q_r)
-        ve, pe = convolve_pmf(values, probs, le + 1)
-        self.z = np.arange(z_lo, z_hi + 1)
-        self.G = expected_newsvendor_cost(self.z, ve, pe, params.holding_cost, params.shortage_cost)
-        self.stage = self.G + self.c_e * self.z  # G(y) + c_e y on the y grid
-        # x - d lies in [z_lo - dmax, z_hi + q - dmin]: pad v by edges (= clipping)
-        self.pad_lo = max(int(values[-1]), 0)
-        self.pad_hi = q_max + max(-int(values[0]), 0)
-        self.order_cost = self.c_r * np.arange(self.nq)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.nz,) + (self.nq,) * (self.gap - 1)
-
-    def _expect_next(self, v: np.ndarray) -> np.ndarray:
-        """A(x, .) = E v(clip(x - D), .), shape (nx, m)."""
-        vp = np.pad(v, ((self.pad_lo, self.pad_hi), (0, 0)), mode="edge")
-        out = np.zeros((self.nx, v.shape[1]))
-        for d, p in zip(self.values, self.probs):
-            start = self.pad_lo - int(d)
-            out += p * vp[start : start + self.nx]
-        return out
-
-    def _post_decision(self, v: np.ndarray, want_arg: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """U(y, p) = G(y) + c_e y + min_q [c_r q + E v(next)], shape (nz, m)."""
-        a = self._expect_next(v)
-        if self.gap == 1:
-            # U(y) = stage(y) + min_q c_r q + A(y + q)
-            cand = np.stack([a[q : q + self.nz, 0] for q in range(self.nq)], axis=1) + self.order_cost
-            best_q = cand.argmin(axis=1) if want_arg else None
-            return (self.stage + cand.min(axis=1))[:, None], best_q
-        # B(x, p_2..p_{L-1}) = min_q c_r q + A(x, p_2..p_{L-1}, q)
-        a3 = a.reshape(self.nx, self.m2, self.nq) + self.order_cost
-        b = a3.min(axis=2)
-        best_q = a3.argmin(axis=2) if want_arg else None
-        # U(y, p_1, rest) = stage(y) + B(y + p_1, rest)
-        u = np.empty((self.nz, self.nq, self.m2))
-        for p1 in range(self.nq):
-            u[:, p1, :] = b[p1 : p1 + self.nz]
-        u += self.stage[:, None, None]
-        return u.reshape(self.nz, self.m), best_q
-
-    def apply(self, v: np.ndarray) -> np.ndarray:
-        """(T v)(z, p) = -c_e z + min_{z <= y <= z_hi} U(y, p); v of shape (nz, m)."""
-        u, _ = self._post_decision(v, want_arg=False)
-        suffix = np.minimum.accumulate(u[::-1], axis=0)[::-1]
-        return suffix - self.c_e * self.z[:, None]
-
-    def greedy(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Greedy policy: index of y, q_r, and the stage cost, each of shape (nz, m)."""
-        u, best_q = self._post_decision(v, want_arg=True)
-        iy = np.empty((self.nz, self.m), dtype=np.int64)
-        best = u[-1].copy()
-        iy[-1] = self.nz - 1
-        for i in range(self.nz - 2, -1, -1):
-            take = u[i] <= best + 1e-10 * (1.0 + np.abs(best))
-            best = np.where(take, u[i], best)
-            iy[i] = np.where(take, i, iy[i + 1])
-        cols = np.arange(self.m)
-        if self.gap == 1:
-            q_r = best_q[iy[:, 0]][:, None]
-        else:
-            p1 = cols // self.m2
-            rest = cols % self.m2
-            q_r = best_q[iy + p1[None, :], rest[None, :]]
-        y = self.z_lo + iy
-        q_e = y - self.z[:, None]
-        stage = self.c_r * q_r + self.c_e * q_e + self.G[iy]
-        return q_r, q_e, stage
-
-    def chain(self, q_r: np.ndarray, q_e: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """Transition matrix of the policy and, per state, whether a transition is clipped below/above."""
-        n = self.nz * self.m
-        cols = np.arange(self.m)
-        y = self.z[:, None] + q_e
-        if self.gap == 1:
-            x = y + q_r
-            nxt_m = np.zeros_like(q_r)
-        else:
-            x = y + (cols // self.m2)[None, :]
-            nxt_m = (cols % self.m2)[None, :] * self.nq + q_r
-        x = x.ravel()
-        nxt_m = np.broadcast_to(nxt_m, (self.nz, self.m)).ravel()
-        raw = x[:, None] - self.values[None, :]
-        low = (raw < self.z_lo).any(axis=1)
-        high = (raw > self.z_hi).any(axis=1)
-        iz = np.clip(raw, self.z_lo, self.z_hi) - self.z_lo
-        rows = np.repeat(np.arange(n), len(self.values))
-        target = (iz * self.m + nxt_m[:, None]).ravel()
-        data = np.tile(self.probs, n)
-        P = sp.csr_matrix((data, (rows, target)), shape=(n, n))
-        P.sum_duplicates()
-        return P, low, high
-
-
-def _embed(v: np.ndarray, old: _Operator, new: _Operator) -> np.ndarray:
-    """Warm start: place v of the old box into the new (larger) box, padding by edges."""
-    full = v.reshape(old.shape)
-    pads = [(old.z_lo - new.z_lo, new.z_hi - old.z_hi)] + [(0, new.q - old.q)] * (old.gap - 1)
-    return np.pad(full, pads, mode="edge").reshape(new.nz, new.m)
-
-
 def _check_params(params: SourcingParams, owner: str) -> tuple[int, int]:
     if not isinstance(params, SourcingParams) or params.n_suppliers != 2:
         fail("params", owner, "the SourcingParams of a dual-sourcing model", params, TypeError)
@@ -409,6 +236,7 @@ def dual_sourcing_relative_value_iteration(
     validation_freq: int = 10,
     log_freq: int | None = None,
     max_widenings: int = 12,
+    max_entries: int | None = None,
 ) -> DualSourcingDPResult:
     r"""Optimal average cost and policy of dual sourcing by relative value iteration.
 
@@ -449,6 +277,10 @@ def dual_sourcing_relative_value_iteration(
         Sweeps between two ``logging`` INFO messages (``None``: no progress messages).
     max_widenings : int, default=12
         Most automatic enlargements of the box.
+    max_entries : int, optional
+        Memory budget in table entries (8 bytes each; default
+        :data:`idinn.exact._pmf.MAX_TABLE_ENTRIES`, about 1 GiB). A box needing more is
+        refused with a ``MemoryError`` before any work, giving its size.
 
     Returns
     -------
@@ -456,19 +288,19 @@ def dual_sourcing_relative_value_iteration(
     """
     owner = "dual_sourcing_relative_value_iteration"
     lr, le = _check_params(params, owner)
-    values = np.asarray(demand_values)
-    probs = np.asarray(demand_probabilities, dtype=np.float64)
-    if values.ndim != 1 or values.shape != probs.shape or values.size == 0:
-        fail("demand_probabilities", owner, "a 1-d array as long as 'demand_values'", probs.shape)
-    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or abs(probs.sum() - 1) > 1e-9:
-        fail("demand_probabilities", owner, "finite, >= 0 and summing to 1", probs.tolist())
-    if not np.all(np.isfinite(values.astype(np.float64))) or np.any(values != np.rint(values.astype(np.float64))):
-        fail("demand_values", owner, "integers", values.tolist())
-    values = values.astype(np.int64)
-    order = np.argsort(values)
-    values, probs = values[order], probs[order]
-    keep = probs > 0
-    values, probs = values[keep], probs[keep] / probs[keep].sum()
+    values, probs = clean_pmf(
+        demand_values, demand_probabilities, owner=owner, name="demand_probabilities", values_name="demand_values"
+    )
+    if int(values[-1]) == 0:
+        fail(
+            "demand_values",
+            owner,
+            "a demand that is positive with positive probability (with demand always 0 nothing is "
+            "ever consumed: the optimal policy orders nothing and the average cost is h * max(z_0, 0); "
+            "the average-cost problem has a different gain in every state, so relative value iteration "
+            "cannot converge)",
+            values.tolist(),
+        )
     init_position = check_int(init_position, "init_position", owner)
     tolerance = check_real(tolerance, "tolerance", owner, exclusive_minimum=0)
     max_iterations = check_int(max_iterations, "max_iterations", owner, minimum=1)
@@ -501,18 +333,23 @@ def dual_sourcing_relative_value_iteration(
     spread = max(int(values[-1] - values[0]), 1)
     steps = {"min_position": -spread, "max_position": spread, "max_regular_order": max(1, spread // 2)}
 
+    red = _reduction(params)  # fast supplier: expedited; gap L = l_r - l_e >= 1
+    pmf = (values, probs)
+    window = convolve_pmf(values, probs, le + 1)
     v = None
-    prev_op = None
+    prev_box: _Box | None = None
     sweeps = 0
     widenings = 0
     while True:
-        op = _Operator(params, values, probs, bounds["min_position"], bounds["max_position"], bounds["max_regular_order"])
-        start = (init_position - op.z_lo) * op.m  # empty overtaken pipeline
-        v = np.zeros((op.nz, op.m)) if v is None else _embed(v, prev_op, op)
+        box = _Box(bounds["min_position"], bounds["max_position"], bounds["max_regular_order"], red.gap)
+        _check_box(box, owner, max_entries)
+        stage = _stage(red, box, window, 1.0)  # c_e y + G(y)
+        start = (init_position - box.z_lo) * box.m  # empty overtaken pipeline
+        v = np.zeros((box.nz, box.m)) if v is None else _embed(v, prev_box, box)
         v = v - v.ravel()[start]
         lower, upper, converged = -np.inf, np.inf, False
         while sweeps < max_iterations:
-            tv = op.apply(v)
+            tv = _bellman(v, pmf, stage, red, box, 1.0, greedy=False).v_min
             sweeps += 1
             if sweeps % validation_freq == 0 or sweeps == max_iterations:
                 delta = tv - v
@@ -523,14 +360,22 @@ def dual_sourcing_relative_value_iteration(
                     converged = True
                     break  # keep v = v_n: its greedy policy costs at most max(T v_n - v_n)
             v = tv - tv.ravel()[start]
-        q_r, q_e, stage = op.greedy(v)
-        P, low, high = op.chain(q_r, q_e)
+        step = _bellman(v, pmf, stage, red, box, 1.0, greedy=True)
+        iz = np.arange(box.nz)[:, None]
+        q_r, q_e = step.qr, step.iy - iz
+        z = (box.z_lo + iz).astype(np.float64)
+        stage_cost = stage[step.iy] - red.fast_cost * z + red.regular_cost * q_r
+        stage_cost = stage_cost + red.shortfall_cost * _forgiven_units(red, box, step.iy, step.qr, pmf).reshape(stage_cost.shape)
+        target, low_k, high_k = _transitions(red, box, step.iy, step.qr, pmf)
+        n = box.nz * box.m
+        P = sp.csr_matrix((np.tile(probs, n), (np.repeat(np.arange(n), len(probs)), target.ravel())), shape=(n, n))
+        P.sum_duplicates()
         reach = breadth_first_order(P, start, directed=True, return_predecessors=False)
-        y_cap = ((op.z[:, None] + q_e) == op.z_hi) & (q_e > 0)
+        y_cap, q_cap = _cap_flags(red, box, step.iy, step.qr)
         flags = {
-            "min_position": low,
-            "max_position": high | y_cap.ravel(),
-            "max_regular_order": (q_r == op.q).ravel() & (op.q > 0) if op.q > 0 else np.zeros(low.shape, bool),
+            "min_position": low_k.any(axis=1),
+            "max_position": high_k.any(axis=1) | y_cap,
+            "max_regular_order": q_cap,
         }
         touched = [name for name in _BOUND_NAMES if given[name] is None and flags[name][reach].any()]
         if not touched or widenings >= max_widenings or sweeps >= max_iterations:
@@ -539,13 +384,13 @@ def dual_sourcing_relative_value_iteration(
         for name in touched:
             bounds[name] += steps[name]
         logger.info("widening %s to %s", touched, {k: bounds[k] for k in touched})
-        prev_op = op
+        prev_box = box
 
     sub = P[reach][:, reach]
     pi_reach = cesaro_limit(sub, int(np.flatnonzero(reach == start)[0]))
-    pi = np.zeros(op.nz * op.m)
+    pi = np.zeros(box.nz * box.m)
     pi[reach] = pi_reach
-    policy_cost = float(pi @ stage.ravel())
+    policy_cost = float(pi @ stage_cost.ravel())
     by_bound = {name: float(pi[flags[name]].sum()) for name in _BOUND_NAMES}
     any_flag = flags["min_position"] | flags["max_position"] | flags["max_regular_order"]
     boundary_mass = float(pi[any_flag].sum())
@@ -565,9 +410,9 @@ def dual_sourcing_relative_value_iteration(
             RuntimeWarning,
             stacklevel=2,
         )
-    table = np.stack([q_r.reshape(op.shape), q_e.reshape(op.shape)], axis=-1).astype(np.int64)
-    values_out = v.reshape(op.shape).copy()
-    pi_out = pi.reshape(op.shape)
+    table = np.stack([q_r.reshape(box.shape), q_e.reshape(box.shape)], axis=-1).astype(np.int64)
+    values_out = v.reshape(box.shape).copy()
+    pi_out = pi.reshape(box.shape)
     for arr in (table, values_out, pi_out):
         arr.setflags(write=False)
     return DualSourcingDPResult(
@@ -578,9 +423,9 @@ def dual_sourcing_relative_value_iteration(
         policy_table=table,
         relative_values=values_out,
         stationary_probabilities=pi_out,
-        min_position=op.z_lo,
-        max_position=op.z_hi,
-        max_regular_order=op.q,
+        min_position=box.z_lo,
+        max_position=box.z_hi,
+        max_regular_order=box.q_max,
         boundary_mass=boundary_mass,
         boundary_mass_by_bound=MappingProxyType(by_bound),
         n_iterations=sweeps,
@@ -599,11 +444,13 @@ def solve_dual_sourcing_average_cost(sourcing_model: Any, **kwargs: Any) -> Dual
 
     Parameters
     ----------
-    sourcing_model : DualSourcingModel
-        Stationary demand with finite support; :math:`l_e < l_r`.
+    sourcing_model : SourcingProblem or DualSourcingModel
+        Stationary demand with finite support; :math:`l_e < l_r`. Its initial state
+        gives ``init_position`` (expedited position :math:`z_0`).
     **kwargs
         ``min_position``, ``max_position``, ``max_regular_order``, ``tolerance``,
-        ``max_iterations``, ``validation_freq``, ``log_freq``, ``max_widenings``.
+        ``max_iterations``, ``validation_freq``, ``log_freq``, ``max_widenings``,
+        ``max_entries``.
 
     Returns
     -------
@@ -621,14 +468,11 @@ def solve_dual_sourcing_average_cost(sourcing_model: Any, **kwargs: Any) -> Dual
     >>> round(result.optimal_cost, 4)
     23.0714
     """
-    from ..sourcing_model import DualSourcingModel
-
     owner = "solve_dual_sourcing_average_cost"
-    if not isinstance(sourcing_model, DualSourcingModel):
-        fail("sourcing_model", owner, "a DualSourcingModel", sourcing_model, TypeError)
-    values, probs = finite_pmf(sourcing_model.demand_generator, "demand_generator", owner)
-    with torch.no_grad():
-        init = int(sourcing_model.get_init_inventory().item())
-    return dual_sourcing_relative_value_iteration(
-        sourcing_model.params, values, probs, init_position=init, **kwargs
-    )
+    problem, s0 = problem_and_state(sourcing_model, None, owner)
+    if problem.n_suppliers != 2:
+        fail("sourcing_model", owner, "a dual-sourcing problem or DualSourcingModel", sourcing_model, TypeError)
+    values, probs = stationary_pmf(problem.demand, owner=owner, name="demand_generator")
+    lr, le = problem.params.lead_times
+    init = int(reduce_dual_state(s0[None], lr, le)[0, 0]) if le < lr else int(s0[0])
+    return dual_sourcing_relative_value_iteration(problem.params, values, probs, init_position=init, **kwargs)

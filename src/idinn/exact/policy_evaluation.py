@@ -17,25 +17,33 @@ ignores transient states.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-import torch
 
-from .._validation import check_int, fail, is_integral
-from ..dynamics import period_cost, transition
-from ..sourcing_model import BaseSourcingModel
-from ._common import convolve_pmf, finite_pmf, newsvendor_level
+from .._validation import check_int
+from ..policy import as_policy_function
+from ._enumerate import enumerate_chain
+from ._inputs import check_inventory_bounds, problem_and_state
 from ._markov import cesaro_limit
+from ._pmf import default_position_range, stationary_pmf
 
 __all__ = ["PolicyEvaluation", "evaluate_policy", "default_inventory_bounds"]
 
 _OWNER = "evaluate_policy"
 #: Long-run boundary probability above which a RuntimeWarning is issued.
 BOUNDARY_MASS_WARNING = 1e-6
+#: Automatic widenings of the inventory bounds before a policy counts as unstable.
+AUTO_WIDENINGS = 2
+
+
+def _enumerate_and_solve(
+    fn: Any, params: Any, pmf: tuple[np.ndarray, np.ndarray], s0: np.ndarray, lo: int, hi: int, max_states: int
+) -> tuple[Any, np.ndarray, float]:
+    chain = enumerate_chain(fn, params, [pmf], s0, inventory_bounds=(lo, hi), max_states=max_states, owner=_OWNER)
+    pi = cesaro_limit(chain.P, 0)
+    return chain, pi, float(pi[chain.cut_any].sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +75,11 @@ class PolicyEvaluation:
 
     Notes
     -----
+    With automatic bounds, a policy that reaches them is re-evaluated with the reached
+    side widened (up to :data:`AUTO_WIDENINGS` times, doubling each time); one that still
+    reaches them with most of its mass is unstable and gets ``average_cost = inf`` and a
+    ``RuntimeWarning`` (never NaN); the other fields then describe the truncated chain.
+    Otherwise
     ``average_cost == sum_k c_k * mean_orders[k] + h * expected_inventory
     + b * expected_backlog``.
     """
@@ -99,50 +112,7 @@ def default_inventory_bounds(
     of any sensible order-up-to level.
     """
     n = max(lead_times) + 1
-    vn, pn = convolve_pmf(values, probs, n)
-    level = newsvendor_level(vn, pn, holding_cost, shortage_cost)
-    width = 10 * n * max(int(values[-1]), 1)
-    return min(init_inventory, level) - width, max(init_inventory, level) + width
-
-
-def _policy_function(policy: Any) -> Callable[[torch.Tensor], Any]:
-    fn = getattr(policy, "policy", None)
-    if callable(fn):
-        return fn
-    if callable(policy):
-        return policy
-    fail(
-        "policy",
-        _OWNER,
-        "a controller with a 'policy(state)' method or a callable state -> orders",
-        type(policy).__name__,
-        TypeError,
-    )
-    raise AssertionError  # pragma: no cover
-
-
-def _orders(out: Any, batch: int, n_suppliers: int) -> np.ndarray:
-    if isinstance(out, torch.Tensor):
-        arr = out.detach().cpu().to(torch.float64).numpy()
-    else:
-        arr = np.asarray(out, dtype=np.float64)
-    if arr.ndim == 1 and n_suppliers == 1 and arr.shape[0] == batch:
-        arr = arr[:, None]
-    if arr.shape != (batch, n_suppliers):
-        fail("policy", _OWNER, f"returning orders of shape ({batch}, {n_suppliers})", tuple(arr.shape), ValueError)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        bad = arr[~np.all(np.isfinite(arr) & (arr >= 0), axis=1)][0]
-        fail("policy", _OWNER, "returning finite orders >= 0", bad.tolist(), ValueError)
-    rounded = np.rint(arr)
-    if np.any(np.abs(arr - rounded) > 1e-4):
-        bad = arr[np.any(np.abs(arr - rounded) > 1e-4, axis=1)][0]
-        fail("policy", _OWNER, "returning integer-valued orders", bad.tolist(), ValueError)
-    return rounded.astype(np.int64)
-
-
-def _keys(rows: np.ndarray) -> list[bytes]:
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    return rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
+    return default_position_range([(values, probs)], n, holding_cost, shortage_cost, 10, init_inventory)
 
 
 def evaluate_policy(
@@ -158,17 +128,19 @@ def evaluate_policy(
     Parameters
     ----------
     policy : controller or callable
-        A controller with ``policy(state) -> orders`` or such a callable: float32
-        tensor of shape (B, state_dim) (layout of :mod:`idinn.dynamics`) to non-negative
-        integer orders of shape (B, n_suppliers). It must not depend on time or history.
-    sourcing_model : SingleSourcingModel or DualSourcingModel
-        Stationary demand with finite support (``demand_generator.pmf()``).
+        A stationary controller (:class:`idinn.policy.Policy`, ``is_stationary`` True) or
+        a callable ``f(state)``: float32 tensor of shape (B, state_dim) (layout of
+        :mod:`idinn.dynamics`) to non-negative integer orders of shape (B, n_suppliers),
+        called through :func:`idinn.policy.as_policy_function`. A period-dependent policy
+        is refused (use :func:`~idinn.exact.evaluate_policy_finite_horizon` or
+        :func:`~idinn.exact.evaluate_policy_discounted`).
+    sourcing_model : SourcingProblem, SingleSourcingModel or DualSourcingModel
+        Stationary demand with finite support (:func:`~idinn.exact.demand_pmf`).
     max_states : int, default=500_000
         Most states to enumerate; a transition to a state beyond is replaced by a
         transition back to its source state (counted in ``boundary_mass``).
     init_state : array-like of int, shape (state_dim,), optional
-        Initial state :math:`s_0`; default: the model's initial inventory with empty
-        pipelines.
+        Initial state :math:`s_0`; default: the problem's ``init_state``.
     inventory_bounds : tuple of int, optional
         :math:`(\underline I, \bar I)`: successors' net inventory is clipped to this
         range (counted in ``boundary_mass``). Default: :func:`default_inventory_bounds`.
@@ -194,100 +166,48 @@ def evaluate_policy(
     >>> round(evaluate_policy(base_stock, model).average_cost, 6)
     10.0
     """
-    fn = _policy_function(policy)
-    if not isinstance(sourcing_model, BaseSourcingModel):
-        fail("sourcing_model", _OWNER, "a SingleSourcingModel or DualSourcingModel", type(sourcing_model).__name__, TypeError)
-    values, probs = finite_pmf(sourcing_model.demand_generator, "demand_generator", _OWNER)
+    problem, s0 = problem_and_state(sourcing_model, init_state, _OWNER)
+    params = problem.params
+    fn = as_policy_function(policy, params.n_suppliers, owner=_OWNER, require_stationary=True)
+    values, probs = stationary_pmf(problem.demand, owner=_OWNER, name="demand_generator")
     max_states = check_int(max_states, "max_states", _OWNER, minimum=1)
-    params = sourcing_model.params
-    dim, n_sup = params.state_dim, params.n_suppliers
-    with torch.no_grad():
-        init_inv = int(sourcing_model.get_init_inventory().item())
-    if init_state is None:
-        s0 = np.zeros(dim, dtype=np.int64)
-        s0[0] = init_inv
-    else:
-        arr = np.asarray(init_state, dtype=np.float64).reshape(-1)
-        if arr.shape != (dim,) or not all(is_integral(x) for x in arr.tolist()) or np.any(arr[1:] < 0):
-            fail("init_state", _OWNER, f"{dim} integers (net inventory, then pipelines >= 0)", init_state)
-        s0 = arr.astype(np.int64)
     if inventory_bounds is None:
         lo, hi = default_inventory_bounds(
             params.lead_times, values, probs, params.holding_cost, params.shortage_cost, int(s0[0])
         )
     else:
-        if not isinstance(inventory_bounds, tuple | list) or len(inventory_bounds) != 2:
-            fail("inventory_bounds", _OWNER, "a pair (low, high) of ints", inventory_bounds, TypeError)
-        lo = check_int(inventory_bounds[0], "inventory_bounds", _OWNER)
-        hi = check_int(inventory_bounds[1], "inventory_bounds", _OWNER)
-        if not lo <= s0[0] <= hi:
-            fail("inventory_bounds", _OWNER, f"a range (low, high) containing the initial inventory {int(s0[0])}", inventory_bounds)
-
-    k = len(values)
-    index: dict[bytes, int] = {_keys(s0[None])[0]: 0}
-    blocks = [s0[None]]
-    n_known = 1
-    overflow = False
-    rows, cols = [], []
-    exp_cost, exp_pos, exp_neg, ords, truncated = [], [], [], [], []
-    frontier = s0[None]
-    first = 0  # index of frontier[0]
-    while len(frontier):
-        m = len(frontier)
-        with torch.no_grad():
-            out = fn(torch.as_tensor(frontier, dtype=torch.float32))
-        q = _orders(out, m, n_sup)
-        src = np.repeat(frontier, k, axis=0)
-        qq = np.repeat(q, k, axis=0)
-        nxt = transition(src, qq, np.tile(values, m), params)
-        inv = nxt[:, 0].astype(np.float64)
-        cost = period_cost(inv, qq.astype(np.float64), params)
-        exp_cost.append(cost.reshape(m, k) @ probs)
-        exp_pos.append(np.clip(inv, 0, None).reshape(m, k) @ probs)
-        exp_neg.append(np.clip(-inv, 0, None).reshape(m, k) @ probs)
-        ords.append(q.astype(np.float64))
-        clipped = (nxt[:, 0] < lo) | (nxt[:, 0] > hi)
-        nxt[:, 0] = np.clip(nxt[:, 0], lo, hi)
-        cut = clipped.reshape(m, k).any(axis=1)
-        target = np.empty(m * k, dtype=np.int64)
-        new_rows = []
-        redirect = []
-        for j, key in enumerate(_keys(nxt)):
-            t = index.get(key)
-            if t is None:
-                if n_known < max_states:
-                    t = n_known
-                    index[key] = t
-                    n_known += 1
-                    new_rows.append(j)
-                else:
-                    t = -1
-                    redirect.append(j)
-            target[j] = t
-        if redirect:
-            # no room for new states: the transition stays in its source state
-            overflow = True
-            redirect_arr = np.asarray(redirect)
-            target[redirect_arr] = first + redirect_arr // k
-            cut[redirect_arr // k] = True
-        truncated.append(cut)
-        rows.append(np.repeat(np.arange(first, first + m), k))
-        cols.append(target)
-        first += m
-        frontier = nxt[new_rows]
-        if len(frontier):
-            blocks.append(frontier)
-    n = n_known
-    states = np.concatenate(blocks)
-    P = sp.csr_matrix(
-        (np.tile(probs, n), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
-    P.sum_duplicates()
-    pi = cesaro_limit(P, 0)
-    cost_s = np.concatenate(exp_cost)
-    boundary = float(pi[np.concatenate(truncated)].sum())
-    if boundary > BOUNDARY_MASS_WARNING:
-        hint = "raise 'max_states'" if overflow else f"widen 'inventory_bounds' (now ({lo}, {hi}))"
+        lo, hi = check_inventory_bounds(inventory_bounds, int(s0[0]), _OWNER)
+    chain, pi, boundary = _enumerate_and_solve(fn, params, (values, probs), s0, lo, hi, max_states)
+    average_cost = float(pi @ chain.cost)
+    if inventory_bounds is None and not chain.overflow and boundary > BOUNDARY_MASS_WARNING:
+        # automatic bounds: widen the side(s) the policy reaches (doubling the step each time)
+        width = hi - lo
+        previous = boundary
+        for _ in range(AUTO_WIDENINGS):
+            low_mass = float(pi[chain.cut_low].sum())
+            high_mass = float(pi[chain.cut_high].sum())
+            if low_mass > BOUNDARY_MASS_WARNING:
+                lo -= width
+            if high_mass > BOUNDARY_MASS_WARNING:
+                # at least up to the highest position the policy orders up to
+                reach = int((chain.states.sum(axis=1) + chain.orders.sum(axis=1)).max())
+                hi = max(hi + width, reach)
+            width *= 2
+            chain, pi, boundary = _enumerate_and_solve(fn, params, (values, probs), s0, lo, hi, max_states)
+            average_cost = float(pi @ chain.cost)
+            if chain.overflow or boundary <= BOUNDARY_MASS_WARNING:
+                break
+        if not chain.overflow and boundary > max(0.5 * previous, BOUNDARY_MASS_WARNING) and boundary > 1e-3:
+            warnings.warn(
+                f"The policy is unstable: its inventory keeps drifting (long-run probability {boundary:.3g} at "
+                f"the inventory truncation ({lo}, {hi}) after widening it {AUTO_WIDENINGS} times; e.g. a constant "
+                "order above the mean demand, or no orders at all); its long-run average cost is infinite.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            average_cost = float("inf")
+    if average_cost != float("inf") and boundary > BOUNDARY_MASS_WARNING:
+        hint = "raise 'max_states'" if chain.overflow else f"widen 'inventory_bounds' (now ({lo}, {hi}))"
         warnings.warn(
             f"The policy's long-run distribution puts probability {boundary:.3g} on states where "
             f"the enumeration was truncated (> {BOUNDARY_MASS_WARNING:g}); the average cost may be "
@@ -295,16 +215,17 @@ def evaluate_policy(
             RuntimeWarning,
             stacklevel=2,
         )
+    states = chain.states
     states.setflags(write=False)
     pi.setflags(write=False)
     return PolicyEvaluation(
-        average_cost=float(pi @ cost_s),
+        average_cost=average_cost,
         boundary_mass=boundary,
-        n_states=n,
+        n_states=chain.n_states,
         states=states,
         probabilities=pi,
-        expected_inventory=float(pi @ np.concatenate(exp_pos)),
-        expected_backlog=float(pi @ np.concatenate(exp_neg)),
-        mean_orders=tuple(float(x) for x in pi @ np.concatenate(ords)),
+        expected_inventory=float(pi @ chain.expected_inventory),
+        expected_backlog=float(pi @ chain.expected_backlog),
+        mean_orders=tuple(float(x) for x in pi @ chain.orders),
         inventory_bounds=(lo, hi),
     )

@@ -16,38 +16,41 @@ from .base import BaseSingleController
 def lead_time_demand_pmf(demand: BaseDemand, periods: int) -> tuple[np.ndarray, np.ndarray]:
     r"""Pmf of :math:`D^{(n)} = D_1 + \dots + D_n` for i.i.d. finite-support demand.
 
+    Thin wrapper of :func:`idinn.exact.demand_pmf` and :func:`idinn.exact._pmf.convolve_pmf`.
+
     Returns
     -------
     values : ndarray of int64, probabilities : ndarray of float64
     """
-    values, probs = demand.pmf()
-    lo = int(values[0])
-    dense = np.zeros(int(values[-1]) - lo + 1)
-    dense[values - lo] = probs
-    out = np.array([1.0])
-    for _ in range(periods):
-        out = np.convolve(out, dense)
-    support = np.arange(out.size, dtype=np.int64) + periods * lo
-    keep = out > 0
-    return support[keep], out[keep]
+    from ..exact._pmf import convolve_pmf, stationary_pmf
+
+    values, probs = stationary_pmf(demand, owner="lead_time_demand_pmf")
+    return convolve_pmf(values, probs, periods)
 
 
 def newsvendor_cost(level: int, values: np.ndarray, probs: np.ndarray, holding_cost: float, shortage_cost: float) -> float:
-    r""":math:`E[h (S - D)^+ + b (D - S)^+]` for the pmf ``(values, probs)``."""
-    over = np.maximum(level - values, 0)
-    under = np.maximum(values - level, 0)
-    return float(np.dot(probs, holding_cost * over + shortage_cost * under))
+    r""":math:`E[h (S - D)^+ + b (D - S)^+]` for the pmf ``(values, probs)`` (:func:`idinn.exact._pmf.newsvendor_cost`)."""
+    from ..exact._pmf import newsvendor_cost as g
+
+    return float(g(np.array([level]), values, probs, holding_cost, shortage_cost)[0])
 
 
 def optimal_base_stock(
-    demand: BaseDemand, lead_time: int, holding_cost: float, shortage_cost: float
+    demand: Any, lead_time: int, holding_cost: float, shortage_cost: float
 ) -> tuple[int, float]:
     r"""Optimal base-stock level and its expected holding + shortage cost per period.
 
     With backlogging, end-of-period inventory under an order-up-to level :math:`S` is
     :math:`S - D^{(l+1)}`, so :math:`S^*` is the smallest :math:`S` with
     :math:`P(D^{(l+1)} \le S) \ge b / (b + h)` (the newsvendor critical fractile;
-    Arrow, Harris & Marschak 1951; Scarf & Karlin 1958).
+    Arrow, Harris & Marschak 1951; Scarf & Karlin 1958); with :math:`h = b = 0` the
+    smallest level (:func:`idinn.exact._pmf.critical_fractile`).
+
+    Parameters
+    ----------
+    demand : BaseDemand, SourcingProblem or SingleSourcingModel
+        Stationary demand with finite support; a problem or a model gives its demand
+        (``lead_time``, ``holding_cost`` and ``shortage_cost`` are then still used as given).
 
     Returns
     -------
@@ -55,12 +58,20 @@ def optimal_base_stock(
         :math:`S^*`.
     cost : float
         :math:`E[h (S^* - D^{(l+1)})^+ + b (D^{(l+1)} - S^*)^+]` (order costs excluded).
+
+    Raises
+    ------
+    MemoryError
+        When the lead-time demand's support is too wide (size and how to raise the limit).
     """
+    from ..exact._pmf import newsvendor_level
+    from ..problem import SourcingProblem
+
+    if isinstance(demand, SourcingProblem) or hasattr(demand, "problem"):
+        demand = demand.problem.demand if hasattr(demand, "problem") else demand.demand
+    lead_time = check_int(lead_time, "lead_time", "optimal_base_stock", minimum=0)
     values, probs = lead_time_demand_pmf(demand, lead_time + 1)
-    ratio = shortage_cost / (shortage_cost + holding_cost) if shortage_cost + holding_cost > 0 else 0.0
-    cdf = np.cumsum(probs)
-    idx = int(np.searchsorted(cdf, ratio - 1e-12, side="left"))
-    level = int(values[min(idx, values.size - 1)])
+    level = newsvendor_level(values, probs, holding_cost, shortage_cost)
     return level, newsvendor_cost(level, values, probs, holding_cost, shortage_cost)
 
 

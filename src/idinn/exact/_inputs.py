@@ -1,0 +1,50 @@
+"""Inputs every exact method shares: the problem, the initial state, inventory bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, fail, is_integral
+from ..problem import SourcingProblem, as_problem
+
+__all__ = ["problem_and_state", "check_inventory_bounds"]
+
+
+def _as_array(x: Any) -> Any:
+    if hasattr(x, "detach"):  # a torch tensor, read without importing torch
+        return x.detach().cpu().numpy()
+    return x
+
+
+def problem_and_state(obj: Any, init_state: Any, owner: str) -> tuple[SourcingProblem, np.ndarray]:
+    """The :class:`~idinn.problem.SourcingProblem` of ``obj`` and the initial full state (int64).
+
+    ``init_state`` ``None`` means the problem's ``init_state`` (its initial inventory, then
+    its initial pipelines).
+    """
+    problem = as_problem(obj, owner=owner, name="sourcing_model")
+    dim = problem.state_dim
+    if init_state is None:
+        return problem, problem.init_state
+    rule = f"{dim} integers (net inventory, then pipelines >= 0)"
+    try:
+        arr = np.asarray(_as_array(init_state), dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        fail("init_state", owner, rule, init_state, TypeError)
+        raise AssertionError  # pragma: no cover
+    if arr.shape != (dim,) or not all(is_integral(x) for x in arr.tolist()) or np.any(arr[1:] < 0):
+        fail("init_state", owner, rule, init_state)
+    return problem, arr.astype(np.int64)
+
+
+def check_inventory_bounds(bounds: Any, init_inventory: int, owner: str) -> tuple[int, int]:
+    """A pair ``(low, high)`` of ints containing ``init_inventory``, or the standard error."""
+    if not isinstance(bounds, tuple | list) or len(bounds) != 2:
+        fail("inventory_bounds", owner, "a pair (low, high) of ints", bounds, TypeError)
+    lo = check_int(bounds[0], "inventory_bounds", owner)
+    hi = check_int(bounds[1], "inventory_bounds", owner)
+    if not lo <= init_inventory <= hi:
+        fail("inventory_bounds", owner, f"a range (low, high) containing the initial inventory {init_inventory}", bounds)
+    return lo, hi
