@@ -159,22 +159,34 @@ def enumerate_chain(
         cutp_l.append(clipped.astype(np.float64) @ probs)
         cut = clipped.any(axis=1)
         nphase = (phase + 1) % n_phase
-        target = np.empty(m * k, dtype=np.int64)
-        new_rows, redirect = [], []
-        for j, key in enumerate(row_keys(nxt, nphase if phased else None)):
+        # one dictionary look-up per distinct successor, in order of first appearance
+        keyed = np.ascontiguousarray(
+            nxt if not phased else np.concatenate([np.full((len(nxt), 1), nphase, np.int64), nxt], axis=1),
+            dtype=np.int64,
+        )
+        flat = keyed.view(np.dtype((np.void, keyed.shape[1] * 8))).ravel()
+        uniq, first_idx, inverse = np.unique(flat, return_index=True, return_inverse=True)
+        seq = np.argsort(first_idx, kind="stable")
+        ukeys = uniq.tolist()
+        utarget = np.empty(len(uniq), dtype=np.int64)
+        new_rows, redirect_u = [], []
+        for u in seq.tolist():
+            key = ukeys[u]
             t = index.get(key)
             if t is None:
                 if n_known < max_states:
                     t = n_known
                     index[key] = t
                     n_known += 1
-                    new_rows.append(j)
+                    new_rows.append(int(first_idx[u]))
                 elif on_limit == "raise":
                     raise StateLimit(n_known)
                 else:
                     t = -1
-                    redirect.append(j)
-            target[j] = t
+                    redirect_u.append(u)
+            utarget[u] = t
+        target = utarget[inverse.reshape(-1)]
+        redirect = np.flatnonzero(target < 0).tolist() if redirect_u else []
         if redirect:  # no room for new states: the transition stays in its source state
             overflow = True
             r = np.asarray(redirect)

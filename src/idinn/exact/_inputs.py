@@ -25,6 +25,9 @@ def problem_and_state(obj: Any, init_state: Any, owner: str) -> tuple[SourcingPr
     its initial pipelines).
     """
     problem = as_problem(obj, owner=owner, name="sourcing_model")
+    rule = getattr(problem.params, "excess_demand", "backlog")
+    if rule != "backlog":  # where a new excess-demand rule enters the exact engine
+        fail("sourcing_model", owner, "a problem with excess_demand='backlog' (the exact methods model backlogging)", rule)
     dim = problem.state_dim
     if init_state is None:
         return problem, problem.init_state

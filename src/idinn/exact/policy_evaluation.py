@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, fail
 from ..policy import as_policy_function
 from ._enumerate import enumerate_chain
 from ._inputs import check_inventory_bounds, problem_and_state
 from ._markov import cesaro_limit
+from ._position import evaluate_on_positions, is_position_policy
 from ._pmf import default_position_range, stationary_pmf
 
 __all__ = ["PolicyEvaluation", "evaluate_policy", "default_inventory_bounds"]
@@ -38,12 +39,6 @@ BOUNDARY_MASS_WARNING = 1e-6
 AUTO_WIDENINGS = 2
 
 
-def _enumerate_and_solve(
-    fn: Any, params: Any, pmf: tuple[np.ndarray, np.ndarray], s0: np.ndarray, lo: int, hi: int, max_states: int
-) -> tuple[Any, np.ndarray, float]:
-    chain = enumerate_chain(fn, params, [pmf], s0, inventory_bounds=(lo, hi), max_states=max_states, owner=_OWNER)
-    pi = cesaro_limit(chain.P, 0)
-    return chain, pi, float(pi[chain.cut_any].sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,11 +112,13 @@ def default_inventory_bounds(
 
 def evaluate_policy(
     policy: Any,
-    sourcing_model: BaseSourcingModel,
+    sourcing_model: Any,
     *,
     max_states: int = 500_000,
     init_state: Any = None,
     inventory_bounds: tuple[int, int] | None = None,
+    position_only: bool | None = None,
+    max_entries: int | None = None,
 ) -> PolicyEvaluation:
     r"""Exact long-run average cost of a stationary policy by Markov-chain analysis.
 
@@ -141,6 +138,17 @@ def evaluate_policy(
         transition back to its source state (counted in ``boundary_mass``).
     init_state : array-like of int, shape (state_dim,), optional
         Initial state :math:`s_0`; default: the problem's ``init_state``.
+    position_only : bool, optional
+        Single sourcing: evaluate on the chain of the inventory position alone
+        (:mod:`idinn.exact._position`; one state per position, exact for a policy whose
+        orders depend only on the position). ``None`` (default): when the policy declares
+        it (:class:`~idinn.single_controller.BaseStockController`, or an attribute
+        ``depends_only_on_inventory_position = True``). ``True`` checks the claim on every
+        position and refuses a policy that breaks it. ``states`` then holds one state per
+        position (all of it as net inventory).
+    max_entries : int, optional
+        Memory budget in table entries (see :func:`~idinn.exact.solve_finite_horizon`);
+        larger enumerations are refused before any work with their size.
     inventory_bounds : tuple of int, optional
         :math:`(\underline I, \bar I)`: successors' net inventory is clipped to this
         range (counted in ``boundary_mass``). Default: :func:`default_inventory_bounds`.
@@ -171,33 +179,61 @@ def evaluate_policy(
     fn = as_policy_function(policy, params.n_suppliers, owner=_OWNER, require_stationary=True)
     values, probs = stationary_pmf(problem.demand, owner=_OWNER, name="demand_generator")
     max_states = check_int(max_states, "max_states", _OWNER, minimum=1)
+    if position_only is not None and not isinstance(position_only, bool):
+        fail("position_only", _OWNER, "None, True or False", position_only, TypeError)
+    if position_only and params.n_suppliers != 1:
+        fail("position_only", _OWNER, "False or None for a dual-sourcing problem (single sourcing only)", position_only)
+    on_positions = params.n_suppliers == 1 and (position_only or (position_only is None and is_position_policy(policy)))
     if inventory_bounds is None:
         lo, hi = default_inventory_bounds(
             params.lead_times, values, probs, params.holding_cost, params.shortage_cost, int(s0[0])
         )
+        if on_positions:  # the position may start outside the inventory range
+            lo, hi = min(lo, int(s0.sum())), max(hi, int(s0.sum()))
     else:
         lo, hi = check_inventory_bounds(inventory_bounds, int(s0[0]), _OWNER)
-    chain, pi, boundary = _enumerate_and_solve(fn, params, (values, probs), s0, lo, hi, max_states)
-    average_cost = float(pi @ chain.cost)
-    if inventory_bounds is None and not chain.overflow and boundary > BOUNDARY_MASS_WARNING:
+        if on_positions and not lo <= int(s0.sum()) <= hi:
+            fail("inventory_bounds", _OWNER, f"a range containing the initial inventory position {int(s0.sum())}",
+                 inventory_bounds)
+
+    def solve(lo: int, hi: int) -> dict[str, Any]:
+        if on_positions:
+            return evaluate_on_positions(fn, params, (values, probs), int(s0.sum()), (lo, hi), _OWNER, max_entries)
+        chain = enumerate_chain(fn, params, [(values, probs)], s0, inventory_bounds=(lo, hi),
+                                max_states=max_states, owner=_OWNER, max_entries=max_entries)
+        pi = cesaro_limit(chain.P, 0)
+        return {
+            "average_cost": float(pi @ chain.cost),
+            "boundary_mass": float(pi[chain.cut_any].sum()),
+            "states": chain.states,
+            "probabilities": pi,
+            "expected_inventory": float(pi @ chain.expected_inventory),
+            "expected_backlog": float(pi @ chain.expected_backlog),
+            "mean_orders": tuple(float(x) for x in pi @ chain.orders),
+            "cut_low": float(pi[chain.cut_low].sum()),
+            "cut_high": float(pi[chain.cut_high].sum()),
+            "overflow": chain.overflow,
+            "reach": int((chain.states.sum(axis=1) + chain.orders.sum(axis=1)).max()),
+        }
+
+    out = solve(lo, hi)
+    boundary = out["boundary_mass"]
+    if inventory_bounds is None and not out.get("overflow") and boundary > BOUNDARY_MASS_WARNING:
         # automatic bounds: widen the side(s) the policy reaches (doubling the step each time)
-        width = hi - lo
-        previous = boundary
+        width, previous = hi - lo, boundary
         for _ in range(AUTO_WIDENINGS):
-            low_mass = float(pi[chain.cut_low].sum())
-            high_mass = float(pi[chain.cut_high].sum())
-            if low_mass > BOUNDARY_MASS_WARNING:
+            if out["cut_low"] > BOUNDARY_MASS_WARNING:
                 lo -= width
-            if high_mass > BOUNDARY_MASS_WARNING:
+            if out["cut_high"] > BOUNDARY_MASS_WARNING:
                 # at least up to the highest position the policy orders up to
-                reach = int((chain.states.sum(axis=1) + chain.orders.sum(axis=1)).max())
+                reach = out.get("reach", int(out["states"][:, 0].max() + hi - lo))
                 hi = max(hi + width, reach)
             width *= 2
-            chain, pi, boundary = _enumerate_and_solve(fn, params, (values, probs), s0, lo, hi, max_states)
-            average_cost = float(pi @ chain.cost)
-            if chain.overflow or boundary <= BOUNDARY_MASS_WARNING:
+            out = solve(lo, hi)
+            boundary = out["boundary_mass"]
+            if out.get("overflow") or boundary <= BOUNDARY_MASS_WARNING:
                 break
-        if not chain.overflow and boundary > max(0.5 * previous, BOUNDARY_MASS_WARNING) and boundary > 1e-3:
+        if not out.get("overflow") and boundary > max(0.5 * previous, 1e-3):
             warnings.warn(
                 f"The policy is unstable: its inventory keeps drifting (long-run probability {boundary:.3g} at "
                 f"the inventory truncation ({lo}, {hi}) after widening it {AUTO_WIDENINGS} times; e.g. a constant "
@@ -205,9 +241,9 @@ def evaluate_policy(
                 RuntimeWarning,
                 stacklevel=2,
             )
-            average_cost = float("inf")
-    if average_cost != float("inf") and boundary > BOUNDARY_MASS_WARNING:
-        hint = "raise 'max_states'" if chain.overflow else f"widen 'inventory_bounds' (now ({lo}, {hi}))"
+            out["average_cost"] = float("inf")
+    if out["average_cost"] != float("inf") and boundary > BOUNDARY_MASS_WARNING:
+        hint = "raise 'max_states'" if out.get("overflow") else f"widen 'inventory_bounds' (now ({lo}, {hi}))"
         warnings.warn(
             f"The policy's long-run distribution puts probability {boundary:.3g} on states where "
             f"the enumeration was truncated (> {BOUNDARY_MASS_WARNING:g}); the average cost may be "
@@ -215,17 +251,19 @@ def evaluate_policy(
             RuntimeWarning,
             stacklevel=2,
         )
-    states = chain.states
+    if not np.isfinite(out["average_cost"]) and out["average_cost"] != float("inf"):  # pragma: no cover
+        raise FloatingPointError("evaluate_policy: the long-run average cost could not be computed (NaN).")
+    states, pi = out["states"], out["probabilities"]
     states.setflags(write=False)
     pi.setflags(write=False)
     return PolicyEvaluation(
-        average_cost=average_cost,
+        average_cost=out["average_cost"],
         boundary_mass=boundary,
-        n_states=chain.n_states,
+        n_states=len(states),
         states=states,
         probabilities=pi,
-        expected_inventory=float(pi @ chain.expected_inventory),
-        expected_backlog=float(pi @ chain.expected_backlog),
-        mean_orders=tuple(float(x) for x in pi @ chain.orders),
+        expected_inventory=out["expected_inventory"],
+        expected_backlog=out["expected_backlog"],
+        mean_orders=out["mean_orders"],
         inventory_bounds=(lo, hi),
     )
