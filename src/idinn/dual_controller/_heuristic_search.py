@@ -30,7 +30,6 @@ used by every heuristic's ``fit``:
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 import warnings
@@ -231,15 +230,36 @@ def demand_bounds(demand: BaseDemand, name: str, owner: str) -> tuple[int, int, 
     return low, high, mean
 
 
+#: Most rows a candidate grid may have (larger ones are refused: pass narrower ranges).
+MAX_GRID_CANDIDATES = 20_000_000
+
+
 def candidate_grid(
     ranges: Sequence[np.ndarray], keep: Callable[[np.ndarray], np.ndarray | None] | None = None
 ) -> np.ndarray:
-    """Cartesian product of the ranges, shape (K, len(ranges)).
+    """Cartesian product of the ranges (lexicographic order), shape (K, len(ranges)).
 
     ``keep(grid)`` may return a boolean mask of admissible rows (``None``: all).
+
+    Raises
+    ------
+    MemoryError
+        When the product has more than :data:`MAX_GRID_CANDIDATES` rows (its size, memory
+        and how to narrow it are named).
     """
-    grid = np.array(list(itertools.product(*[r.tolist() for r in ranges])), dtype=np.int64)
-    grid = grid.reshape(-1, len(ranges))
+    arrays = [np.asarray(r, dtype=np.int64).reshape(-1) for r in ranges]
+    size = float(np.prod([len(a) for a in arrays], dtype=np.float64))
+    if size > MAX_GRID_CANDIDATES:
+        raise MemoryError(
+            f"The candidate grid would have {size:.3g} rows ({size * 8 * len(arrays) / 2**30:.3g} GiB), above "
+            f"MAX_GRID_CANDIDATES = {MAX_GRID_CANDIDATES:,}. Pass narrower candidate ranges (e.g. around the "
+            "newsvendor levels of the lead-time demand) or raise "
+            "idinn.dual_controller._heuristic_search.MAX_GRID_CANDIDATES."
+        )
+    if not arrays:
+        return np.zeros((1, 0), dtype=np.int64)
+    mesh = np.meshgrid(*arrays, indexing="ij")
+    grid = np.stack([m.reshape(-1) for m in mesh], axis=1).reshape(-1, len(arrays))
     mask = keep(grid) if keep is not None else None
     return grid if mask is None else grid[mask]
 
@@ -283,6 +303,26 @@ def simulate_candidates(
     if isinstance(demand, torch.Tensor):
         demand = demand.detach().cpu().numpy()
     demand = np.asarray(demand, dtype=np.float32)
+    n_paths = demand.shape[0]
+    chunk = max(1, MAX_SIMULATION_ROWS // max(n_paths, 1))
+    if candidates.shape[0] <= chunk:
+        return _simulate_chunk(rule, candidates, params, demand, init_inventory, burn_in)
+    return np.concatenate(
+        [
+            _simulate_chunk(rule, candidates[i : i + chunk], params, demand, init_inventory, burn_in)
+            for i in range(0, candidates.shape[0], chunk)
+        ]
+    )
+
+
+#: Most simulated rows (candidates x paths) held at once; larger searches run in chunks.
+MAX_SIMULATION_ROWS = 2**19
+
+
+def _simulate_chunk(
+    rule: OrderRule, candidates: np.ndarray, params: SourcingParams, demand: np.ndarray, init_inventory: float,
+    burn_in: int,
+) -> np.ndarray:
     n_cand = candidates.shape[0]
     n_paths, periods = demand.shape
     theta = [np.repeat(candidates[:, j].astype(np.float32), n_paths) for j in range(candidates.shape[1])]
@@ -300,7 +340,7 @@ def simulate_candidates(
 # ---------------------------------------------------------------------------- search
 @dataclass
 class SearchResult:
-    """Outcome of :func:`search_parameters`.
+    """Outcome of :func:`search_parameters`, including what was searched.
 
     Attributes
     ----------
@@ -311,11 +351,19 @@ class SearchResult:
         otherwise.
     cost_is_exact : bool
     candidates : ndarray of int, shape (K, n_params)
-        Every candidate searched.
+        Every candidate simulated (the whole grid when ``strategy == "exhaustive"``).
     simulated_costs : ndarray of float, shape (K,)
-        Each candidate's cost in the first (all-candidate) simulation.
+        Each candidate's cost in its first simulation (on the stage-1 paths).
     exact_costs : dict of tuple to float
         Exact costs of the re-ranked candidates.
+    n_grid : int
+        Size of the candidate grid the search was given.
+    strategy : str
+        ``"exhaustive"`` (every candidate simulated) or ``"coarse-to-fine"`` (a lattice
+        of the grid, then finer lattices around the best; grids above
+        :data:`MAX_EXHAUSTIVE_CANDIDATES`).
+    notes : list of str
+        What the search left out and why (e.g. exact re-ranking skipped for a chain too large).
     """
 
     best: np.ndarray
@@ -324,6 +372,64 @@ class SearchResult:
     candidates: np.ndarray
     simulated_costs: np.ndarray
     exact_costs: dict[tuple[int, ...], float] = field(default_factory=dict)
+    n_grid: int = 0
+    strategy: str = "exhaustive"
+    notes: list[str] = field(default_factory=list)
+
+
+#: Grids up to this size are simulated exhaustively; larger ones coarse-to-fine.
+MAX_EXHAUSTIVE_CANDIDATES = 4096
+#: Candidates per level of the coarse-to-fine search (the coarse lattice and each refinement).
+LEVEL_CANDIDATES = 512
+#: Exact re-ranking is skipped when the policy's chain would have about more states than this.
+EXACT_MAX_STATES = 200_000
+
+
+def _coarse_to_fine(
+    simulate: Callable[[np.ndarray], np.ndarray], candidates: np.ndarray, budget: int, seeds: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Indices and simulated costs of the candidates a coarse-to-fine lattice search visits.
+
+    Each candidate has integer coordinates (its value's rank in each column). The first
+    level simulates the lattice of stride :math:`s` (the smallest power of two with at most
+    ``budget`` lattice points); each next level halves :math:`s` and simulates the lattice
+    points within :math:`\pm s` of the ``seeds`` best candidates so far, down to stride 1.
+    """
+    n_cols = candidates.shape[1]
+    cols = [np.unique(candidates[:, j]) for j in range(n_cols)]
+    coords = np.stack([np.searchsorted(cols[j], candidates[:, j]) for j in range(n_cols)], axis=1)
+    stride = 1
+    while math.prod(-(-len(c) // stride) for c in cols) > budget:
+        stride *= 2
+    costs = np.full(candidates.shape[0], np.inf)
+    done = np.zeros(candidates.shape[0], dtype=bool)
+
+    def run(mask: np.ndarray) -> None:
+        idx = np.flatnonzero(mask & ~done)
+        if idx.size:
+            costs[idx] = simulate(candidates[idx])
+            done[idx] = True
+
+    first = np.all(coords % stride == 0, axis=1)
+    run(first if first.any() else np.arange(candidates.shape[0]) < min(budget, candidates.shape[0]))
+    while stride > 1:
+        best = np.argsort(costs, kind="stable")[:seeds]
+        stride //= 2
+        on_lattice = np.all(coords % stride == 0, axis=1)
+        near = np.zeros(candidates.shape[0], dtype=bool)
+        for b in best:
+            near |= np.all(np.abs(coords - coords[b]) <= 2 * stride, axis=1)
+        run(on_lattice & near)
+    idx = np.flatnonzero(done)
+    return idx, costs[idx]
+
+
+def _chain_size_estimate(problem: Any) -> float:
+    r"""Rough number of states of a heuristic's chain: :math:`K^{l_r + l_e}(\bar d + 1)` (K demand values)."""
+    from ..exact._pmf import demand_pmf
+
+    values, _ = demand_pmf(problem.demand, 0, owner="search_parameters", name="demand_generator")
+    return float(len(values)) ** sum(problem.params.lead_times) * (int(values[-1]) + 1)
 
 
 def _exact_evaluator() -> Callable[..., Any] | None:
@@ -382,14 +488,17 @@ def search_parameters(
     n_exact: int,
     seed: int | None,
 ) -> SearchResult:
-    r"""Best parameter vector of ``rule`` among ``candidates`` for ``model``.
+    r"""Best parameter vector of ``rule`` among ``candidates`` for ``model``, in bounded memory.
 
-    Stage 1 simulates all ``K`` candidates on ``n_paths`` common demand paths of
+    Stage 1 simulates all ``K`` candidates (grids above :data:`MAX_EXHAUSTIVE_CANDIDATES`:
+    a coarse-to-fine lattice search, :func:`_coarse_to_fine`) in chunks of at most
+    :data:`MAX_SIMULATION_ROWS` rows on ``n_paths`` common demand paths of
     ``sourcing_periods`` periods (the first tenth discarded as burn-in). Stage 2 repeats
     the simulation for the best :math:`\max(4 n_\text{exact}, 16)` candidates on
     ``4 * n_paths`` fresh paths. Stage 3 evaluates the ``n_exact`` best of stage 2 exactly
     (:func:`idinn.exact.evaluate_policy`) when the demand is stationary with finite
-    support, and returns the exact best (costs equal to 9 decimals: the lexicographically
+    support and the chains are small enough (:data:`EXACT_MAX_STATES`; the result's
+    ``notes`` say when not), and returns the exact best (costs equal to 9 decimals: the lexicographically
     smallest parameter vector).
 
     Parameters
@@ -420,7 +529,21 @@ def search_parameters(
     burn_in = sourcing_periods // 10
 
     demand = demand_model.sample_periods(n_paths, sourcing_periods, generator)
-    stage1 = simulate_candidates(rule, candidates, params, demand, init, burn_in)
+    n_grid = candidates.shape[0]
+    notes: list[str] = []
+    if n_grid <= MAX_EXHAUSTIVE_CANDIDATES:
+        strategy = "exhaustive"
+        stage1 = simulate_candidates(rule, candidates, params, demand, init, burn_in)
+    else:
+        strategy = "coarse-to-fine"
+        idx, stage1 = _coarse_to_fine(
+            lambda rows: simulate_candidates(rule, rows, params, demand, init, burn_in), candidates, LEVEL_CANDIDATES
+        )
+        candidates = candidates[idx]
+        notes.append(
+            f"coarse-to-fine: simulated {len(idx)} of {n_grid} candidates (lattice of at most "
+            f"{LEVEL_CANDIDATES} points, then finer lattices around the 2 best)"
+        )
     order = np.argsort(stage1, kind="stable")
 
     n_refine = min(candidates.shape[0], max(4 * n_exact, 16))
@@ -436,15 +559,24 @@ def search_parameters(
 
     exact: dict[tuple[int, ...], float] = {}
     if n_exact > 0 and demand_model.has_finite_support and demand_model.season_length is None:
-        for k in top[:n_exact]:
-            cost = exact_cost(rule, candidates[k], problem)
-            if cost is not None:
-                exact[tuple(int(v) for v in candidates[k])] = cost
+        size = _chain_size_estimate(problem)
+        if size > EXACT_MAX_STATES:
+            notes.append(
+                f"exact re-ranking skipped: each policy's chain would have about {size:.3g} states "
+                f"(> EXACT_MAX_STATES = {EXACT_MAX_STATES:,}); ranked by simulation"
+            )
+        else:
+            for k in top[:n_exact]:
+                cost = exact_cost(rule, candidates[k], problem)
+                if cost is not None:
+                    exact[tuple(int(v) for v in candidates[k])] = cost
     if exact:
         best_key = min(exact, key=lambda key: (round(exact[key], 9), key))
-        return SearchResult(np.array(best_key, dtype=np.int64), exact[best_key], True, candidates, stage1, exact)
+        return SearchResult(
+            np.array(best_key, dtype=np.int64), exact[best_key], True, candidates, stage1, exact, n_grid, strategy, notes
+        )
     best = candidates[top[0]]
-    return SearchResult(best.copy(), sim_best_cost, False, candidates, stage1, exact)
+    return SearchResult(best.copy(), sim_best_cost, False, candidates, stage1, exact, n_grid, strategy, notes)
 
 
 def check_search_options(

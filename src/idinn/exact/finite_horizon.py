@@ -55,7 +55,7 @@ from ..dynamics import period_cost, transition
 from ..policy import as_policy_function
 from ._enumerate import merge_rows
 from ._inputs import problem_and_state
-from ._pmf import Pmf, demand_pmfs, sum_pmf
+from ._pmf import Pmf, check_size, demand_pmfs, sum_pmf
 from ._reduced import (
     WIDENING_TARGET,
     _Box,
@@ -357,6 +357,7 @@ def evaluate_policy_finite_horizon(
     *,
     discount: float = 1.0,
     init_state: Any = None,
+    max_entries: int | None = None,
 ) -> FiniteHorizonEvaluation:
     r"""Exact expected total (discounted) cost of any policy over ``horizon`` periods.
 
@@ -382,7 +383,12 @@ def evaluate_policy_finite_horizon(
     discount : float, default=1.0
         :math:`\gamma \in (0, 1]`.
     init_state : array-like of int, shape (state_dim,), optional
-        Initial full state; default: the model's initial inventory, empty pipelines.
+        Initial full state; default: the problem's ``init_state``.
+    max_entries : int, optional
+        Memory budget in entries (8 bytes each; default
+        :data:`idinn.exact._pmf.MAX_TABLE_ENTRIES`). A period whose state distribution
+        times the demand support needs more is refused with a ``MemoryError`` naming the
+        period, the number of states and the memory.
 
     Returns
     -------
@@ -417,6 +423,9 @@ def evaluate_policy_finite_horizon(
         values, probs = pmfs[t]
         n, k = len(states), len(values)
         n_states[t] = n
+        check_size(float(n) * k * (params.state_dim + 4), max_entries, owner,
+                   f"entries in period {t} ({n} states x {k} demand values)",
+                   "Shorten the horizon or use a policy with a smaller reachable state space.")
         q = fn(states, t)
         orders_mean[t] = prob @ q
         qq = np.repeat(q, k, axis=0)
