@@ -100,10 +100,10 @@ def test_reduce_dual_state_by_hand():
 
 def test_default_truncation_documented_formula():
     params = SourcingParams((4, 0), (0.0, 10.0), 5.0, 495.0)
-    # S_e = 4, q = 4, spread 4, L = 4
+    # S_e = 4, q = 4, spread 4, L = 4; S_r = 17 (newsvendor level of D^(5) at 0.99)
     assert default_truncation(params, *uniform(0, 4)) == {
         "min_position": 4 - 5 * 4 - 1,
-        "max_position": 8,
+        "max_position": max(4 + 4, 17),
         "max_regular_order": 4,
     }
     assert default_truncation(params, *uniform(0, 4), init_position=30)["max_position"] == 30

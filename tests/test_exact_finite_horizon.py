@@ -177,7 +177,7 @@ def test_order_up_to_levels_warns_on_other_tables():
 # --------------------------------------------------- connection to the average cost
 def test_long_horizon_increments_approach_average_cost():
     model = DualSourcingModel(2, 0, 0, 20, 5, 495, 0, UniformDemand(0, 4))
-    g = solve_dual_sourcing_average_cost(model).optimal_cost
+    g = solve_dual_sourcing_average_cost(model, tolerance=1e-11).optimal_cost
     solution = solve_finite_horizon(model, 120)
     v = solution.value_tables[:, 0 - solution.min_position, 0]  # V_t(z=0, p_1=0), t = 0..T
     assert v[0] == pytest.approx(solution.optimal_cost)

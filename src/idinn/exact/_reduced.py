@@ -222,7 +222,8 @@ def _default_box(
 
     With :math:`S_t` the newsvendor level of :math:`D_{t..t+l_f}` at :math:`b/(b+h)`,
     :math:`\bar d` the largest demand of any period and :math:`\bar q = \max(\bar d, 1)`:
-    :math:`\bar q_r = \bar q`, :math:`\bar z = \max_t S_t + \bar q_r` and
+    :math:`\bar q_r = \bar q`, :math:`\bar z = \max_t S_t + \bar q_r` (dual sourcing: at
+    least the largest newsvendor level :math:`S^r_t` of :math:`D_{t..t+l_r}`) and
     :math:`\underline z = \min_t S_t - (L + 1)\bar q - 1`, all widened to contain the
     initial reduced state.
     """
@@ -238,6 +239,13 @@ def _default_box(
     if given["max_regular_order"] is not None:
         q_max = int(given["max_regular_order"])
     z_hi = max(max(levels) + (q_max if red.gap >= 1 else 0), z0)
+    if red.gap >= 1 and windows:  # room up to the regular-only base-stock level S_r (see default_truncation)
+        n, lr = len(pmfs), red.lead_times[0]
+        z_hi = max(
+            z_hi,
+            max(newsvendor_level(*sum_pmf([pmfs[(t + j) % n] for j in range(lr + 1)]), red.holding_cost,
+                                 red.shortage_cost) for t in range(min(len(windows), n))),
+        )
     z_lo = min(min(levels) - (red.gap + 1) * q - 1, z0)
     if given["max_position"] is not None:
         z_hi = int(given["max_position"])

@@ -78,8 +78,12 @@ def default_truncation(
 
     * ``max_regular_order`` :math:`\bar q_r = \max(\bar d, 1)` (in steady state a regular
       order replaces at most one period of demand);
-    * ``max_position`` :math:`\bar z = S_e + \bar q_r` (no expediting above :math:`S_e`;
-      one regular arrival on top);
+    * ``max_position`` :math:`\bar z = \max(S_e + \bar q_r, S_r)` (no expediting above
+      :math:`S_e`, one regular arrival on top; and room up to :math:`S_r`, the newsvendor
+      level of :math:`D^{(l_r+1)}`, the base-stock level of a regular-only system: a
+      dual-index policy may keep the expedited position up to there, and a box below it
+      can make the truncated optimum worse than such a policy without the optimal
+      policy ever touching the box -- issue 15's property tests found one);
     * ``min_position`` :math:`\underline z = S_e - (L + 1)(\bar d - \underline d) - 1`;
 
     all widened to contain ``init_position``. :func:`dual_sourcing_relative_value_iteration`
@@ -91,11 +95,13 @@ def default_truncation(
     dmax, dmin = int(values[-1]), int(values[0])
     ve, pe = convolve_pmf(values, probs, le + 1)
     s_e = newsvendor_level(ve, pe, params.holding_cost, params.shortage_cost)
+    vr, pr = convolve_pmf(values, probs, lr + 1)
+    s_r = newsvendor_level(vr, pr, params.holding_cost, params.shortage_cost)
     q = max(dmax, 1)
     spread = max(dmax - dmin, 1)
     return {
         "min_position": min(s_e - (gap + 1) * spread - 1, init_position),
-        "max_position": max(s_e + q, init_position),
+        "max_position": max(s_e + q, s_r, init_position),
         "max_regular_order": q,
     }
 
