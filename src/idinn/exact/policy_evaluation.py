@@ -183,7 +183,11 @@ def evaluate_policy(
         fail("position_only", _OWNER, "None, True or False", position_only, TypeError)
     if position_only and params.n_suppliers != 1:
         fail("position_only", _OWNER, "False or None for a dual-sourcing problem (single sourcing only)", position_only)
-    on_positions = params.n_suppliers == 1 and (position_only or (position_only is None and is_position_policy(policy)))
+    # automatic: a declared position policy whose full chain would be too large (about K^(l+1) states)
+    too_large = float(len(values)) ** (sum(params.lead_times) + 1) > max_states
+    on_positions = params.n_suppliers == 1 and (
+        bool(position_only) or (position_only is None and too_large and is_position_policy(policy))
+    )
     if inventory_bounds is None:
         lo, hi = default_inventory_bounds(
             params.lead_times, values, probs, params.holding_cost, params.shortage_cost, int(s0[0])
