@@ -160,9 +160,9 @@ def test_dp_limit_can_be_raised_or_lowered():
 
 
 def test_evaluate_policy_refuses_an_enumeration_beyond_the_budget():
-    model = SingleSourcingModel(0, 1, 9, 0, UniformDemand(0, 4))
-    with pytest.raises(MemoryError, match="Lower 'max_states'"):
-        evaluate_policy(base_stock(4), model, max_states=10**9, position_only=False)
+    model = SingleSourcingModel(2, 1, 9, 0, UniformDemand(0, 4))
+    with pytest.raises(MemoryError, match=r"states reached so far .* Lower 'max_states'"):
+        evaluate_policy(base_stock(11), model, position_only=False, max_entries=1_000)
 
 
 def test_finite_horizon_evaluation_refuses_a_distribution_beyond_the_budget():

@@ -131,9 +131,6 @@ def enumerate_chain(
     lo, hi = inventory_bounds
     n_phase = len(pmfs)
     phased = n_phase > 1
-    k_max = max(len(v) for v, _ in pmfs)
-    check_size(float(max_states) * k_max * (params.state_dim + 4), max_entries, owner,
-               "entries for the transitions of max_states states", "Lower 'max_states'.")
     key0 = row_keys(s0[None], 0 if phased else None)[0]
     index: dict[bytes, int] = {key0: 0}
     blocks, phase_blocks = [s0[None]], [np.zeros(1, np.int64)]
@@ -143,6 +140,10 @@ def enumerate_chain(
     while len(frontier):
         values, probs = pmfs[phase]
         m, k = len(frontier), len(values)
+        # stored transitions so far plus this frontier's successors (checked as the chain grows)
+        check_size(float(first + m) * k * (params.state_dim + 6), max_entries, owner,
+                   f"entries for the transitions of the {first + m:,} states reached so far ({k} demand values each)",
+                   "Lower 'max_states' or use a policy with a smaller reachable state space.")
         q = orders_fn(frontier, phase)
         qq = np.repeat(q, k, axis=0)
         nxt = transition(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
