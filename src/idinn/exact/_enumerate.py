@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from ..dynamics import SourcingParams, period_cost, transition
 from ._pmf import Pmf, check_size
 
-__all__ = ["Chain", "enumerate_chain", "row_keys", "merge_rows", "StateLimit"]
+__all__ = ["Chain", "enumerate_chain", "row_keys", "radix_keys", "merge_rows", "StateLimit"]
 
 OrdersFn = Callable[[np.ndarray, int], np.ndarray]
 
@@ -40,14 +40,24 @@ def row_keys(rows: np.ndarray, phase: int | None = None) -> list[bytes]:
     return rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
 
 
+def radix_keys(states: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Mixed-radix int64 key of each row of ``states`` inside the box ``low .. low + span - 1``.
+
+    Keys preserve the lexicographic order of the rows (last column fastest); the box must
+    have fewer than 2**62 points.
+    """
+    span = np.asarray(span, dtype=np.int64)
+    strides = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
+    return (np.asarray(states, dtype=np.int64) - low) @ strides
+
+
 def merge_rows(states: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of ``states`` (sorted) and the summed ``weights`` of each."""
     low = states.min(axis=0)
     span = states.max(axis=0) - low + 1
     if float(np.prod(span.astype(np.float64))) < 2.0**62:
         # mixed-radix integer key per row: one 1-d unique instead of a row-wise one
-        mult = np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
-        keys = (states - low) @ mult
+        keys = radix_keys(states, low, span)
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         uniq = states[first]
     else:  # pragma: no cover - astronomically spread states

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..dynamics import SourcingParams, period_cost, transition
-from ._enumerate import row_keys
+from ._enumerate import radix_keys, row_keys
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 
@@ -187,10 +187,8 @@ def improvement_targets(
 
 
 def _encode(states: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Mixed-radix integer keys of states inside the box ``[lo, hi]``."""
-    radix = (hi - lo + 1).astype(np.int64)
-    strides = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-    return ((states - lo) * strides).sum(axis=1)
+    """Mixed-radix integer keys of states inside the box ``[lo, hi]`` (:func:`._enumerate.radix_keys`)."""
+    return radix_keys(states, lo, (hi - lo + 1).astype(np.int64))
 
 
 def finite_horizon_improvement_targets(
