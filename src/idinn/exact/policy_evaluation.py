@@ -239,9 +239,10 @@ def evaluate_policy(
                 break
         if not out.get("overflow") and boundary > max(0.5 * previous, 1e-3):
             warnings.warn(
-                f"The policy is unstable: its inventory keeps drifting (long-run probability {boundary:.3g} at "
-                f"the inventory truncation ({lo}, {hi}) after widening it {AUTO_WIDENINGS} times; e.g. a constant "
-                "order above the mean demand, or no orders at all); its long-run average cost is infinite.",
+                f"The policy is unstable: its inventory keeps drifting, so the enumeration was truncated with "
+                f"long-run probability {boundary:.3g} at the inventory bounds ({lo}, {hi}) even after widening them "
+                f"{AUTO_WIDENINGS} times (e.g. a constant order above the mean demand, or no orders at all); its "
+                "long-run average cost is infinite.",
                 RuntimeWarning,
                 stacklevel=2,
             )
