@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_int, fail
+from .._validation import check_int, fail, not_fitted
 from ..demand import BaseDemand
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
@@ -129,15 +129,21 @@ class BaseStockController(BaseSingleController):
         self.sourcing_model = model
         return self
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        if self.z_star is None:
-            self._fitted_params()
+    def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
+        """Orders :math:`(S - \\mathrm{IP})^+` (B, 1); the inventory position is the row sum."""
+        self._fitted_params()
         position = state.sum(dim=1, keepdim=True)
         return torch.clamp(self.z_star - position, min=0)
 
     def _fitted_params(self) -> Any:
         if self.z_star is None or self.sourcing_model is None:
-            from .._validation import not_fitted
-
             raise not_fitted(self._owner)
         return self.sourcing_model.params
+
+    # ------------------------------------------------------------- save / load
+    def _fitted_state(self) -> dict[str, Any]:
+        return {"z_star": self.z_star, "expected_cost_": self.expected_cost_}
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        self.z_star = check_int(state["z_star"], "z_star", self._owner)
+        self.expected_cost_ = None if state["expected_cost_"] is None else float(state["expected_cost_"])
