@@ -354,3 +354,10 @@ def test_neural_simulate_and_plot(paper_run, close_figures):
     fig, axes = ctrl.plot(model, sourcing_periods=25, seed=9)
     assert len(axes) == 2
     assert [a.get_title() for a in axes] == ["Inventory", "Order"]
+
+
+def test_base_stock_fit_refuses_unknown_keywords(paper_single_model):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'num_sample'"):
+        BaseStockController().fit(paper_single_model, num_sample=10)
+    with pytest.raises(TypeError, match=re.escape("The 'seed' parameter of BaseStockController must be an int >= 0. Got '1' instead.")):
+        BaseStockController().fit(paper_single_model, seed="1")

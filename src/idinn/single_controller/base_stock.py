@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_int, fail, not_fitted
+from .._validation import check_int, check_optional_int, check_seed, fail, not_fitted
 from ..demand import BaseDemand
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
@@ -105,12 +105,25 @@ class BaseStockController(BaseSingleController):
     def base_stock_level_(self) -> int | None:
         return self.z_star
 
-    def fit(self, sourcing_model: SingleSourcingModel, **_ignored: Any) -> "BaseStockController":
+    def fit(
+        self, sourcing_model: SingleSourcingModel, num_samples: int | None = None, seed: int | None = None
+    ) -> "BaseStockController":
         """Compute :math:`S^*` (unless given) and the policy's exact cost for ``sourcing_model``.
 
-        Extra keyword arguments of the reference API (``num_samples``, ``seed``) are
-        accepted and unused: nothing is sampled.
+        Parameters
+        ----------
+        sourcing_model : SingleSourcingModel
+            Stationary demand with finite support.
+        num_samples, seed : int, optional
+            Keywords of the reference API (idinn 0.2 estimated :math:`S^*` from samples);
+            checked and unused here: nothing is sampled. Any other keyword is refused.
+
+        Returns
+        -------
+        self
         """
+        check_optional_int(num_samples, "num_samples", self._owner, minimum=1)
+        check_seed(seed, "seed", self._owner)
         model = self._check_model(sourcing_model)
         demand = model.demand_generator
         if not demand.has_finite_support:
