@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ._validation import check_int, check_seed, fail, not_fitted
+from ._validation import MAX_EXACT_QUANTITY, check_int, check_seed, fail, not_fitted
 from .dynamics import SourcingParams
 from .problem import SourcingProblem, as_problem
 from .sourcing_model import BaseSourcingModel
@@ -42,6 +42,11 @@ _CONTROLLER_CLASSES: dict[str, type[BaseController]] = {}
 #: one call and keeps the per-period histories; beyond, demand is drawn in chunks and
 #: the model keeps only the last period (bounded memory, see get_total_cost).
 EVALUATION_HISTORY_LIMIT = 2**24
+
+_EXACT_RULE = (
+    f"at most {MAX_EXACT_QUANTITY} in absolute value (float32, the simulator's number type, holds "
+    "integers exactly only up to 2**24)"
+)
 
 
 class BaseController:
@@ -255,12 +260,16 @@ class BaseController:
         if isinstance(current_inventory, numbers.Real):
             if not math.isfinite(float(current_inventory)):
                 fail("current_inventory", owner, "finite (not NaN or infinite)", current_inventory)
+            if abs(float(current_inventory)) > MAX_EXACT_QUANTITY:
+                fail("current_inventory", owner, _EXACT_RULE, current_inventory)
             return torch.tensor([float(current_inventory)]), True
         if isinstance(current_inventory, np.ndarray | list | tuple):
             try:
                 current_inventory = torch.as_tensor(np.asarray(current_inventory, dtype=float))
             except (TypeError, ValueError):
                 fail("current_inventory", owner, "a number or a tensor of numbers", current_inventory, TypeError)
+            if bool((current_inventory.abs() > MAX_EXACT_QUANTITY).any()):
+                fail("current_inventory", owner, _EXACT_RULE, current_inventory.flatten().tolist()[:8])
         if not isinstance(current_inventory, torch.Tensor):
             fail("current_inventory", owner, "a number or a tensor of numbers", current_inventory, TypeError)
         t = current_inventory.detach()
@@ -288,6 +297,8 @@ class BaseController:
                 past = torch.as_tensor(np.asarray(past, dtype=float))
             except (TypeError, ValueError):
                 fail(name, owner, "a list or tensor of numbers", past, TypeError)
+            if bool((past.abs() > MAX_EXACT_QUANTITY).any()):
+                fail(name, owner, _EXACT_RULE, past.flatten().tolist()[:8])
         if not isinstance(past, torch.Tensor):
             fail(name, owner, "a list or tensor of numbers", past, TypeError)
         t = past.detach().to(torch.float32)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_int, check_optional_int, check_seed, fail, not_fitted
+from .._validation import check_exact_quantity, check_int, check_optional_int, check_seed, fail, not_fitted
 from ..demand import BaseDemand
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
@@ -95,7 +95,8 @@ class BaseStockController(BaseSingleController):
 
     def __init__(self, base_stock_level: int | None = None) -> None:
         if base_stock_level is not None:
-            check_int(base_stock_level, "base_stock_level", "BaseStockController")
+            check_exact_quantity(check_int(base_stock_level, "base_stock_level", "BaseStockController"),
+                                 "base_stock_level", "BaseStockController")
         self.base_stock_level = base_stock_level
         self.sourcing_model = None
         self.z_star: int | None = base_stock_level
