@@ -55,7 +55,7 @@ def encode(value: Any) -> Any:
         return {_ND: torch.from_numpy(np.ascontiguousarray(value).copy()), "dtype": str(value.dtype)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return {_DC: type(value).__qualname__, "fields": fields}
+        return {_DC: type(value).__qualname__, "module": type(value).__module__, "fields": fields}
     if isinstance(value, tuple):
         return {_TUP: [encode(v) for v in value]}
     if isinstance(value, list):
@@ -86,21 +86,30 @@ def decode(value: Any, dataclass_home: type | None = None) -> Any:
     if _MAP in value:
         return {decode(k, dataclass_home): decode(v, dataclass_home) for k, v in value[_MAP]}
     if _DC in value:
-        cls = _dataclass_named(value[_DC], dataclass_home)
+        cls = _dataclass_named(value[_DC], value.get("module"), dataclass_home)
         fields = {k: decode(v, dataclass_home) for k, v in value["fields"].items()}
         return cls(**fields)
     return {k: decode(v, dataclass_home) for k, v in value.items()}
 
 
-def _dataclass_named(name: str, home: type | None) -> type:
+def _dataclass_named(name: str, module: Any, home: type | None) -> type:
+    """The dataclass ``module.name`` of a saved solution, found without importing anything.
+
+    Only the expected class ``home`` and dataclasses of idinn modules that are already
+    imported (the structures ``home`` holds) qualify.
+    """
     if home is None:
         raise ValueError(f"unexpected saved dataclass {name!r}")
-    if name == home.__qualname__:
+    if name == home.__qualname__ and module in (None, home.__module__):
         return home
-    candidate = vars(sys.modules[home.__module__]).get(name)
-    if not (isinstance(candidate, type) and dataclasses.is_dataclass(candidate)):
-        raise ValueError(f"unexpected saved dataclass {name!r} (not a structure of {home.__qualname__})")
-    return candidate
+    places = [home.__module__]
+    if isinstance(module, str) and module.startswith("idinn."):
+        places.insert(0, module)
+    for place in places:
+        candidate = vars(sys.modules[place]).get(name) if place in sys.modules else None
+        if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
+            return candidate
+    raise ValueError(f"unexpected saved dataclass {name!r} (not a structure of {home.__qualname__})")
 
 
 def read_payload(path: str | Path, owner: str) -> dict[str, Any]:
