@@ -106,32 +106,25 @@ class BaseStockController(BaseSingleController):
     def base_stock_level_(self) -> int | None:
         return self.z_star
 
-    def fit(self, sourcing_model: SingleSourcingModel, **reference_keywords: Any) -> "BaseStockController":
+    def fit(
+        self, sourcing_model: SingleSourcingModel, num_samples: int | None = None, seed: int | None = None
+    ) -> "BaseStockController":
         """Compute :math:`S^*` (unless given) and the policy's exact cost for ``sourcing_model``.
 
         Parameters
         ----------
         sourcing_model : SingleSourcingModel
             Stationary demand with finite support.
-        **reference_keywords
-            ``num_samples`` (int >= 1) and ``seed`` (int >= 0 or None), the keywords of
-            idinn 0.2's ``fit`` (which estimated :math:`S^*` from samples): checked and
-            unused, since nothing is sampled. Any other keyword is refused.
+        num_samples, seed : int, optional
+            idinn 0.2's parameters (it estimated :math:`S^*` from samples), in its
+            positions: checked and unused, since nothing is sampled.
 
         Returns
         -------
         self
         """
-        for key, value in reference_keywords.items():
-            if key == "num_samples":
-                check_optional_int(value, "num_samples", self._owner, minimum=1)
-            elif key == "seed":
-                check_seed(value, "seed", self._owner)
-            else:
-                raise TypeError(
-                    f"{self._owner}.fit() got an unexpected keyword argument {key!r}; it takes only the "
-                    "sourcing model (and idinn 0.2's unused 'num_samples' and 'seed')."
-                )
+        check_optional_int(num_samples, "num_samples", self._owner, minimum=1)
+        check_seed(seed, "seed", self._owner)
         model = self._check_model(sourcing_model)
         demand = model.demand_generator
         if not demand.has_finite_support:
