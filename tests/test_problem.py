@@ -98,3 +98,32 @@ def test_quantities_beyond_float32_exact_integers_are_refused():
     # the limit itself is held exactly
     m = SingleSourcingModel(0, 1, 1, init_inventory=16777216, demand_generator=UniformDemand(0, 0))
     assert m.problem.init_inventory == 16777216
+
+
+@pytest.mark.parametrize(
+    "make, kwargs, state",
+    [
+        ("BaseStockController", {}, {"current_inventory": -1, "past_orders": [2]}),
+        ("FiniteHorizonBaseStockController", {"horizon": 5}, {"current_inventory": 0, "past_orders": [1], "period": 1}),
+        ("DynamicProgrammingController", {}, {"current_inventory": 0, "past_regular_orders": [1, 0]}),
+        ("CappedDualIndexController", {"sourcing_periods": 40, "seed": 0, "n_paths": 4, "n_exact": 1},
+         {"current_inventory": 0, "past_regular_orders": [1, 0]}),
+        ("DiscountedDPController", {"discount": 0.8}, {"current_inventory": 1, "past_regular_orders": [0, 2], "period": 2}),
+    ],
+)
+def test_classical_and_exact_controllers_fit_a_problem(make, kwargs, state):
+    import idinn.dual_controller as dual
+    import idinn.single_controller as single
+
+    cls = getattr(single, make, None) or getattr(dual, make)
+    if cls._model_class is SingleSourcingModel:
+        problem = SourcingProblem.single(lead_time=1, holding_cost=1, shortage_cost=9, demand=UniformDemand(0, 2),
+                                         init_inventory=2)
+    else:
+        problem = SourcingProblem.dual(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
+                                       expedited_order_cost=5, holding_cost=1, shortage_cost=9,
+                                       demand=UniformDemand(0, 2), init_inventory=2)
+    from_problem = cls().fit(problem, **kwargs)
+    from_model = cls().fit(type(from_problem.sourcing_model).from_problem(problem), **kwargs)
+    assert from_problem.sourcing_model.problem == problem
+    assert from_problem.predict(**state) == from_model.predict(**state)

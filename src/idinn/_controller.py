@@ -145,6 +145,13 @@ class BaseController:
             )
         return sourcing_model
 
+    def _model_to_fit(self, sourcing_model: Any) -> BaseSourcingModel:
+        """The model ``fit`` works on: the given model, or a fresh one of a
+        :class:`~idinn.problem.SourcingProblem` (``fit`` accepts either)."""
+        if isinstance(sourcing_model, SourcingProblem):
+            return self._model_class.from_problem(sourcing_model)
+        return self._check_model(sourcing_model)
+
     def _fitted_params(self) -> SourcingParams:
         """Parameters of the fitted problem; raises the "not fitted" error before ``fit``."""
         params = getattr(self, "params_", None)

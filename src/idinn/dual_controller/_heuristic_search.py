@@ -521,7 +521,7 @@ class DualHeuristicController(BaseDualController):
         n_exact: Any,
     ) -> DualHeuristicController:
         owner = self._owner
-        model = self._check_model(sourcing_model)
+        model = self._model_to_fit(sourcing_model)
         sourcing_periods, seed, n_paths, n_exact = check_search_options(
             owner, sourcing_periods, seed, n_paths, n_exact
         )

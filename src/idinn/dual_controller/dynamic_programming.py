@@ -158,7 +158,7 @@ class DynamicProgrammingController(TableController, BaseDualController):
         -------
         self
         """
-        model = self._check_model(sourcing_model)
+        model = self._model_to_fit(sourcing_model)
         lr, le = model.params.lead_times
         if le >= lr:
             fail(

@@ -126,7 +126,7 @@ class FiniteHorizonDPController(TableController, BaseDualController):
         -------
         self
         """
-        model = self._check_model(sourcing_model)
+        model = self._model_to_fit(sourcing_model)
         self._check_truncation(truncation)
         solution = solve_finite_horizon(model, horizon, discount=discount, init_state=init_state, **truncation)
         self._set_solution(solution, model)
@@ -224,7 +224,7 @@ class DiscountedDPController(TableController, BaseDualController):
         -------
         self
         """
-        model = self._check_model(sourcing_model)
+        model = self._model_to_fit(sourcing_model)
         self._check_truncation(truncation)
         solution = solve_discounted(
             model, discount, init_state=init_state, tolerance=tolerance, max_iterations=max_iterations, **truncation

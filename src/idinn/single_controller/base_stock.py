@@ -125,7 +125,7 @@ class BaseStockController(BaseSingleController):
         """
         check_optional_int(num_samples, "num_samples", self._owner, minimum=1)
         check_seed(seed, "seed", self._owner)
-        model = self._check_model(sourcing_model)
+        model = self._model_to_fit(sourcing_model)
         demand = model.demand_generator
         if not demand.has_finite_support:
             fail("demand_generator", "BaseStockController", "a demand with finite support (pmf)", demand)
