@@ -286,3 +286,43 @@ def test_the_paper_example_still_builds_as_before():
     assert (rc.model.batch_size, rc.evaluation_periods, rc.evaluation_seed) == (32, 1000, 0)
     assert PAPER_EXAMPLE["training"] == {"sourcing_periods": 50, "validation_sourcing_periods": 1000,
                                          "epochs": 2000, "seed": 1}  # not changed in place
+
+
+def test_custom_demand_in_both_forms():
+    a = build_demand({"type": "custom", "pmf": {"0": 0.5, "3": 0.5}})
+    b = build_demand({"type": "custom", "values": [0, 3], "probabilities": [0.5, 0.5]})
+    assert a == b == dm.CustomDemand({0: 0.5, 3: 0.5})
+    assert demand_to_config(a) == {"type": "custom", "values": [0, 3], "probabilities": [0.5, 0.5]}
+    with pytest.raises(ConfigError, match=re.escape(
+        "m.toml: [model.demand] gives both 'pmf' and 'values'; keep one (they say the same)."
+    )):
+        build_demand({"type": "custom", "pmf": {"0": 1.0}, "values": [0], "probabilities": [1.0]}, "m.toml")
+    with pytest.raises(ConfigError, match=re.escape(
+        "m.toml: custom demand keys must be integers >= 0 written as strings, e.g. \"3\" = 0.5. Got 'a' instead."
+    )):
+        build_demand({"type": "custom", "pmf": {"a": 1.0}}, "m.toml")
+
+
+# --------------------------------------------------------------------------- the documentation
+DOCS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+def test_docs_name_every_demand_and_controller_type():
+    text = DOCS.read_text()
+    for kind in demand_registry():
+        assert f"| `{kind}` |" in text, kind
+    for (_, name), entry in controller_registry().items():
+        assert f"| `{name}` |" in text and entry.cls.__name__ in text, name
+
+
+def test_docs_toml_examples_build(tmp_path):
+    (tmp_path / "weekly_sales.csv").write_text(
+        "date,sku_id,demand\n2024-01-15,A-100,4\n2024-01-01,A-100,2\n2024-01-01,B-7,9\n")
+    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(), flags=re.S)
+    assert len(blocks) == 4
+    built = [from_config(tomllib.loads(b), "cli.md", base_dir=tmp_path) for b in blocks]
+    assert [type(r.controller).__name__ for r in built] == [
+        "SingleSourcingNeuralController", "BaseStockController", "CappedDualIndexController",
+        "FiniteHorizonBaseStockController"]
+    # The weekly file: A-100 sold 2, nothing in the week of 8 January (missing = "zero"), then 4.
+    assert built[1].model.demand_generator.history.tolist() == [2, 0, 4]

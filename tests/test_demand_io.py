@@ -146,8 +146,13 @@ def test_cells_are_read_strictly(tmp_path, cell, detail):
 
 def test_exact_big_integers_and_exponents(tmp_path):
     p = write(tmp_path, "sales\n9007199254740993\n1e1\n7.0\n")
-    # 2**53 + 1 is read exactly (not through a float).
-    assert TraceDemand.from_csv(p, "sales").series.tolist() == [9007199254740993, 10, 7]
+    # 2**53 + 1 is read exactly (not through a float); the demand model then refuses it
+    # (the float32 simulator holds integers exactly only up to 2**24).
+    assert read_demand_series(p, "sales").tolist() == [9007199254740993, 10, 7]
+    with pytest.raises(ValueError, match=re.escape(
+        "The 'series' parameter of TraceDemand must be at most 16777216"
+    )):
+        TraceDemand.from_csv(p, "sales")
 
 
 def test_latin1_byte_is_refused_with_its_line_and_the_way_out(tmp_path):
@@ -193,3 +198,31 @@ def test_sku_without_key_is_refused(tmp_path):
     )):
         TraceDemand.from_csv(p, "demand", sku="A")
     assert read_demand_series(p, "demand", key="sku_id", sku="A").tolist() == [1, 3, 2, 4]  # file order, no date
+
+
+def test_period_given_when_the_dates_cannot_show_it(tmp_path):
+    # Both SKUs miss the week of 8 January: only period="week" can tell.
+    p = write(tmp_path, "date,sku,demand\n2024-01-15,A,4\n2024-01-01,A,2\n2024-01-01,B,9\n2024-01-15,B,1\n")
+    assert {k: v.tolist() for k, v in read_demand_history(p, key="sku", date="date", quantity="demand").items()} == {
+        "A": [2, 4], "B": [9, 1]}
+    with pytest.raises(ValueError, match=re.escape(
+        f"File {str(p)!r}: series 'A' has 1 missing period(s) between 2024-01-01 and 2024-01-15: 2024-01-08. "
+    )):
+        read_demand_history(p, key="sku", date="date", quantity="demand", period="week")
+    got = read_demand_history(p, key="sku", date="date", quantity="demand", period="week", missing="zero")
+    assert got["B"].tolist() == [9, 0, 1]
+    q = write(tmp_path, "date,demand\n2024-01-01,1\n2024-01-04,2\n", "days.csv")
+    with pytest.raises(ValueError, match=re.escape(
+        f"File {str(q)!r}: the dates in column 'date' are not on a regular grid of periods: a period is 7 day(s) "
+        "(period='week'), but 2024-01-01 to 2024-01-04 is 3 day(s)."
+    )):
+        read_demand_history(q, key=None, date="date", quantity="demand", period="week")
+    with pytest.raises(ValueError, match=re.escape(
+        "The 'period' parameter of read_demand_history must be None (inferred from the dates) or one of 'day', "
+        "'week', 'month', 'quarter', 'year'. Got 'weekly' instead."
+    )):
+        read_demand_history(q, key=None, date="date", quantity="demand", period="weekly")
+    m = write(tmp_path, "date,demand\n2024-01-31,1\n2024-04-30,2\n", "months.csv")
+    assert TraceDemand.from_csv(m, "demand", date="date", period="month", missing="zero").series.tolist() == [
+        1, 0, 0, 2]
+    assert TraceDemand.from_csv(m, "demand", date="date", period="quarter").series.tolist() == [1, 2]

@@ -34,10 +34,14 @@ import torch
 
 from ._validation import fail, is_integral
 
-__all__ = ["as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "MISSING_RULES"]
+__all__ = [
+    "as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "MISSING_RULES", "PERIODS",
+]
 
 #: What a reader does with a period missing inside a dated series.
 MISSING_RULES = ("refuse", "zero")
+#: Lengths of a period that a reader can be told (``period=``) instead of inferring it.
+PERIODS = ("day", "week", "month", "quarter", "year")
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -237,15 +241,21 @@ class _Periods:
     period ``k`` back as a date for messages.
     """
 
-    def __init__(self, table: _Table, column: str) -> None:
+    def __init__(self, table: _Table, column: str, period: str | None = None) -> None:
         import pandas as pd
 
+        self.period = period
         cells = [c.strip() for c in table.column(column)]
         for i, c in enumerate(cells):
             if c == "":
                 raise ValueError(f"{table.where(i, column)}: missing date. Every row needs its period.")
         self.kind = "int" if all(_INTEGER.fullmatch(c) for c in cells) else "date"
         if self.kind == "int":
+            if period is not None:
+                raise ValueError(
+                    f"{table.source}: column {column!r} holds period numbers, not dates; leave period out "
+                    f"(it is {period!r}), or write the dates as YYYY-MM-DD."
+                )
             raw = np.array([int(c) for c in cells], dtype=np.int64)
             self._origin, self._unit = int(raw.min()), 1
             uniq = np.unique(raw)
@@ -266,7 +276,8 @@ class _Periods:
         uniq = np.unique(ns)
         steps = np.diff(uniq)
         day = 86_400 * 10**9
-        if steps.size and steps.min() >= 28 * day:
+        months_per = {"month": 1, "quarter": 3, "year": 12}
+        if period in months_per or (period is None and steps.size and steps.min() >= 28 * day):
             # Months, quarters, years: count in calendar months.
             months = (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=np.int64)
             umonths = np.unique(months)
@@ -278,12 +289,15 @@ class _Periods:
             self.kind = "month"
             self._origin = int(umonths.min())
             msteps = np.diff(umonths)
-            self._unit = int(msteps.min())
+            self._unit = months_per[period] if period is not None else int(msteps.min()) if msteps.size else 1
             self._check_regular(table, column, umonths, msteps, self._month_label)
             self.ordinal = (months - self._origin) // self._unit
             return
         self._origin = int(ns.min())
-        self._unit = int(steps.min()) if steps.size else day
+        if period is not None:
+            self._unit = {"day": day, "week": 7 * day}[period]
+        else:
+            self._unit = int(steps.min()) if steps.size else day
         self._check_regular(table, column, uniq, steps, self._ns_label)
         self.ordinal = (ns - self._origin) // self._unit
 
@@ -302,9 +316,12 @@ class _Periods:
         off = np.flatnonzero(steps % self._unit) if steps.size else np.array([], dtype=np.int64)
         if off.size:
             j = int(off[0])
+            what = (
+                f"a period is {self._gap(int(self._unit))} (period={self.period!r})" if self.period is not None
+                else f"the smallest gap between two consecutive dates is {self._gap(int(self._unit))}"
+            )
             raise ValueError(
-                f"{table.source}: the dates in column {column!r} are not on a regular grid of periods: the "
-                f"smallest gap between two consecutive dates is {self._gap(int(self._unit))}, but "
+                f"{table.source}: the dates in column {column!r} are not on a regular grid of periods: {what}, but "
                 f"{fmt(uniq[j])} to {fmt(uniq[j + 1])} is {self._gap(int(steps[j]))}. "
                 "Give one row per period (every day, week or month)."
             )
@@ -335,7 +352,8 @@ def _several_series_hint(columns: list[str]) -> str:
 
 
 def _split_series(
-    table: _Table, quantity: str, key: str | None, date: str | None, missing: str, sku: Any = None
+    table: _Table, quantity: str, key: str | None, date: str | None, missing: str, sku: Any = None,
+    period: str | None = None,
 ) -> dict[Any, np.ndarray]:
     """The demand series of ``table``, one per value of ``key`` (``None``: one series).
 
@@ -384,7 +402,7 @@ def _split_series(
         groups = {chosen[0]: groups[chosen[0]]}
     if date is None:
         return {k: qty[np.asarray(rows)] for k, rows in groups.items()}
-    periods = _Periods(table, date)
+    periods = _Periods(table, date, period)
     out: dict[Any, np.ndarray] = {}
     for k, rows in groups.items():
         idx = np.asarray(rows)
@@ -425,9 +443,14 @@ def _split_series(
     return out
 
 
-def _check_options(missing: object, owner: str, **names: object) -> None:
+def _check_options(missing: object, owner: str, period: object = None, **names: object) -> None:
     if not isinstance(missing, str) or missing not in MISSING_RULES:
         fail("missing", owner, "one of 'refuse', 'zero'", missing)
+    if period is not None:
+        if not isinstance(period, str) or period not in PERIODS:
+            fail("period", owner, "None (inferred from the dates) or one of " + ", ".join(map(repr, PERIODS)), period)
+        if names.get("date") is None:
+            fail("date", owner, f"the date column when 'period' is given (period={period!r})", None)
     for name, value in names.items():
         if value is not None and not isinstance(value, str):
             fail(name, owner, "a str naming a column of the header row, or None", value, TypeError)
@@ -440,6 +463,7 @@ def read_demand_history(
     date: str | None,
     quantity: str,
     missing: str = "refuse",
+    period: str | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8-sig",
 ) -> dict[Any, np.ndarray]:
@@ -468,6 +492,9 @@ def read_demand_history(
         ``1_000``, ``1,000``, ``2.5``, ``-1``, ``nan`` and text are refused).
     missing : {"refuse", "zero"}, default="refuse"
         What to do with a period missing inside a series.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        The length of a period, when the dates cannot show it (e.g. every series misses
+        the same week); ``None`` infers it as described under ``date``.
     delimiter : str, default=","
         Field separator of a CSV file.
     encoding : str, default="utf-8-sig"
@@ -499,7 +526,7 @@ def read_demand_history(
     {'A': array([1, 2, 3]), 'B': array([9])}
     """
     owner = "read_demand_history"
-    _check_options(missing, owner, key=key, date=date)
+    _check_options(missing, owner, period, key=key, date=date)
     if not isinstance(quantity, str):
         fail("quantity", owner, "a str naming a column of the header row", quantity, TypeError)
     if hasattr(path_or_frame, "columns") and hasattr(path_or_frame, "itertuples"):
@@ -508,7 +535,7 @@ def read_demand_history(
         table = _read_csv(path_or_frame, delimiter=delimiter, encoding=encoding, first_column=quantity)
     else:
         fail("path_or_frame", owner, "a CSV file path or a pandas.DataFrame", path_or_frame, TypeError)
-    return _split_series(table, quantity, key, date, missing)
+    return _split_series(table, quantity, key, date, missing, period=period)
 
 
 def read_demand_series(
@@ -519,6 +546,7 @@ def read_demand_series(
     sku: Any = None,
     date: str | None = None,
     missing: str = "refuse",
+    period: str | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8-sig",
     owner: str = "read_demand_series",
@@ -535,7 +563,7 @@ def read_demand_series(
     sku : str, optional
         Which series to read when ``key`` is given (compared as text); may be left out
         when the file holds one series.
-    date, missing, delimiter, encoding
+    date, missing, period, delimiter, encoding
         As in :func:`read_demand_history`.
     owner : str
         Caller named in the messages of parameter errors.
@@ -553,7 +581,7 @@ def read_demand_series(
     """
     if not isinstance(column, str):
         fail("column", owner, "a str naming a column of the header row", column, TypeError)
-    _check_options(missing, owner, key=key, date=date)
+    _check_options(missing, owner, period, key=key, date=date)
     if sku is not None and key is None:
         fail("key", owner, f"the column that holds the series keys when 'sku' is given (sku={sku!r})", None)
     table = _read_csv(path, delimiter=delimiter, encoding=encoding, first_column=column)
@@ -565,7 +593,7 @@ def read_demand_series(
                 f"{table.source} holds {len(names)} series in column {key!r} ({_short(names)}). "
                 "Pass sku=<one of them> to read one series."
             )
-    series = _split_series(table, column, key, date, missing, sku=sku)
+    series = _split_series(table, column, key, date, missing, sku=sku, period=period)
     return next(iter(series.values()))
 
 

@@ -87,7 +87,7 @@ _FINITE = {"FiniteHorizonBaseStockController", "DiscountedBaseStockController", 
            "DiscountedDPController"}
 #: Default training length of the neural controllers (the paper's recipes).
 _NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000}, "dual": {"sourcing_periods": 100, "epochs": 300}}
-_FILE_KEYS = ("path", "column", "key", "sku", "date", "missing", "delimiter", "encoding")
+_FILE_KEYS = ("path", "column", "key", "sku", "date", "missing", "period", "delimiter", "encoding")
 
 
 class ConfigError(ValueError):
@@ -207,28 +207,24 @@ def _init_keys(cls: type) -> dict[str, inspect.Parameter]:
 def demand_registry() -> dict[str, DemandEntry]:
     """Every demand type a configuration can name, by its ``type`` value.
 
-    One entry per concrete class of ``idinn.demand.__all__`` (the class name in snake
-    case without ``Demand``: ``uniform``, ``custom``, ``poisson``, ``truncated_poisson``,
-    ``discretized_normal``, ``discretized_gamma``, ``empirical``, ``seasonal``, ``trace``,
-    ``finite``), whose keys are the constructor's parameters, plus the shortcuts
-    ``seasonal_uniform`` (``lows``, ``highs``) and ``seasonal_poisson`` (``rates``).
+    One entry per type of :func:`idinn.demand.demand_types` (every demand class that
+    declares a ``type_name``: ``uniform``, ``custom``, ``finite``, ``poisson``,
+    ``truncated_poisson``, ``discretized_normal``, ``discretized_gamma``, ``empirical``,
+    ``seasonal``, ``trace``), whose keys are the constructor's parameters (those of
+    :meth:`~idinn.demand.BaseDemand.to_dict`), plus the shortcuts ``seasonal_uniform``
+    (``lows``, ``highs``) and ``seasonal_poisson`` (``rates``). ``custom`` also takes
+    ``pmf = { "0" = 0.5, "3" = 0.5 }`` (or ``demand_prob``), the older form.
     ``trace`` and ``empirical`` also read a CSV file (``path``, ``column``, ``key``,
-    ``sku``, ``date``, ``missing``, ``delimiter``, ``encoding``; see
+    ``sku``, ``date``, ``missing``, ``period``, ``delimiter``, ``encoding``; see
     :func:`idinn._demand_io.read_demand_series`).
     """
     from . import demand as dm
 
     out: dict[str, DemandEntry] = {}
-    for name in dm.__all__:
-        cls = getattr(dm, name)
-        if not (isinstance(cls, type) and issubclass(cls, dm.BaseDemand)) or inspect.isabstract(cls):
-            continue
-        if cls is dm.BaseDemand:
-            continue
-        kind = _snake(name[: -len("Demand")] if name.endswith("Demand") else name)
+    for kind, cls in dm.demand_types().items():
         keys = tuple(_init_keys(cls))
         if cls is dm.CustomDemand:
-            keys = ("pmf", "demand_prob")
+            keys = ("values", "probabilities", "pmf", "demand_prob")
         if cls in (dm.TraceDemand, dm.EmpiricalDemand):
             keys = keys + _FILE_KEYS
         out[kind] = DemandEntry(kind, cls, keys)
@@ -302,7 +298,7 @@ def build_demand(spec: Any, where: str = "<config>", base_dir: str | os.PathLike
                     f"{where}: {table} of type {kind!r} needs {data} = [...] (the recorded demands) or "
                     "path = \"demand.csv\" with column = \"demand\" (the CSV file to read them from)."
                 )
-        return entry.cls(**args)
+        return dm.demand_from_dict({"type": kind, **args})
     except ConfigError:
         raise
     except (TypeError, ValueError, OSError) as exc:
@@ -312,8 +308,13 @@ def build_demand(spec: Any, where: str = "<config>", base_dir: str | os.PathLike
 def _custom(args: dict[str, Any], where: str, table: str) -> Any:
     from .demand import CustomDemand
 
-    if "pmf" in args and "demand_prob" in args:
-        raise ConfigError(f"{where}: {table} gives both 'pmf' and 'demand_prob'; keep one (they are the same).")
+    given = [k for k in ("pmf", "demand_prob", "values") if k in args]
+    if len(given) > 1:
+        raise ConfigError(f"{where}: {table} gives both {given[0]!r} and {given[1]!r}; keep one (they say the same).")
+    if "values" in args or "probabilities" in args:
+        from .demand import demand_from_dict
+
+        return demand_from_dict({"type": "custom", **args})
     pmf = args.get("pmf", args.get("demand_prob"))
     if not isinstance(pmf, dict):
         raise ConfigError(f'{where}: custom demand needs pmf = {{ "0" = 0.5, "2" = 0.5 }} (demand value = probability).')
@@ -338,7 +339,7 @@ def _from_file(cls: type, args: dict[str, Any], where: str, base_dir: Any, table
     path = Path(str(args["path"]))
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    kwargs = {k: args[k] for k in ("key", "sku", "date", "missing", "delimiter", "encoding") if k in args}
+    kwargs = {k: args[k] for k in _FILE_KEYS[2:] if k in args}
     if "mode" in args:
         kwargs["mode"] = args["mode"]
     return cls.from_csv(path, args["column"], **kwargs)
@@ -356,34 +357,13 @@ def demand_to_config(demand: Any) -> dict[str, Any]:
     ConfigError
         For a demand class the configuration cannot describe.
     """
-    from . import demand as dm
-
-    if isinstance(demand, dm.SeasonalDemand):
-        return {"type": "seasonal", "schedule": [demand_to_config(e) for e in demand.schedule]}
-    if isinstance(demand, dm.UniformDemand):
-        return {"type": "uniform", "low": demand.low, "high": demand.high}
-    if isinstance(demand, dm.CustomDemand):
-        return {"type": "custom", "pmf": {str(int(k)): float(v) for k, v in demand.demand_prob.items()}}
-    if isinstance(demand, dm.PoissonDemand):
-        return {"type": "poisson", "rate": demand.rate}
-    if isinstance(demand, dm.TruncatedPoissonDemand):
-        return {"type": "truncated_poisson", "rate": demand.rate, "max_demand": demand.max_demand}
-    if isinstance(demand, dm.DiscretizedNormalDemand):
-        return {"type": "discretized_normal", "mean": demand.mu, "std": demand.sigma, "max_demand": demand.max_demand}
-    if isinstance(demand, dm.DiscretizedGammaDemand):
-        return {"type": "discretized_gamma", "shape": demand.shape, "scale": demand.scale, "max_demand": demand.max_demand}
-    if isinstance(demand, dm.EmpiricalDemand):
-        return {"type": "empirical", "history": [int(v) for v in demand.history]}
-    if isinstance(demand, dm.TraceDemand):
-        return {"type": "trace", "series": [int(v) for v in demand.series], "mode": demand.mode}
-    if type(demand) is dm.FiniteDemand:
-        values, probs = demand.pmf(0)
-        return {"type": "finite", "values": [int(v) for v in values], "probabilities": [float(p) for p in probs]}
     to_dict = getattr(demand, "to_dict", None)
-    if callable(to_dict):
-        d = dict(to_dict())
-        if d.get("type") in demand_registry():
-            return d
+    try:
+        d = dict(to_dict()) if callable(to_dict) else None
+    except NotImplementedError:
+        d = None
+    if d is not None and d.get("type") in demand_registry():
+        return d
     raise ConfigError(f"A configuration cannot describe the demand model {demand!r}; use one of {sorted(demand_registry())}.")
 
 
@@ -765,24 +745,27 @@ def to_config(
     """
     from .problem import as_problem
 
-    prob = as_problem(problem, "to_config", "problem")
-    p = prob.params
-    if prob.init_pipeline and any(prob.init_pipeline):
+    spec = as_problem(problem, "to_config", "problem").to_dict()
+    sup = spec["suppliers"]
+    if any(spec.get("init_pipeline") or ()):
         raise ConfigError("to_config: the CLI's models start with empty pipelines; this problem has init_pipeline "
-                          f"{prob.init_pipeline}. Simulate from Python instead.")
+                          f"{spec['init_pipeline']}. Simulate it from Python instead.")
+    if spec.get("excess_demand", "backlog") != "backlog":
+        raise ConfigError(f"to_config: the CLI's models backlog excess demand; this problem has excess_demand = "
+                          f"{spec['excess_demand']!r}. Simulate it from Python instead.")
     model: dict[str, Any]
-    if p.n_suppliers == 1:
-        model = {"type": "single", "lead_time": p.lead_times[0], "holding_cost": p.holding_cost,
-                 "shortage_cost": p.shortage_cost, "order_cost": p.order_costs[0]}
-    elif p.n_suppliers == 2:
-        model = {"type": "dual", "regular_lead_time": p.lead_times[0], "expedited_lead_time": p.lead_times[1],
-                 "regular_order_cost": p.order_costs[0], "expedited_order_cost": p.order_costs[1],
-                 "holding_cost": p.holding_cost, "shortage_cost": p.shortage_cost}
+    if len(sup) == 1:
+        model = {"type": "single", "lead_time": sup[0]["lead_time"], "holding_cost": spec["holding_cost"],
+                 "shortage_cost": spec["shortage_cost"], "order_cost": sup[0]["order_cost"]}
+    elif len(sup) == 2:
+        model = {"type": "dual", "regular_lead_time": sup[0]["lead_time"], "expedited_lead_time": sup[1]["lead_time"],
+                 "regular_order_cost": sup[0]["order_cost"], "expedited_order_cost": sup[1]["order_cost"],
+                 "holding_cost": spec["holding_cost"], "shortage_cost": spec["shortage_cost"]}
     else:
-        raise ConfigError(f"to_config: the CLI describes one or two suppliers; this problem has {p.n_suppliers}.")
-    model["init_inventory"] = prob.init_inventory
+        raise ConfigError(f"to_config: the CLI describes one or two suppliers; this problem has {len(sup)}.")
+    model["init_inventory"] = spec["init_inventory"]
     model["batch_size"] = batch_size if batch_size is not None else getattr(problem, "batch_size", 1)
-    model["demand"] = demand_to_config(prob.demand)
+    model["demand"] = demand_to_config(as_problem(problem, "to_config", "problem").demand)
     model = {k: _plain(v) for k, v in model.items()}
     kind_model = model["type"]
     ctrl: dict[str, Any]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import check_cost, check_int, check_seed, fail, is_integral
+from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand
 from .dynamics import SourcingParams, period_cost, transition
 from .problem import SourcingProblem
@@ -63,6 +63,7 @@ class BaseSourcingModel:
             fail("init_inventory", owner, "an integer number of units", init_inventory, TypeError)
         if not is_integral(init_inventory):
             fail("init_inventory", owner, "an integer number of units", init_inventory)
+        check_exact_quantity(int(init_inventory), "init_inventory", owner)
         self.params = params
         self.demand_generator = demand_generator
         self.batch_size = check_int(batch_size, "batch_size", owner, minimum=1)
