@@ -226,3 +226,14 @@ def test_period_given_when_the_dates_cannot_show_it(tmp_path):
     assert TraceDemand.from_csv(m, "demand", date="date", period="month", missing="zero").series.tolist() == [
         1, 0, 0, 2]
     assert TraceDemand.from_csv(m, "demand", date="date", period="quarter").series.tolist() == [1, 2]
+
+
+def test_a_row_longer_than_the_header_is_refused(tmp_path):
+    p = write(tmp_path, "week,sales\n1,4\n2,1,000\n3,5,\n")
+    with pytest.raises(ValueError, match=re.escape(
+        f"File {str(p)!r}, data row 2 (line 3) has 3 fields but the header names 2. Quote a field that holds the "
+        "delimiter ',', or name every column in the header."
+    )):
+        TraceDemand.from_csv(p, "sales")
+    q = write(tmp_path, "week,sales\n1,4\n3,5,\n", "trailing.csv")  # empty trailing fields are harmless
+    assert TraceDemand.from_csv(q, "sales").series.tolist() == [4, 5]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._demand_periods import _Periods
 from ._validation import fail, is_integral
 
 __all__ = [
@@ -44,7 +45,6 @@ MISSING_RULES = ("refuse", "zero")
 PERIODS = ("day", "week", "month", "quarter", "year")
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def as_demand_series(values: object, name: str, owner: str) -> np.ndarray:
@@ -139,20 +139,30 @@ def _parse_cell(text: str, where: str) -> int:
 
 # ------------------------------------------------------------------------ raw tables
 class _Table:
-    """Cells of a CSV file or data frame as strings, with where each row came from."""
+    """Cells of a CSV file or data frame as text, and where each row came from.
 
-    def __init__(self, source: str, columns: list[str], rows: list[list[str]], row_label: list[str]) -> None:
+    ``column(name)`` is a pandas Series of stripped strings (missing cells are ``""``);
+    ``label(i)`` names data row ``i`` in messages.
+    """
+
+    def __init__(self, source: str, columns: list[str], cells: Any, n_rows: int, label: Any) -> None:
         self.source = source
         self.columns = columns
-        self.rows = rows
-        self.row_label = row_label
+        self._cells = cells  # callable name -> list/Series of str
+        self._cache: dict[str, Any] = {}
+        self.n_rows = n_rows
+        self.label = label
 
-    def column(self, name: str) -> list[str]:
-        j = self.columns.index(name)
-        return [row[j] if j < len(row) else "" for row in self.rows]
+    def column(self, name: str) -> Any:
+        import pandas as pd
+
+        if name not in self._cache:
+            col = pd.Series(self._cells(name), dtype=object)
+            self._cache[name] = col.str.strip() if len(col) else col
+        return self._cache[name]
 
     def where(self, i: int, column: str) -> str:
-        return f"{self.source}, {self.row_label[i]}, column {column!r}"
+        return f"{self.source}, {self.label(i)}, column {column!r}"
 
 
 def _decode(raw: bytes, fname: str, encoding: str) -> str:
@@ -199,29 +209,37 @@ def _read_csv(
     # Blank lines after the last data row carry nothing; drop only those.
     while rows and all(c.strip() == "" for c in rows[-1][1]):
         rows.pop()
-    labels = [f"data row {k + 1} (line {line})" for k, (line, _) in enumerate(rows)]
-    return _Table(f"File {fname!r}", names, [r for _, r in rows], labels)
+    width = len(names)
+    for k, (line, row) in enumerate(rows):
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise ValueError(
+                f"File {fname!r}, data row {k + 1} (line {line}) has {len(row)} fields but the header names "
+                f"{width}. Quote a field that holds the delimiter {delimiter!r}, or name every column in the header."
+            )
+    lines = [line for line, _ in rows]
+    data = [r for _, r in rows]
+
+    def cells(name: str) -> list[str]:
+        j = names.index(name)
+        return [r[j] if j < len(r) else "" for r in data]
+
+    return _Table(f"File {fname!r}", names, cells, len(data), lambda k: f"data row {k + 1} (line {lines[k]})")
 
 
 def _frame_table(frame: Any) -> _Table:
-    import pandas as pd
-
     names = [str(c) for c in frame.columns]
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        rows.append(["" if _is_missing(v) else (v.isoformat() if isinstance(v, pd.Timestamp) else str(v))
-                     for v in values])
-    labels = [f"row {k + 1} (index {label!r})" for k, label in enumerate(frame.index)]
-    return _Table("The demand-history table", names, rows, labels)
+    index = frame.index
 
+    def cells(name: str) -> Any:
+        col = frame[frame.columns[names.index(name)]]
+        if col.dtype.kind == "M":
+            text = col.dt.strftime("%Y-%m-%dT%H:%M:%S").str.replace("T00:00:00", "", regex=False)
+        else:
+            text = col.astype(str)
+        return text.where(col.notna(), "").to_numpy(dtype=object)
 
-def _is_missing(v: object) -> bool:
-    try:
-        import pandas as pd
-
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    return _Table("The demand-history table", names, cells, len(frame),
+                  lambda k: f"row {k + 1} (index {index[k]!r})")
 
 
 def _need_column(table: _Table, column: str, what: str) -> None:
@@ -231,116 +249,6 @@ def _need_column(table: _Table, column: str, what: str) -> None:
             f"{table.source} has no column {column!r} in its header{line}; its columns are {table.columns!r}."
             + ("" if what == "demand" else f" Pass {what}=<one of these> to name the {what} column.")
         )
-
-
-# ------------------------------------------------------------------------ dates
-class _Periods:
-    """Dates (or integer period numbers) of a table put on a regular grid of periods.
-
-    ``ordinal[i]`` is the period number of row ``i`` on the grid; ``label(k)`` writes
-    period ``k`` back as a date for messages.
-    """
-
-    def __init__(self, table: _Table, column: str, period: str | None = None) -> None:
-        import pandas as pd
-
-        self.period = period
-        cells = [c.strip() for c in table.column(column)]
-        for i, c in enumerate(cells):
-            if c == "":
-                raise ValueError(f"{table.where(i, column)}: missing date. Every row needs its period.")
-        self.kind = "int" if all(_INTEGER.fullmatch(c) for c in cells) else "date"
-        if self.kind == "int":
-            if period is not None:
-                raise ValueError(
-                    f"{table.source}: column {column!r} holds period numbers, not dates; leave period out "
-                    f"(it is {period!r}), or write the dates as YYYY-MM-DD."
-                )
-            raw = np.array([int(c) for c in cells], dtype=np.int64)
-            self._origin, self._unit = int(raw.min()), 1
-            uniq = np.unique(raw)
-            steps = np.diff(uniq)
-            self._unit = int(steps.min()) if steps.size else 1
-            self._check_regular(table, column, uniq, steps, lambda v: str(int(v)))
-            self.ordinal = (raw - self._origin) // self._unit
-            return
-        stamps = pd.to_datetime(pd.Series(cells), format="ISO8601", errors="coerce")
-        bad = np.flatnonzero(stamps.isna().to_numpy())
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"{table.where(i, column)}: {cells[i]!r} is not a date in ISO 8601 form (YYYY-MM-DD) "
-                "nor an integer period number. Write dates as YYYY-MM-DD."
-            )
-        ns = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        uniq = np.unique(ns)
-        steps = np.diff(uniq)
-        day = 86_400 * 10**9
-        months_per = {"month": 1, "quarter": 3, "year": 12}
-        if period in months_per or (period is None and steps.size and steps.min() >= 28 * day):
-            # Months, quarters, years: count in calendar months.
-            months = (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=np.int64)
-            umonths = np.unique(months)
-            if umonths.size != uniq.size:
-                raise ValueError(
-                    f"{table.source}: column {column!r} holds two different dates in one calendar month, "
-                    "but its other dates are a month or more apart. Give one date per period."
-                )
-            self.kind = "month"
-            self._origin = int(umonths.min())
-            msteps = np.diff(umonths)
-            self._unit = months_per[period] if period is not None else int(msteps.min()) if msteps.size else 1
-            self._check_regular(table, column, umonths, msteps, self._month_label)
-            self.ordinal = (months - self._origin) // self._unit
-            return
-        self._origin = int(ns.min())
-        if period is not None:
-            self._unit = {"day": day, "week": 7 * day}[period]
-        else:
-            self._unit = int(steps.min()) if steps.size else day
-        self._check_regular(table, column, uniq, steps, self._ns_label)
-        self.ordinal = (ns - self._origin) // self._unit
-
-    @staticmethod
-    def _ns_label(v: int) -> str:
-        import pandas as pd
-
-        ts = pd.Timestamp(int(v))
-        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
-
-    @staticmethod
-    def _month_label(m: int) -> str:
-        return f"{int(m) // 12:04d}-{int(m) % 12 + 1:02d}"
-
-    def _check_regular(self, table: _Table, column: str, uniq: np.ndarray, steps: np.ndarray, fmt: Any) -> None:
-        off = np.flatnonzero(steps % self._unit) if steps.size else np.array([], dtype=np.int64)
-        if off.size:
-            j = int(off[0])
-            what = (
-                f"a period is {self._gap(int(self._unit))} (period={self.period!r})" if self.period is not None
-                else f"the smallest gap between two consecutive dates is {self._gap(int(self._unit))}"
-            )
-            raise ValueError(
-                f"{table.source}: the dates in column {column!r} are not on a regular grid of periods: {what}, but "
-                f"{fmt(uniq[j])} to {fmt(uniq[j + 1])} is {self._gap(int(steps[j]))}. "
-                "Give one row per period (every day, week or month)."
-            )
-
-    def _gap(self, v: int) -> str:
-        if self.kind == "int":
-            return f"{v} period(s)"
-        if self.kind == "month":
-            return f"{v} month(s)"
-        days = v / 86_400e9
-        return f"{days:g} day(s)"
-
-    def label(self, k: int) -> str:
-        v = self._origin + int(k) * self._unit
-        if self.kind == "int":
-            return str(v)
-        if self.kind == "month":
-            return self._month_label(v)
-        return self._ns_label(v)
 
 
 # ------------------------------------------------------------------------ series
@@ -360,87 +268,111 @@ def _split_series(
     With ``sku``, only that series (compared as text) is assembled and checked; the
     period grid is still inferred from the dates of the whole table.
     """
+    import pandas as pd
+
     _need_column(table, quantity, "demand")
     if date is not None:
         _need_column(table, date, "date")
     if key is not None:
         _need_column(table, key, "key")
-    if not table.rows:
+    n = table.n_rows
+    if n == 0:
         raise ValueError(f"{table.source} has no data rows below its header: column {quantity!r} is empty.")
-    qty_cells = table.column(quantity)
-    qty = np.empty(len(qty_cells), dtype=np.int64)
-    for i, cell in enumerate(qty_cells):
-        qty[i] = int(cell) if cell.isdigit() and len(cell) < 19 else _parse_cell(cell, table.where(i, quantity))
     if key is None and date is None:
         suspects = []
         for name in table.columns:
             if name == quantity:
                 continue
-            cells = [c.strip() for c in table.column(name)]
-            if any(c and not _NUMBER.fullmatch(c) for c in cells) and 1 < len(set(cells)) < len(cells):
+            cells = table.column(name)
+            text = (cells != "") & ~cells.str.fullmatch(_NUMBER.pattern)
+            if bool(text.any()) and 1 < cells.nunique() < n:
                 suspects.append(name)
         if suspects:
-            example = list(dict.fromkeys(c.strip() for c in table.column(suspects[0])))[:3]
+            example = list(pd.unique(table.column(suspects[0])))[:3]
             raise ValueError(
                 f"{table.source} seems to hold several series: column(s) {suspects!r} repeat their values "
                 f"(e.g. {example!r}). " + _several_series_hint(table.columns)
             )
-    keys = [c.strip() for c in table.column(key)] if key is not None else [None] * len(qty)
+    rows = np.arange(n)
     if key is not None:
-        for i, k in enumerate(keys):
-            if k == "":
-                raise ValueError(f"{table.where(i, key)}: missing series key. Every row needs its series.")
-    groups: dict[Any, list[int]] = {}
-    for i, k in enumerate(keys):
-        groups.setdefault(k, []).append(i)
-    if sku is not None:
-        chosen = [k for k in groups if k == sku or str(k) == str(sku)]
-        if not chosen:
-            raise ValueError(
-                f"{table.source} has no series {sku!r} in column {key!r}; its series are {_short(list(groups))}."
-            )
-        groups = {chosen[0]: groups[chosen[0]]}
+        keys = table.column(key)
+        empty = np.flatnonzero((keys == "").to_numpy(dtype=bool))
+        if empty.size:
+            raise ValueError(f"{table.where(int(empty[0]), key)}: missing series key. Every row needs its series.")
+        if sku is not None:
+            chosen = (keys == str(sku)).to_numpy(dtype=bool)
+            if not chosen.any():
+                raise ValueError(
+                    f"{table.source} has no series {sku!r} in column {key!r}; its series are "
+                    f"{_short(list(pd.unique(keys)))}."
+                )
+            rows = np.flatnonzero(chosen)
+        codes, uniques = pd.factorize(keys.iloc[rows], sort=False)
+        codes = np.asarray(codes, dtype=np.int64)
+    else:
+        codes, uniques = np.zeros(len(rows), dtype=np.int64), [None]
+    qty = _parse_quantities(table, quantity, rows)
     if date is None:
-        return {k: qty[np.asarray(rows)] for k, rows in groups.items()}
-    periods = _Periods(table, date, period)
-    out: dict[Any, np.ndarray] = {}
-    for k, rows in groups.items():
-        idx = np.asarray(rows)
-        order = idx[np.argsort(periods.ordinal[idx], kind="stable")]
-        ords = periods.ordinal[order]
-        dup = np.flatnonzero(np.diff(ords) == 0)
+        ords = np.arange(len(rows), dtype=np.int64)
+        periods = None
+    else:
+        periods = _Periods(table, date, period)
+        ords = periods.ordinal[rows]
+    order = np.lexsort((ords, codes))  # by series, then date (stable: file order breaks ties)
+    c_s, o_s, q_s = codes[order], ords[order], qty[order]
+    starts = np.flatnonzero(np.r_[True, c_s[1:] != c_s[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    first, last = o_s[starts], o_s[ends - 1]
+    length, count = last - first + 1, ends - starts
+    if periods is not None:
+        dup = np.flatnonzero((c_s[1:] == c_s[:-1]) & (o_s[1:] == o_s[:-1]))
         if dup.size:
-            a, b = int(order[dup[0]]), int(order[dup[0] + 1])
-            label = periods.label(int(ords[dup[0]]))
+            j = int(dup[0])
+            a, b = int(rows[order[j]]), int(rows[order[j + 1]])
+            label = periods.label(int(o_s[j]))
             if key is None:
                 raise ValueError(
-                    f"{table.source} holds several series: date {label} appears in "
-                    f"{table.row_label[a]} and {table.row_label[b]}. " + _several_series_hint(table.columns)
+                    f"{table.source} holds several series: date {label} appears in {table.label(a)} and "
+                    f"{table.label(b)}. " + _several_series_hint(table.columns)
                 )
             raise ValueError(
-                f"{table.source}: series {k!r} has two rows for date {label}: "
-                f"{table.row_label[a]} and {table.row_label[b]}. "
-                "Add them up into one row per period."
+                f"{table.source}: series {uniques[c_s[j]]!r} has two rows for date {label}: {table.label(a)} and "
+                f"{table.label(b)}. Add them up into one row per period."
             )
-        first = int(ords[0])
-        n = int(ords[-1]) - first + 1
-        series = np.zeros(n, dtype=np.int64)
-        series[ords - first] = qty[order]
-        if n != len(ords):
-            present = np.zeros(n, dtype=bool)
-            present[ords - first] = True
+        gappy = np.flatnonzero(length != count)
+        if gappy.size and missing == "refuse":
+            g = int(gappy[0])
+            present = np.zeros(int(length[g]), dtype=bool)
+            present[o_s[starts[g]:ends[g]] - first[g]] = True
             gaps = np.flatnonzero(~present)
-            if missing == "refuse":
-                who = "the series " if key is None else f"series {k!r} "
-                shown = ", ".join(periods.label(first + int(g)) for g in gaps[:3])
-                more = "" if gaps.size <= 3 else f" and {gaps.size - 3} more"
-                raise ValueError(
-                    f"{table.source}: {who}has {gaps.size} missing period(s) between "
-                    f"{periods.label(first)} and {periods.label(int(ords[-1]))}: {shown}{more}. "
-                    "Pass missing='zero' to count a missing period as zero demand, or add its row."
-                )
-        out[k] = series
-    return out
+            who = "the series " if key is None else f"series {uniques[g]!r} "
+            shown = ", ".join(periods.label(int(first[g]) + int(k)) for k in gaps[:3])
+            more = "" if gaps.size <= 3 else f" and {gaps.size - 3} more"
+            raise ValueError(
+                f"{table.source}: {who}has {gaps.size} missing period(s) between "
+                f"{periods.label(int(first[g]))} and {periods.label(int(last[g]))}: {shown}{more}. "
+                "Pass missing='zero' to count a missing period as zero demand, or add its row."
+            )
+    offsets = np.r_[0, np.cumsum(length)[:-1]]
+    group = np.repeat(np.arange(len(starts)), count)
+    flat = np.zeros(int(length.sum()), dtype=np.int64)
+    flat[offsets[group] + (o_s - first[group])] = q_s
+    pieces = np.split(flat, offsets[1:]) if len(starts) > 1 else [flat]
+    return {uniques[int(c_s[st])]: piece for st, piece in zip(starts, pieces)}
+
+
+def _parse_quantities(table: _Table, quantity: str, rows: np.ndarray) -> np.ndarray:
+    """Demand cells of ``rows`` as int64; the first bad cell (in row order) raises."""
+    cells = table.column(quantity)
+    if len(rows) != table.n_rows:
+        cells = cells.iloc[rows]
+    fast = cells.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool)
+    qty = np.empty(len(rows), dtype=np.int64)
+    if fast.any():
+        qty[fast] = cells[fast].astype(np.int64).to_numpy()
+    for i in np.flatnonzero(~fast):
+        qty[i] = _parse_cell(cells.iat[int(i)], table.where(int(rows[i]), quantity))
+    return qty
 
 
 def _check_options(missing: object, owner: str, period: object = None, **names: object) -> None:
@@ -587,7 +519,7 @@ def read_demand_series(
     table = _read_csv(path, delimiter=delimiter, encoding=encoding, first_column=column)
     if key is not None and sku is None:
         _need_column(table, key, "key")
-        names = list(dict.fromkeys(c.strip() for c in table.column(key)))
+        names = [k for k in dict.fromkeys(table.column(key)) if k != ""]
         if len(names) > 1:
             raise ValueError(
                 f"{table.source} holds {len(names)} series in column {key!r} ({_short(names)}). "

@@ -31,12 +31,10 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-import json
-import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,19 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from ._config_base import (
+    SECTIONS,
+    ConfigError,
+    _check_keys,
+    _check_kind,
+    _init_keys,
+    _kinds,
+    _plain,
+    _snake,
+    _table,
+    to_toml,
+)
+from ._config_demand import DemandEntry, build_demand, demand_registry, demand_to_config
 from ._validation import _message
 
 __all__ = [
@@ -57,6 +68,7 @@ __all__ = [
     "build_controller",
     "build_demand",
     "build_model",
+    "controller_entry",
     "controller_registry",
     "demand_registry",
     "demand_to_config",
@@ -66,7 +78,6 @@ __all__ = [
     "to_toml",
 ]
 
-SECTIONS = ("model", "controller", "training", "evaluation", "plot")
 _EVALUATION_KEYS = {"sourcing_periods": "an int >= 1", "seed": "an int >= 0"}
 _PLOT_KEYS = {"sourcing_periods": "an int >= 1"}
 _MODEL_CLASSES = {"single": "SingleSourcingModel", "dual": "DualSourcingModel"}
@@ -87,284 +98,6 @@ _FINITE = {"FiniteHorizonBaseStockController", "DiscountedBaseStockController", 
            "DiscountedDPController"}
 #: Default training length of the neural controllers (the paper's recipes).
 _NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000}, "dual": {"sourcing_periods": 100, "epochs": 300}}
-_FILE_KEYS = ("path", "column", "key", "sku", "date", "missing", "period", "delimiter", "encoding")
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot describe a model, a controller or a run."""
-
-
-# ------------------------------------------------------------------------ key checks
-def _snake(name: str) -> str:
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
-
-
-def _check_keys(table: dict[str, Any], valid: list[str] | tuple[str, ...], where: str, what: str) -> None:
-    """Refuse a key of ``table`` that is not in ``valid``, naming it and the valid keys."""
-    for key in table:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), list(valid), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            listed = ", ".join(repr(v) for v in sorted(valid)) if valid else "none"
-            raise ConfigError(f"{where}: unknown key {key!r} in {what}.{hint} The valid keys are: {listed}.")
-
-
-def _table(cfg: dict[str, Any], name: str, where: str, required: bool = False) -> dict[str, Any]:
-    sec = cfg.get(name)
-    if sec is None:
-        if required:
-            raise ConfigError(f"{where}: missing table [{name}]. Add it (see docs/cli.md for its keys).")
-        return {}
-    if not isinstance(sec, dict):
-        raise ConfigError(f"{where}: [{name}] must be a table (name = value lines under [{name}]). Got {sec!r} instead.")
-    return dict(sec)
-
-
-_BASIC = {"int": "an int", "float": "a real number", "bool": "a bool (true or false)", "str": "a string",
-          "list": "an array", "dict": "a table"}
-
-
-def _kinds(annotation: Any, default: Any) -> set[str] | None:
-    """Basic TOML kinds a parameter accepts, from its annotation (``None``: anything)."""
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    if annotation is inspect.Parameter.empty or not text:
-        if default is None or default is inspect.Parameter.empty:
-            return None
-        text = type(default).__name__
-    kinds: set[str] = set()
-    depth, token, tokens = 0, "", []
-    for ch in text:  # split on top-level "|"
-        depth += ch in "[("
-        depth -= ch in "])"
-        if ch == "|" and depth == 0:
-            tokens.append(token)
-            token = ""
-        else:
-            token += ch
-    tokens.append(token)
-    for tok in (t.strip() for t in tokens):
-        base = tok.split("[", 1)[0].split(".")[-1]
-        if base == "None":
-            continue
-        if base in ("int", "float", "bool", "str"):
-            kinds.add(base)
-        elif base in ("list", "tuple", "Sequence", "range"):
-            kinds.add("list")
-        elif base in ("dict", "Mapping"):
-            kinds.add("dict")
-        else:
-            return None  # Any or a class: the callee checks
-    return kinds or None
-
-
-def _check_kind(value: Any, kinds: set[str] | None, name: str, owner: str, where: str) -> None:
-    if kinds is None:
-        return
-    ok = (
-        ("bool" in kinds and isinstance(value, bool))
-        or ("int" in kinds and isinstance(value, int) and not isinstance(value, bool))
-        or ("float" in kinds and isinstance(value, int | float) and not isinstance(value, bool))
-        or ("str" in kinds and isinstance(value, str))
-        or ("list" in kinds and isinstance(value, list))
-        or ("dict" in kinds and isinstance(value, dict))
-    )
-    if not ok:
-        order = [k for k in ("bool", "int", "float", "str", "list", "dict") if k in kinds]
-        if "float" in kinds and "int" in kinds:
-            order.remove("int")
-        rule = " or ".join(_BASIC[k] for k in order)
-        raise ConfigError(f"{where}: {_message(name, owner, rule, value)}")
-
-
-# ------------------------------------------------------------------------ demand
-@dataclass(frozen=True)
-class DemandEntry:
-    """A demand type of the configuration: its name, class and keys.
-
-    Attributes
-    ----------
-    name : str
-        Value of ``type`` in the demand table (``"uniform"``).
-    cls : type or None
-        The demand class built (``None`` for a ``SeasonalDemand`` shortcut).
-    keys : tuple of str
-        Keys the table may hold besides ``type``.
-    """
-
-    name: str
-    cls: Any
-    keys: tuple[str, ...]
-    build: Any = field(repr=False, compare=False, default=None)
-
-
-def _init_keys(cls: type) -> dict[str, inspect.Parameter]:
-    sig = inspect.signature(cls.__init__)
-    return {n: p for n, p in list(sig.parameters.items())[1:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-
-
-@lru_cache(maxsize=None)
-def demand_registry() -> dict[str, DemandEntry]:
-    """Every demand type a configuration can name, by its ``type`` value.
-
-    One entry per type of :func:`idinn.demand.demand_types` (every demand class that
-    declares a ``type_name``: ``uniform``, ``custom``, ``finite``, ``poisson``,
-    ``truncated_poisson``, ``discretized_normal``, ``discretized_gamma``, ``empirical``,
-    ``seasonal``, ``trace``), whose keys are the constructor's parameters (those of
-    :meth:`~idinn.demand.BaseDemand.to_dict`), plus the shortcuts ``seasonal_uniform``
-    (``lows``, ``highs``) and ``seasonal_poisson`` (``rates``). ``custom`` also takes
-    ``pmf = { "0" = 0.5, "3" = 0.5 }`` (or ``demand_prob``), the older form.
-    ``trace`` and ``empirical`` also read a CSV file (``path``, ``column``, ``key``,
-    ``sku``, ``date``, ``missing``, ``period``, ``delimiter``, ``encoding``; see
-    :func:`idinn._demand_io.read_demand_series`).
-    """
-    from . import demand as dm
-
-    out: dict[str, DemandEntry] = {}
-    for kind, cls in dm.demand_types().items():
-        keys = tuple(_init_keys(cls))
-        if cls is dm.CustomDemand:
-            keys = ("values", "probabilities", "pmf", "demand_prob")
-        if cls in (dm.TraceDemand, dm.EmpiricalDemand):
-            keys = keys + _FILE_KEYS
-        out[kind] = DemandEntry(kind, cls, keys)
-    out["seasonal_uniform"] = DemandEntry("seasonal_uniform", None, ("lows", "highs"))
-    out["seasonal_poisson"] = DemandEntry("seasonal_poisson", None, ("rates",))
-    return out
-
-
-def build_demand(spec: Any, where: str = "<config>", base_dir: str | os.PathLike[str] | None = None,
-                 table: str = "[model.demand]") -> Any:
-    """Demand model from a demand table (``{type = "uniform", low = 0, high = 4}``).
-
-    Parameters
-    ----------
-    spec : dict
-        The table; ``type`` names an entry of :func:`demand_registry`.
-    where : str
-        File (or description) named first in error messages.
-    base_dir : path-like, optional
-        Folder against which a relative ``path`` is read (the config file's folder).
-    table : str
-        Name of the table in messages.
-
-    Raises
-    ------
-    ConfigError
-        For a missing or unknown type, an unknown key, a bad value or an unreadable file.
-    """
-    from . import demand as dm
-
-    reg = demand_registry()
-    if not isinstance(spec, dict) or "type" not in spec:
-        raise ConfigError(
-            f"{where}: {table} needs a 'type', one of: {', '.join(sorted(reg))}. "
-            'For example: demand = { type = "uniform", low = 0, high = 4 }.'
-        )
-    kind = spec["type"]
-    if kind not in reg:
-        close = difflib.get_close_matches(str(kind), list(reg), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"{where}: unknown demand type {kind!r} in {table}.{hint} Use one of: {', '.join(sorted(reg))}.")
-    entry = reg[kind]
-    args = {k: v for k, v in spec.items() if k != "type"}
-    _check_keys(args, entry.keys, where, f"{table} (demand type {kind!r})")
-    try:
-        if kind == "seasonal_uniform":
-            return dm.SeasonalDemand.uniform(lows=args.get("lows"), highs=args.get("highs"))
-        if kind == "seasonal_poisson":
-            return dm.SeasonalDemand.poisson(rates=args.get("rates"))
-        if entry.cls is dm.CustomDemand:
-            return _custom(args, where, table)
-        if entry.cls is dm.SeasonalDemand:
-            schedule = args.get("schedule")
-            if not isinstance(schedule, list):
-                raise ConfigError(
-                    f"{where}: {table} of type 'seasonal' needs schedule = [ {{ type = \"uniform\", low = 0, high = 4 }}, ... ]"
-                    f" (one demand table per period of the season). Got {schedule!r} instead."
-                )
-            return dm.SeasonalDemand(
-                [build_demand(s, where, base_dir, f"{table} schedule[{i}]") for i, s in enumerate(schedule)]
-            )
-        if entry.cls in (dm.TraceDemand, dm.EmpiricalDemand) and "path" in args:
-            return _from_file(entry.cls, args, where, base_dir, table)
-        if entry.cls in (dm.TraceDemand, dm.EmpiricalDemand):
-            data = "series" if entry.cls is dm.TraceDemand else "history"
-            extra = [k for k in args if k in _FILE_KEYS]
-            if extra:
-                raise ConfigError(f"{where}: {table} key {extra[0]!r} reads a file; give path = \"demand.csv\" with it.")
-            if data not in args:
-                raise ConfigError(
-                    f"{where}: {table} of type {kind!r} needs {data} = [...] (the recorded demands) or "
-                    "path = \"demand.csv\" with column = \"demand\" (the CSV file to read them from)."
-                )
-        return dm.demand_from_dict({"type": kind, **args})
-    except ConfigError:
-        raise
-    except (TypeError, ValueError, OSError) as exc:
-        raise ConfigError(f"{where}: {table}: {exc}") from None
-
-
-def _custom(args: dict[str, Any], where: str, table: str) -> Any:
-    from .demand import CustomDemand
-
-    given = [k for k in ("pmf", "demand_prob", "values") if k in args]
-    if len(given) > 1:
-        raise ConfigError(f"{where}: {table} gives both {given[0]!r} and {given[1]!r}; keep one (they say the same).")
-    if "values" in args or "probabilities" in args:
-        from .demand import demand_from_dict
-
-        return demand_from_dict({"type": "custom", **args})
-    pmf = args.get("pmf", args.get("demand_prob"))
-    if not isinstance(pmf, dict):
-        raise ConfigError(f'{where}: custom demand needs pmf = {{ "0" = 0.5, "2" = 0.5 }} (demand value = probability).')
-    out: dict[int, Any] = {}
-    for k, v in pmf.items():
-        if not re.fullmatch(r"\d+", str(k).strip()):
-            raise ConfigError(
-                f"{where}: custom demand keys must be integers >= 0 written as strings, e.g. \"3\" = 0.5. Got {k!r} instead."
-            )
-        out[int(k)] = v
-    return CustomDemand(out)
-
-
-def _from_file(cls: type, args: dict[str, Any], where: str, base_dir: Any, table: str) -> Any:
-    from .demand import TraceDemand
-
-    data = "series" if cls is TraceDemand else "history"
-    if data in args:
-        raise ConfigError(f"{where}: {table} gives both {data!r} and 'path'; keep one.")
-    if "column" not in args:
-        raise ConfigError(f"{where}: {table} reads {args['path']!r}: add column = \"<the demand column>\".")
-    path = Path(str(args["path"]))
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
-    kwargs = {k: args[k] for k in _FILE_KEYS[2:] if k in args}
-    if "mode" in args:
-        kwargs["mode"] = args["mode"]
-    return cls.from_csv(path, args["column"], **kwargs)
-
-
-def demand_to_config(demand: Any) -> dict[str, Any]:
-    """The demand table that :func:`build_demand` turns back into ``demand``.
-
-    Data read from a file is written inline (``series = [...]``), so the table stands
-    alone. Truncated models are written with their ``max_demand`` (the support is then
-    reproduced exactly).
-
-    Raises
-    ------
-    ConfigError
-        For a demand class the configuration cannot describe.
-    """
-    to_dict = getattr(demand, "to_dict", None)
-    try:
-        d = dict(to_dict()) if callable(to_dict) else None
-    except NotImplementedError:
-        d = None
-    if d is not None and d.get("type") in demand_registry():
-        return d
-    raise ConfigError(f"A configuration cannot describe the demand model {demand!r}; use one of {sorted(demand_registry())}.")
 
 
 # ------------------------------------------------------------------------ controllers
@@ -696,14 +429,6 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ writing
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def to_config(
     problem: Any,
     controller: Any = "neural",
@@ -813,51 +538,3 @@ def _controller_options(controller: Any, entry: ControllerEntry) -> dict[str, An
         if isinstance(value, bool | int | float | str | list):
             out[name] = value
     return out
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    value = _plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"to_toml: cannot write {value!r} ({type(value).__name__}) in TOML.")
-
-
-def to_toml(cfg: dict[str, Any], header: str | None = None) -> str:
-    """TOML text of a configuration (tables in the order of :data:`SECTIONS`).
-
-    ``tomllib.loads(to_toml(cfg)) == cfg`` for every configuration of plain values.
-    ``[model] demand`` is written as its own table ``[model.demand]``.
-    """
-    lines: list[str] = []
-    if header:
-        lines += [f"# {line}" for line in header.splitlines()] + [""]
-    for name in sorted(cfg, key=lambda n: SECTIONS.index(n) if n in SECTIONS else len(SECTIONS)):
-        section = cfg[name]
-        if not isinstance(section, dict):
-            raise ConfigError(f"to_toml: [{name}] must be a table. Got {section!r} instead.")
-        lines.append(f"[{_toml_key(name)}]")
-        subtables = {k: v for k, v in section.items() if isinstance(v, dict) and name == "model"}
-        for k, v in section.items():
-            if k not in subtables:
-                lines.append(f"{_toml_key(str(k))} = {_toml_value(v)}")
-        for k, v in subtables.items():
-            lines += ["", f"[{_toml_key(name)}.{_toml_key(str(k))}]"]
-            lines += [f"{_toml_key(str(kk))} = {_toml_value(vv)}" for kk, vv in v.items()]
-        lines.append("")
-    return "\n".join(lines)
