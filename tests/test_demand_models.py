@@ -674,3 +674,10 @@ def test_demand_beyond_float32_exact_integers_is_refused():
     d = CustomDemand({16777215: 0.5, 16777216: 0.5})
     assert set(d.sample_periods(64, 4, gen(0)).unique().tolist()) <= {16777215.0, 16777216.0}
     assert set(np.unique(d.sample_array(np.random.default_rng(0), 64, 4)).tolist()) == {16777215, 16777216}
+
+
+def test_reference_sample_gives_integers():
+    x = UniformDemand(1, 4).sample(1)
+    assert x.dtype == torch.int64 and x.shape == (1, 1)
+    assert type(x.item()) is int and 1 <= x.item() <= 4
+    assert PoissonDemand(3.0).sample(5, 2, gen(0)).dtype == torch.int64

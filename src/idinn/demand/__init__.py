@@ -19,7 +19,7 @@ Layout: :mod:`idinn.demand._base` (interface, finite models, dict round trip),
 (parametric, data-driven and seasonal models).
 """
 
-from ._base import (
+from ._base import (  # noqa: F401 - sample_from_pmf kept at its old path
     MAX_EXACT_DEMAND,
     BaseDemand,
     CustomDemand,
@@ -38,7 +38,12 @@ from ._models import (
     TraceDemand,
     TruncatedPoissonDemand,
 )
-from ._pmf import DEFAULT_TAIL_MASS, poisson_censored_pmf, rounded_censored_pmf, smallest_max_demand
+from ._pmf import (  # noqa: F401 - the pmf formulas, kept at their old paths
+    DEFAULT_TAIL_MASS,
+    poisson_censored_pmf,
+    rounded_censored_pmf,
+    smallest_max_demand,
+)
 
 __all__ = [
     "BaseDemand",

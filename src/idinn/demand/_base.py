@@ -106,11 +106,15 @@ class BaseDemand(ABC):
     def sample(
         self, batch_size: int, batch_width: int = 1, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Draw a ``(batch_size, batch_width)`` tensor of demands (reference API)."""
+        """Draw a ``(batch_size, batch_width)`` integer tensor (int64) of demands.
+
+        The reference API of idinn 0.2 (``sample(1).item()`` is a Python int); the
+        simulator uses :meth:`sample_periods` (float32).
+        """
         owner = type(self).__name__
         check_int(batch_size, "batch_size", owner, minimum=1)
         check_int(batch_width, "batch_width", owner, minimum=1)
-        return self.sample_periods(batch_size, batch_width, generator)
+        return self.sample_periods(batch_size, batch_width, generator).to(torch.int64)
 
     def sample_array(
         self, rng: np.random.Generator, n_paths: int, periods: int, start_period: int = 0

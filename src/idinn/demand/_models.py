@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .._validation import check_int, check_real, fail
-from ._base import MAX_EXACT_DEMAND, BaseDemand, FiniteDemand, UniformDemand, check_demand_value, draw_from_pmf, sample_from_pmf
+from ._base import MAX_EXACT_DEMAND, BaseDemand, FiniteDemand, UniformDemand, check_demand_value, sample_from_pmf
 from ._pmf import _check_sampling, _resolve_truncation, poisson_censored_pmf, rounded_censored_pmf, smallest_max_demand
 
 __all__ = [
