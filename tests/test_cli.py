@@ -181,3 +181,36 @@ def test_missing_optional_extra_gives_one_line(monkeypatch, capsys, command, mod
     err = capsys.readouterr().err
     assert err.startswith(f'idinn {command} needs the optional extra: pip install "idinn[{extra}]" (missing module: ')
     assert err.count("\n") == 1
+
+
+def test_save_controller_and_config_reproduce_the_run(tmp_path, capsys):
+    from idinn import load_controller
+
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK)
+    saved_ctrl, saved_cfg = tmp_path / "out" / "ctrl.idinn", tmp_path / "out" / "run.toml"
+    args = ["run", "--config", str(cfg), "--no-plot", "--save-controller", str(saved_ctrl),
+            "--save-config", str(saved_cfg)]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    ctrl = load_controller(saved_ctrl)
+    assert ctrl.base_stock_level_ == 11  # l = 2, U{0..4}, b/(b+h) = 0.99
+    assert main(["run", "--config", str(saved_cfg), "--no-plot"]) == 0
+    again = capsys.readouterr().out
+    pick = [line for line in first.splitlines() if line.startswith(("Average cost", "Exact"))]
+    assert pick and pick == [line for line in again.splitlines() if line.startswith(("Average cost", "Exact"))]
+    assert main(args) == 2  # both exist now: refused before any work
+    assert capsys.readouterr().err == f"idinn: {saved_ctrl} exists; pass --force to overwrite it\n"
+
+
+def test_saved_config_reads_demand_files_from_anywhere(tmp_path, capsys):
+    (tmp_path / "sales.csv").write_text(SALES)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK.replace(
+        'demand = { type = "uniform", low = 0, high = 4 }',
+        'demand = { type = "empirical", path = "sales.csv", column = "demand", key = "sku_id", sku = "A", '
+        'date = "date" }'))
+    saved = tmp_path / "elsewhere" / "run.toml"
+    assert main(["run", "--config", str(cfg), "--no-plot", "--save-config", str(saved)]) == 0
+    assert f'path = "{tmp_path / "sales.csv"}"' in saved.read_text()
+    assert main(["run", "--config", str(saved), "--no-plot"]) == 0

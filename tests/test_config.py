@@ -174,9 +174,9 @@ def test_string_for_a_boolean_is_refused():
         (cfg_of(SINGLE, {"type": "base_stock", "level": 3}),
          "m.toml: unknown key 'level' in [controller] (controller type 'base_stock', BaseStockController). "
          "The valid keys are: 'base_stock_level'."),
-        (cfg_of(SINGLE, {"type": "base_stock"}, {"seed": 1}),
-         "m.toml: unknown key 'seed' in [training] (controller type 'base_stock', BaseStockController.fit). "
-         "The valid keys are: none."),
+        (cfg_of(SINGLE, {"type": "base_stock"}, {"epochs": 1}),
+         "m.toml: unknown key 'epochs' in [training] (controller type 'base_stock', BaseStockController.fit). "
+         "The valid keys are: 'num_samples', 'seed'."),
         (cfg_of(DUAL, {"type": "finite_horizon_dp"}),
          "m.toml: [training] needs 'horizon' for controller type 'finite_horizon_dp' (FiniteHorizonDPController.fit "
          "has no default for it); add horizon = <value> under [training]."),

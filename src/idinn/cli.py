@@ -62,15 +62,21 @@ def exact_optimum(model: Any) -> tuple[str, float] | None:
     return None
 
 
-def check_output_path(path: Path, force: bool) -> str | None:
-    """Why ``path`` cannot receive the plot, or ``None`` when it can (checked before any work)."""
+_PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf", "raw", "rgba", "svgz")
+
+
+def check_output_path(path: Path, force: bool, example: str = "idinn-plot.png") -> str | None:
+    """Why ``path`` cannot receive an output file, or ``None`` when it can (checked before any work).
+
+    ``example`` is the file name suggested for a folder; a ``.png`` example also checks
+    that the suffix is an image format matplotlib writes.
+    """
     if path.is_dir():
-        return f"{path} is a folder; give a file name such as {path / 'idinn-plot.png'}"
+        return f"{path} is a folder; give a file name such as {path / example}"
     if path.exists() and not force:
         return f"{path} exists; pass --force to overwrite it"
     suffix = path.suffix.lower().lstrip(".")
-    formats = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf", "raw", "rgba", "svgz")
-    if suffix not in formats:
+    if example.endswith(".png") and suffix not in _PLOT_FORMATS:
         return f"{path}: unknown plot format {path.suffix or '(none)'!r}; end the file name with .png, .pdf or .svg"
     for parent in path.absolute().parents:
         if parent.exists():
@@ -82,14 +88,40 @@ def check_output_path(path: Path, force: bool) -> str | None:
     return None
 
 
-def run(cfg: dict[str, Any], where: str, output: Path | None, force: bool) -> int:
-    """Train, evaluate and plot the run described by ``cfg``; return the exit code."""
-    if output is not None:
-        problem = check_output_path(output, force)
+def run(
+    cfg: dict[str, Any],
+    where: str,
+    output: Path | None,
+    force: bool,
+    save_controller: Path | None = None,
+    save_config: Path | None = None,
+) -> int:
+    """Train, evaluate and plot the run described by ``cfg``; return the exit code.
+
+    Every output path is checked first; ``save_config`` receives ``cfg`` as TOML (after
+    the command-line overrides) before training, ``save_controller`` the trained
+    controller (``controller.save``; read it back with :func:`idinn.load_controller`).
+    """
+    checks = [(output, "idinn-plot.png"), (save_controller, "controller.idinn"), (save_config, "run.toml")]
+    paths = [p for p, _ in checks if p is not None]
+    if len({p.absolute() for p in paths}) != len(paths):
+        print("idinn: the output files must be different paths", file=sys.stderr)
+        return 2
+    for path, example in checks:
+        problem = None if path is None else check_output_path(path, force, example)
         if problem is not None:
             print(f"idinn: {problem}", file=sys.stderr)
             return 2
     rc = from_config(cfg, where)
+    if save_config is not None:
+        from .config import to_toml
+
+        save_config.parent.mkdir(parents=True, exist_ok=True)
+        if Path(where).is_file():
+            cfg = _absolute_paths(cfg, Path(where).parent)
+        save_config.write_text(to_toml(cfg, header=f"idinn {__version__}: idinn run --config {save_config}"),
+                               encoding="utf-8")
+        print(f"Configuration saved to {save_config}")
     model, ctrl = rc.model, rc.controller
     print(f"Model:      {model!r}")
     print(f"Controller: {type(ctrl).__name__}")
@@ -123,7 +155,23 @@ def run(cfg: dict[str, Any], where: str, output: Path | None, force: bool) -> in
         output.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(output, dpi=120)
         print(f"Plot saved to {output}")
+    if save_controller is not None:
+        save_controller.parent.mkdir(parents=True, exist_ok=True)
+        ctrl.save(save_controller)
+        print(f"Controller saved to {save_controller} (read it with idinn.load_controller)")
     return 0
+
+
+def _absolute_paths(value: Any, base: Path) -> Any:
+    """A copy of a configuration whose demand files are absolute paths (read from ``base``)."""
+    if isinstance(value, dict):
+        out = {k: _absolute_paths(v, base) for k, v in value.items()}
+        if isinstance(out.get("path"), str) and "type" in out and not Path(out["path"]).is_absolute():
+            out["path"] = str((base / out["path"]).absolute())
+        return out
+    if isinstance(value, list):
+        return [_absolute_paths(v, base) for v in value]
+    return value
 
 
 def _subcommand(name: str, argv: list[str]) -> int:
@@ -167,7 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML file describing [model], [controller], [training] (docs/cli.md)")
     parser.add_argument("--output", type=Path, default=Path("idinn-plot.png"), help="where to save the plot (PNG)")
     parser.add_argument("--no-plot", action="store_true", help="do not save a plot")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    parser.add_argument("--save-controller", type=Path, metavar="FILE",
+                        help="save the trained controller (read it with idinn.load_controller)")
+    parser.add_argument("--save-config", type=Path, metavar="FILE.toml",
+                        help="save the configuration of this run (after --epochs/--seed) as TOML")
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--epochs", type=int, help="override [training] epochs")
     parser.add_argument("--seed", type=int, help="override [training] seed")
     parser.add_argument("-v", "--verbose", action="store_true", help="log training progress")
@@ -194,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             _apply_override(cfg, "epochs", args.epochs, where)
         if args.seed is not None:
             _apply_override(cfg, "seed", args.seed, where)
-        return run(cfg, where, None if args.no_plot else args.output, args.force)
+        return run(cfg, where, None if args.no_plot else args.output, args.force,
+                   save_controller=args.save_controller, save_config=args.save_config)
     except (ConfigError, ValueError, TypeError) as exc:
         print(f"idinn: {exc}", file=sys.stderr)
         return 2
