@@ -159,8 +159,8 @@ def test_latin1_byte_is_refused_with_its_line_and_the_way_out(tmp_path):
     p = tmp_path / "latin.csv"
     p.write_bytes(b"store,sales\nParis,3\nCr\xe9teil,4\n")
     with pytest.raises(ValueError, match=re.escape(
-        f"File {str(p)!r} is not valid UTF-8 text: byte 0xe9 on line 3 cannot be decoded. Save the file as UTF-8, "
-        "or pass encoding='latin-1' (or the encoding it was written in)."
+        f"File {str(p)!r} is not valid UTF-8 text: byte 0xe9 on line 3, column 'store' cannot be decoded. Save the "
+        "file as UTF-8, or pass encoding='latin-1' (or the encoding it was written in)."
     )):
         TraceDemand.from_csv(p, "sales")
     assert TraceDemand.from_csv(p, "sales", encoding="latin-1").series.tolist() == [3, 4]

@@ -165,15 +165,21 @@ class _Table:
         return f"{self.source}, {self.label(i)}, column {column!r}"
 
 
-def _decode(raw: bytes, fname: str, encoding: str) -> str:
+def _decode(raw: bytes, fname: str, encoding: str, delimiter: str = ",") -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         label = "UTF-8" if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") else encoding
+        # The column: count the delimiters before the byte on its line (quotes ignored).
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        field = raw[line_start: exc.start].count(delimiter.encode("ascii", "replace"))
+        header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+        names = [h.strip() for h in header.split(delimiter)]
+        where = f", column {names[field]!r}" if line > 1 and field < len(names) else ""
         raise ValueError(
-            f"File {fname!r} is not valid {label} text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
-            f"decoded. Save the file as UTF-8, or pass encoding='latin-1' (or the encoding it was written in)."
+            f"File {fname!r} is not valid {label} text: byte 0x{raw[exc.start]:02x} on line {line}{where} cannot "
+            f"be decoded. Save the file as UTF-8, or pass encoding='latin-1' (or the encoding it was written in)."
         ) from None
     except LookupError:
         raise ValueError(
@@ -188,7 +194,7 @@ def _read_csv(
     """Tokenise a CSV file with a header row; keep each data row's line number."""
     fname = os.fspath(path)
     with open(fname, "rb") as fh:
-        text = _decode(fh.read(), fname, encoding)
+        text = _decode(fh.read(), fname, encoding, delimiter)
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
