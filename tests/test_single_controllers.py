@@ -372,3 +372,19 @@ def test_quantities_beyond_float32_exact_integers_refused(paper_single_model):
     with pytest.raises(ValueError, match="at most 16777216 in absolute value"):
         c.predict([1, -16777217])
     assert c.predict(-16777216) == 4 + 16777216  # the limit itself is exact
+
+
+def test_capped_dual_index_sum_is_the_position_each_order_uses():
+    from idinn.dual_controller import CappedDualIndexController
+    from idinn.sourcing_model import DualSourcingModel
+
+    model = DualSourcingModel(regular_lead_time=3, expedited_lead_time=1, regular_order_cost=0,
+                              expedited_order_cost=5, holding_cost=1, shortage_cost=9, init_inventory=0,
+                              demand_generator=UniformDemand(0, 2))
+    c = CappedDualIndexController(s_e=3, s_r=8, q_r=2).fit(model, search=False, sourcing_periods=10, seed=0)
+    # I = 1, regular pipeline [2, 3, 4] (oldest first), expedited [5]
+    args = (1, [2, 3, 4], [5], 3, 1)
+    assert c.capped_dual_index_sum(*args) == 1 + 2 + 3 + 5  # arrives by t + l_e
+    assert c.capped_dual_index_sum(*args, limit=True) == 1 + 2 + 3 + 4 + 5  # every outstanding order
+    with pytest.raises(ValueError, match="must be the fitted model's lead time \\(3\\)"):
+        c.capped_dual_index_sum(1, [2, 3], [5], 2, 1)

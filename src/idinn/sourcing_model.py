@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
-from .demand import BaseDemand
+from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
 from .dynamics import SourcingParams, period_cost, transition
 from .problem import SourcingProblem
 

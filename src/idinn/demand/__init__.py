@@ -15,8 +15,9 @@ set ``season_length`` to the length of their cycle (or of their horizon) and ans
 ``pmf(period)`` and ``mean(period)`` per period.
 
 Layout: :mod:`idinn.demand._base` (interface, finite models, dict round trip),
-:mod:`idinn.demand._pmf` (censoring and pmf formulas), :mod:`idinn.demand._models`
-(parametric, data-driven and seasonal models).
+:mod:`idinn.demand._pmf` (censoring and pmf formulas), :mod:`idinn.demand._parametric`
+(Poisson, discretized normal and gamma), :mod:`idinn.demand._models` (empirical, seasonal,
+recorded traces).
 """
 
 from ._base import (  # noqa: F401 - sample_from_pmf kept at its old path
@@ -29,15 +30,8 @@ from ._base import (  # noqa: F401 - sample_from_pmf kept at its old path
     demand_types,
     sample_from_pmf,
 )
-from ._models import (
-    DiscretizedGammaDemand,
-    DiscretizedNormalDemand,
-    EmpiricalDemand,
-    PoissonDemand,
-    SeasonalDemand,
-    TraceDemand,
-    TruncatedPoissonDemand,
-)
+from ._parametric import DiscretizedGammaDemand, DiscretizedNormalDemand, PoissonDemand, TruncatedPoissonDemand
+from ._models import EmpiricalDemand, SeasonalDemand, TraceDemand
 from ._pmf import (  # noqa: F401 - the pmf formulas, kept at their old paths
     DEFAULT_TAIL_MASS,
     poisson_censored_pmf,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int, fail
 from ..dynamics import SourcingParams
 from ..sourcing_model import DualSourcingModel
 from ._heuristic_search import (
@@ -154,6 +155,39 @@ class CappedDualIndexController(DualHeuristicController):
             np.arange((l_r + 1) * high + 1),
             np.arange(high + 1),
         ]
+
+    def capped_dual_index_sum(
+        self,
+        current_inventory: Any,
+        past_regular_orders: Any,
+        past_expedited_orders: Any,
+        regular_lead_time: int,
+        expedited_lead_time: int,
+        limit: bool = False,
+    ) -> int:
+        r"""The inventory position a CDI order uses (idinn 0.2's method name).
+
+        ``limit=False``: the expedited position :math:`\mathrm{IP}^e_t` (what the expedited
+        order raises to :math:`S^e`); ``limit=True``: the regular position
+        :math:`\mathrm{IP}_t` (what the regular order raises towards :math:`S^r`); see
+        :func:`capped_dual_index_orders`. Pipelines are given oldest first and
+        left-padded with zeros when shorter than the lead time.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``. ``ValueError`` when the lead times differ from the fitted ones.
+        """
+        params = self._fitted_params()
+        owner = self._owner
+        for given, fitted, name in zip(
+            (regular_lead_time, expedited_lead_time), params.lead_times, ("regular_lead_time", "expedited_lead_time")
+        ):
+            if check_int(given, name, owner, minimum=0) != fitted:
+                fail(name, owner, f"the fitted model's lead time ({fitted})", given)
+        state, _ = self._state_from_inputs(current_inventory, past_regular_orders, past_expedited_orders)
+        position = full_inventory_position if limit else expedited_inventory_position
+        return int(position(state, params)[0].item())
 
     def fit(
         self,

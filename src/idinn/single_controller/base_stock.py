@@ -116,8 +116,8 @@ class BaseStockController(BaseSingleController):
         sourcing_model : SingleSourcingModel
             Stationary demand with finite support.
         num_samples, seed : int, optional
-            Keywords of the reference API (idinn 0.2 estimated :math:`S^*` from samples);
-            checked and unused here: nothing is sampled. Any other keyword is refused.
+            idinn 0.2's parameters (it estimated :math:`S^*` from samples), in its
+            positions: checked and unused, since nothing is sampled.
 
         Returns
         -------
