@@ -176,7 +176,8 @@ def test_string_for_a_boolean_is_refused():
          "The valid keys are: 'base_stock_level'."),
         (cfg_of(SINGLE, {"type": "base_stock"}, {"epochs": 1}),
          "m.toml: unknown key 'epochs' in [training] (controller type 'base_stock', BaseStockController.fit). "
-         "The valid keys are: 'num_samples', 'seed'."),
+         "The valid keys are: "
+         + (", ".join(map(repr, sorted(controller_registry()[("single", "base_stock")].fit_keys))) or "none") + "."),
         (cfg_of(DUAL, {"type": "finite_horizon_dp"}),
          "m.toml: [training] needs 'horizon' for controller type 'finite_horizon_dp' (FiniteHorizonDPController.fit "
          "has no default for it); add horizon = <value> under [training]."),
