@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from idinn.cli import main
@@ -64,3 +66,151 @@ def test_bad_configs_are_reported(tmp_path, capsys, content, message):
 def test_missing_config_file(tmp_path, capsys):
     assert main(["run", "--config", str(tmp_path / "none.toml"), "--no-plot"]) == 2
     assert "no such configuration file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ output paths, before any work
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if the CLI starts building or training anything."""
+    import idinn.cli
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the CLI started work before checking its output path")
+
+    monkeypatch.setattr(idinn.cli, "from_config", boom)
+
+
+def test_output_path_under_a_file_is_refused_before_any_work(tmp_path, capsys, no_work):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK)
+    blocker = tmp_path / "results"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "plot.png"
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 2
+    assert capsys.readouterr().err == f"idinn: cannot write {out}: {blocker} is a file, not a folder\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("plot.png", "{out} exists; pass --force to overwrite it"),
+        ("folder", "{out} is a folder; give a file name such as {out}/idinn-plot.png"),
+        ("plot.xyz", "{out}: unknown plot format '.xyz'; end the file name with .png, .pdf or .svg"),
+    ],
+)
+def test_bad_output_paths_are_refused_before_any_work(tmp_path, capsys, no_work, name, message):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK)
+    (tmp_path / "plot.png").write_bytes(b"user data")
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / name
+    assert main(["run", "--config", str(cfg), "--output", str(out)]) == 2
+    assert capsys.readouterr().err == "idinn: " + message.format(out=out) + "\n"
+    assert (tmp_path / "plot.png").read_bytes() == b"user data"
+
+
+# ------------------------------------------------------------------ demand files and strict tables
+SALES = "date,sku_id,demand\n2024-01-08,A,3\n2024-01-01,B,9\n2024-01-01,A,1\n2024-01-15,A,3\n2024-01-22,A,5\n"
+
+
+def test_empirical_demand_from_a_long_csv_gives_the_base_stock_level(tmp_path, capsys):
+    (tmp_path / "sales.csv").write_text(SALES)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(
+        BASE_STOCK.replace('demand = { type = "uniform", low = 0, high = 4 }',
+                           'demand = { type = "empirical", path = "sales.csv", column = "demand", key = "sku_id", '
+                           'sku = "A", date = "date" }').replace("lead_time = 2", "lead_time = 0")
+        .replace("shortage_cost = 495", "shortage_cost = 15")
+    )
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 0
+    # SKU A: 1, 3, 3, 5 -> {1: 1/4, 3: 1/2, 5: 1/4}; h = 5, b = 15: ratio 3/4 -> S* = 3,
+    # cost 5 * (2/4) + 15 * (2/4) = 10.
+    assert "Exact optimum (optimal base-stock policy): 10.0000" in capsys.readouterr().out
+
+
+def test_trace_windows_with_base_stock_says_what_to_use(tmp_path, capsys):
+    (tmp_path / "sales.csv").write_text(SALES)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK.replace(
+        'demand = { type = "uniform", low = 0, high = 4 }',
+        'demand = { type = "trace", path = "sales.csv", column = "demand", key = "sku_id", sku = "A", date = "date",'
+        ' mode = "windows" }'))
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert 'Use type = "empirical" with the same path and column' in err
+
+
+def test_misspelt_training_key_and_string_boolean_are_refused(tmp_path, capsys):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK.replace('type = "base_stock"', 'type = "neural"') + "\n[training]\nseeed = 1\n")
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 2
+    assert "unknown key 'seeed' in [training]" in capsys.readouterr().err
+    cfg.write_text(BASE_STOCK.replace('type = "base_stock"', 'type = "neural"') + '\n[training]\nfinite_horizon = "no"\n')
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 2
+    assert "must be a bool (true or false). Got 'no' instead." in capsys.readouterr().err
+
+
+def test_epochs_override_for_a_controller_without_epochs(tmp_path, capsys):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK)
+    assert main(["run", "--config", str(cfg), "--no-plot", "--epochs", "3"]) == 2
+    assert capsys.readouterr().err == (
+        "idinn: --epochs does not apply to controller type 'base_stock' (BaseStockController.fit has no 'epochs'); "
+        "leave it out.\n"
+    )
+
+
+# ------------------------------------------------------------------ subcommands
+@pytest.mark.parametrize(("command", "module"), [("portfolio", "idinn.portfolio.cli"), ("app", "idinn.app.cli")])
+def test_subcommands_call_their_main_with_the_rest_of_argv(monkeypatch, command, module):
+    import types
+
+    seen = []
+    fake = types.ModuleType(module)
+    fake.main = lambda argv: seen.append(argv) or 7
+    monkeypatch.setitem(sys.modules, module, fake)
+    assert main([command, "skus.csv", "-o", "out.csv", "--force"]) == 7
+    assert seen == [["skus.csv", "-o", "out.csv", "--force"]]
+
+
+@pytest.mark.parametrize(("command", "module", "extra"),
+                         [("portfolio", "idinn.portfolio.cli", "distributed"), ("app", "idinn.app.cli", "app")])
+def test_missing_optional_extra_gives_one_line(monkeypatch, capsys, command, module, extra):
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as when the extra is not installed
+    assert main([command, "--help"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'idinn {command} needs the optional extra: pip install "idinn[{extra}]" (missing module: ')
+    assert err.count("\n") == 1
+
+
+def test_save_controller_and_config_reproduce_the_run(tmp_path, capsys):
+    from idinn import load_controller
+
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK)
+    saved_ctrl, saved_cfg = tmp_path / "out" / "ctrl.idinn", tmp_path / "out" / "run.toml"
+    args = ["run", "--config", str(cfg), "--no-plot", "--save-controller", str(saved_ctrl),
+            "--save-config", str(saved_cfg)]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    ctrl = load_controller(saved_ctrl)
+    assert ctrl.base_stock_level_ == 11  # l = 2, U{0..4}, b/(b+h) = 0.99
+    assert main(["run", "--config", str(saved_cfg), "--no-plot"]) == 0
+    again = capsys.readouterr().out
+    pick = [line for line in first.splitlines() if line.startswith(("Average cost", "Exact"))]
+    assert pick and pick == [line for line in again.splitlines() if line.startswith(("Average cost", "Exact"))]
+    assert main(args) == 2  # both exist now: refused before any work
+    assert capsys.readouterr().err == f"idinn: {saved_ctrl} exists; pass --force to overwrite it\n"
+
+
+def test_saved_config_reads_demand_files_from_anywhere(tmp_path, capsys):
+    (tmp_path / "sales.csv").write_text(SALES)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(BASE_STOCK.replace(
+        'demand = { type = "uniform", low = 0, high = 4 }',
+        'demand = { type = "empirical", path = "sales.csv", column = "demand", key = "sku_id", sku = "A", '
+        'date = "date" }'))
+    saved = tmp_path / "elsewhere" / "run.toml"
+    assert main(["run", "--config", str(cfg), "--no-plot", "--save-config", str(saved)]) == 0
+    assert f'path = "{tmp_path / "sales.csv"}"' in saved.read_text()
+    assert main(["run", "--config", str(saved), "--no-plot"]) == 0

@@ -1,27 +1,29 @@
-"""Command-line interface: ``idinn [run] [--config FILE.toml] [--output PNG] [--force]``.
+"""Command-line interface.
 
-Without a configuration file, ``idinn`` trains the JOSS paper's single-sourcing example
-and prints the learned policy's cost beside the exact optimum.
+``idinn [run] [--config FILE.toml] [--output PNG] [--force]``
+    Train a controller and compare it with the exact optimum. Without a configuration
+    file, trains the JOSS paper's single-sourcing example. The configuration schema is in
+    ``docs/cli.md``; reading and checking it is :mod:`idinn.config`.
+``idinn portfolio ARGS``
+    :func:`idinn.portfolio.cli.main` (needs ``pip install "idinn[distributed]"``).
+``idinn app ARGS``
+    :func:`idinn.app.cli.main` (needs ``pip install "idinn[app]"``).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-import torch
-
 from . import __version__
-from .demand import BaseDemand, CustomDemand, PoissonDemand, SeasonalDemand, TraceDemand, UniformDemand
+from .config import ConfigError, controller_entry, from_config, load_config
 
 PAPER_EXAMPLE: dict[str, Any] = {
     "model": {
@@ -38,99 +40,8 @@ PAPER_EXAMPLE: dict[str, Any] = {
     "evaluation": {"sourcing_periods": 1000, "seed": 0},
 }
 
-_MODEL_KEYS = {
-    "single": {"lead_time", "holding_cost", "shortage_cost", "init_inventory", "batch_size", "order_cost"},
-    "dual": {
-        "regular_lead_time", "expedited_lead_time", "regular_order_cost", "expedited_order_cost",
-        "holding_cost", "shortage_cost", "init_inventory", "batch_size",
-    },
-}
-
-
-class ConfigError(ValueError):
-    """A configuration file that cannot describe a model or controller."""
-
-
-def _section(cfg: dict[str, Any], name: str, where: str) -> dict[str, Any]:
-    sec = cfg.get(name)
-    if not isinstance(sec, dict):
-        raise ConfigError(f"{where}: missing table [{name}]")
-    return sec
-
-
-def build_demand(spec: Any, where: str) -> BaseDemand:
-    """Demand model from a ``[model.demand]`` table."""
-    if not isinstance(spec, dict) or "type" not in spec:
-        raise ConfigError(f"{where}: [model.demand] needs a 'type' (uniform, custom, poisson, seasonal_uniform, trace)")
-    kind = spec["type"]
-    args = {k: v for k, v in spec.items() if k != "type"}
-    if kind == "uniform":
-        return UniformDemand(**args)
-    if kind == "custom":
-        pmf = args.get("pmf")
-        if not isinstance(pmf, dict):
-            raise ConfigError(f"{where}: custom demand needs pmf = {{ \"0\" = 0.5, \"2\" = 0.5 }}")
-        try:
-            return CustomDemand({int(k): v for k, v in pmf.items()})
-        except ValueError as exc:
-            raise ConfigError(f"{where}: custom demand keys must be integers ({exc})") from None
-    if kind == "poisson":
-        return PoissonDemand(**args)
-    if kind == "seasonal_uniform":
-        return SeasonalDemand.uniform(lows=args["lows"], highs=args["highs"])
-    if kind == "trace":
-        path = Path(args["path"])
-        if not path.is_absolute():
-            path = Path(where).parent / path
-        return TraceDemand.from_csv(path, args["column"], mode=args.get("mode", "replay"))
-    raise ConfigError(f"{where}: unknown demand type {kind!r}")
-
-
-def build_model(cfg: dict[str, Any], where: str) -> Any:
-    from .sourcing_model import DualSourcingModel, SingleSourcingModel
-
-    spec = dict(_section(cfg, "model", where))
-    kind = spec.pop("type", "single")
-    if kind not in _MODEL_KEYS:
-        raise ConfigError(f"{where}: [model] type must be 'single' or 'dual', got {kind!r}")
-    demand = build_demand(spec.pop("demand", None), where)
-    unknown = set(spec) - _MODEL_KEYS[kind]
-    if unknown:
-        raise ConfigError(f"{where}: unknown [model] keys {sorted(unknown)}; allowed: {sorted(_MODEL_KEYS[kind])}")
-    cls = SingleSourcingModel if kind == "single" else DualSourcingModel
-    return cls(demand_generator=demand, **spec)
-
-
-def build_controller(cfg: dict[str, Any], model: Any, where: str) -> tuple[Any, dict[str, Any]]:
-    """Controller and the keyword arguments of its ``fit``."""
-    from . import dual_controller as dc
-    from . import single_controller as sc
-    from .sourcing_model import SingleSourcingModel
-
-    spec = dict(cfg.get("controller", {"type": "neural"}))
-    kind = spec.pop("type", "neural")
-    single = isinstance(model, SingleSourcingModel)
-    training = dict(cfg.get("training", {}))
-    if kind == "neural":
-        act_name = spec.pop("activation", "CELU" if single else "ReLU")
-        act_cls = getattr(torch.nn, str(act_name), None)
-        if act_cls is None or not isinstance(act_cls, type) or not issubclass(act_cls, torch.nn.Module):
-            raise ConfigError(f"{where}: unknown activation {act_name!r} (use a torch.nn class name, e.g. ReLU)")
-        cls = sc.SingleSourcingNeuralController if single else dc.DualSourcingNeuralController
-        ctrl = cls(activation=act_cls(), **spec)
-        training.setdefault("sourcing_periods", 50 if single else 100)
-        training.setdefault("epochs", 2000 if single else 300)
-        return ctrl, training
-    table: dict[str, Any] = {"base_stock": sc.BaseStockController} if single else {
-        "capped_dual_index": dc.CappedDualIndexController,
-        "dual_index": dc.DualIndexController,
-        "tailored_base_surge": dc.TailoredBaseSurgeController,
-        "single_index": dc.SingleIndexController,
-        "dynamic_programming": dc.DynamicProgrammingController,
-    }
-    if kind not in table:
-        raise ConfigError(f"{where}: controller type {kind!r} is not available for this model; choose from {sorted(table) + ['neural']}")
-    return table[kind](**spec), training
+#: Subcommands served by optional packages: (module, extra to install).
+SUBCOMMANDS = {"portfolio": ("idinn.portfolio.cli", "distributed"), "app": ("idinn.app.cli", "app")}
 
 
 def exact_optimum(model: Any) -> tuple[str, float] | None:
@@ -151,20 +62,74 @@ def exact_optimum(model: Any) -> tuple[str, float] | None:
     return None
 
 
-def run(cfg: dict[str, Any], where: str, output: Path | None, force: bool) -> int:
-    if output is not None and output.exists() and not force:
-        print(f"idinn: {output} exists; pass --force to overwrite it", file=sys.stderr)
+_PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf", "raw", "rgba", "svgz")
+
+
+def check_output_path(path: Path, force: bool, example: str = "idinn-plot.png") -> str | None:
+    """Why ``path`` cannot receive an output file, or ``None`` when it can (checked before any work).
+
+    ``example`` is the file name suggested for a folder; a ``.png`` example also checks
+    that the suffix is an image format matplotlib writes.
+    """
+    if path.is_dir():
+        return f"{path} is a folder; give a file name such as {path / example}"
+    if path.exists() and not force:
+        return f"{path} exists; pass --force to overwrite it"
+    suffix = path.suffix.lower().lstrip(".")
+    if example.endswith(".png") and suffix not in _PLOT_FORMATS:
+        return f"{path}: unknown plot format {path.suffix or '(none)'!r}; end the file name with .png, .pdf or .svg"
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"cannot write {path}: {parent} is a file, not a folder"
+            if not os.access(parent, os.W_OK):
+                return f"cannot write {path}: the folder {parent} is not writable"
+            break
+    return None
+
+
+def run(
+    cfg: dict[str, Any],
+    where: str,
+    output: Path | None,
+    force: bool,
+    save_controller: Path | None = None,
+    save_config: Path | None = None,
+) -> int:
+    """Train, evaluate and plot the run described by ``cfg``; return the exit code.
+
+    Every output path is checked first; ``save_config`` receives ``cfg`` as TOML (after
+    the command-line overrides) before training, ``save_controller`` the trained
+    controller (``controller.save``; read it back with :func:`idinn.load_controller`).
+    """
+    checks = [(output, "idinn-plot.png"), (save_controller, "controller.idinn"), (save_config, "run.toml")]
+    paths = [p for p, _ in checks if p is not None]
+    if len({p.absolute() for p in paths}) != len(paths):
+        print("idinn: the output files must be different paths", file=sys.stderr)
         return 2
-    model = build_model(cfg, where)
-    ctrl, fit_kwargs = build_controller(cfg, model, where)
-    evaluation = cfg.get("evaluation", {})
+    for path, example in checks:
+        problem = None if path is None else check_output_path(path, force, example)
+        if problem is not None:
+            print(f"idinn: {problem}", file=sys.stderr)
+            return 2
+    rc = from_config(cfg, where)
+    if save_config is not None:
+        from .config import to_toml
+
+        save_config.parent.mkdir(parents=True, exist_ok=True)
+        if Path(where).is_file():
+            cfg = _absolute_paths(cfg, Path(where).parent)
+        save_config.write_text(to_toml(cfg, header=f"idinn {__version__}: idinn run --config {save_config}"),
+                               encoding="utf-8")
+        print(f"Configuration saved to {save_config}")
+    model, ctrl = rc.model, rc.controller
     print(f"Model:      {model!r}")
     print(f"Controller: {type(ctrl).__name__}")
     start = time.perf_counter()
-    ctrl.fit(model, **fit_kwargs)
+    ctrl.fit(model, **rc.fit_kwargs)
     elapsed = time.perf_counter() - start
-    periods = int(evaluation.get("sourcing_periods", 1000))
-    avg = float(ctrl.get_average_cost(model, sourcing_periods=periods, seed=evaluation.get("seed", 0)).detach())
+    periods = rc.evaluation_periods
+    avg = float(ctrl.get_average_cost(model, sourcing_periods=periods, seed=rc.evaluation_seed).detach())
     print(f"Fit time:   {elapsed:.2f} s")
     print(f"Average cost per period over {periods} simulated periods (batch {model.batch_size}): {avg:.4f}")
     try:
@@ -186,54 +151,103 @@ def run(cfg: dict[str, Any], where: str, output: Path | None, force: bool) -> in
         import matplotlib
 
         matplotlib.use("Agg")
-        fig, _ = ctrl.plot(model, sourcing_periods=int(cfg.get("plot", {}).get("sourcing_periods", 100)), seed=0)
+        fig, _ = ctrl.plot(model, sourcing_periods=rc.plot_periods, seed=0)
         output.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(output, dpi=120)
         print(f"Plot saved to {output}")
+    if save_controller is not None:
+        save_controller.parent.mkdir(parents=True, exist_ok=True)
+        ctrl.save(save_controller)
+        print(f"Controller saved to {save_controller} (read it with idinn.load_controller)")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _absolute_paths(value: Any, base: Path) -> Any:
+    """A copy of a configuration whose demand files are absolute paths (read from ``base``)."""
+    if isinstance(value, dict):
+        out = {k: _absolute_paths(v, base) for k, v in value.items()}
+        if isinstance(out.get("path"), str) and "type" in out and not Path(out["path"]).is_absolute():
+            out["path"] = str((base / out["path"]).absolute())
+        return out
+    if isinstance(value, list):
+        return [_absolute_paths(v, base) for v in value]
+    return value
+
+
+def _subcommand(name: str, argv: list[str]) -> int:
+    module, extra = SUBCOMMANDS[name]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        print(
+            f'idinn {name} needs the optional extra: pip install "idinn[{extra}]" (missing module: {missing})',
+            file=sys.stderr,
+        )
+        return 2
+    return int(mod.main(argv) or 0)
+
+
+def _apply_override(cfg: dict[str, Any], key: str, value: int, where: str) -> None:
+    """``--epochs``/``--seed``: set ``[training] key`` when the controller's fit takes it."""
+    model = cfg.get("model") if isinstance(cfg.get("model"), dict) else {}
+    ctrl = cfg.get("controller") if isinstance(cfg.get("controller"), dict) else {}
+    entry = controller_entry(model.get("type", "single"), ctrl.get("type", "neural"), where)
+    if key not in entry.fit_keys:
+        raise ConfigError(
+            f"--{key} does not apply to controller type {entry.name!r} ({entry.cls.__name__}.fit has no {key!r}); "
+            "leave it out."
+        )
+    training = cfg.setdefault("training", {})
+    if isinstance(training, dict):
+        training[key] = value
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idinn",
         description="Train an inventory controller and compare it with the exact optimum. "
-        "Without --config, runs the JOSS paper's single-sourcing example.",
+        "Without --config, runs the JOSS paper's single-sourcing example. "
+        "Other commands: 'idinn portfolio ARGS' (many SKUs; idinn[distributed]) and "
+        "'idinn app ARGS' (the web app; idinn[app]).",
     )
     parser.add_argument("command", nargs="?", default="run", choices=["run"], help="what to do (default: run)")
-    parser.add_argument("--config", type=Path, help="TOML file describing [model], [controller], [training]")
+    parser.add_argument("--config", type=Path, help="TOML file describing [model], [controller], [training] (docs/cli.md)")
     parser.add_argument("--output", type=Path, default=Path("idinn-plot.png"), help="where to save the plot (PNG)")
     parser.add_argument("--no-plot", action="store_true", help="do not save a plot")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    parser.add_argument("--save-controller", type=Path, metavar="FILE",
+                        help="save the trained controller (read it with idinn.load_controller)")
+    parser.add_argument("--save-config", type=Path, metavar="FILE.toml",
+                        help="save the configuration of this run (after --epochs/--seed) as TOML")
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--epochs", type=int, help="override [training] epochs")
     parser.add_argument("--seed", type=int, help="override [training] seed")
     parser.add_argument("-v", "--verbose", action="store_true", help="log training progress")
     parser.add_argument("--version", action="version", version=f"idinn {__version__}")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
-    if args.config is None:
-        import copy
+    return parser
 
-        cfg = copy.deepcopy(PAPER_EXAMPLE)
-        where = "<paper example>"
-        print("idinn: training the JOSS paper's single-sourcing example (lead time 0, h=5, b=495, demand U{0..4})")
-    else:
-        where = str(args.config)
-        try:
-            with open(args.config, "rb") as fh:
-                cfg = tomllib.load(fh)
-        except FileNotFoundError:
-            print(f"idinn: no such configuration file: {args.config}", file=sys.stderr)
-            return 2
-        except tomllib.TOMLDecodeError as exc:
-            print(f"idinn: {args.config} is not valid TOML: {exc}", file=sys.stderr)
-            return 2
-    training = cfg.setdefault("training", {})
-    if args.epochs is not None:
-        training["epochs"] = args.epochs
-    if args.seed is not None:
-        training["seed"] = args.seed
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``idinn`` console command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return _subcommand(argv[0], argv[1:])
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
-        return run(cfg, where, None if args.no_plot else args.output, args.force)
+        if args.config is None:
+            cfg = copy.deepcopy(PAPER_EXAMPLE)
+            where = "<paper example>"
+            print("idinn: training the JOSS paper's single-sourcing example (lead time 0, h=5, b=495, demand U{0..4})")
+        else:
+            where = str(args.config)
+            cfg = load_config(args.config)
+        if args.epochs is not None:
+            _apply_override(cfg, "epochs", args.epochs, where)
+        if args.seed is not None:
+            _apply_override(cfg, "seed", args.seed, where)
+        return run(cfg, where, None if args.no_plot else args.output, args.force,
+                   save_controller=args.save_controller, save_config=args.save_config)
     except (ConfigError, ValueError, TypeError) as exc:
         print(f"idinn: {exc}", file=sys.stderr)
         return 2

@@ -77,15 +77,28 @@ class EmpiricalDemand(_CheckedFiniteDemand):
         return {"history": self.history.tolist()}
 
     @classmethod
-    def from_csv(cls, path: str | os.PathLike[str], column: str, *, delimiter: str = ",") -> EmpiricalDemand:
-        """Build from one column of a CSV file with a header row.
+    def from_csv(
+        cls,
+        path: str | os.PathLike[str],
+        column: str,
+        *,
+        delimiter: str = ",",
+        key: str | None = None,
+        sku: object = None,
+        date: str | None = None,
+        missing: str = "refuse",
+        period: str | None = None,
+        encoding: str = "utf-8-sig",
+    ) -> EmpiricalDemand:
+        """Build from one demand series of a CSV file with a header row.
 
-        Errors name the file, the data row and line, and the column (see
-        :class:`TraceDemand.from_csv <TraceDemand>`).
+        The keywords are those of :meth:`TraceDemand.from_csv`: ``key`` and ``sku`` pick
+        one series of a long-format file, ``date`` sorts it and finds missing periods.
         """
-        from .._demand_io import read_demand_column
+        from .._demand_io import read_demand_series
 
-        return cls(read_demand_column(path, column, delimiter=delimiter, owner="EmpiricalDemand.from_csv"))
+        return cls(read_demand_series(path, column, delimiter=delimiter, key=key, sku=sku, date=date,
+                                      missing=missing, period=period, encoding=encoding, owner="EmpiricalDemand.from_csv"))
 
     def __repr__(self) -> str:
         return f"EmpiricalDemand(history={_short_list(self.history)})"
@@ -303,8 +316,14 @@ class TraceDemand(BaseDemand):
         mode: str = "replay",
         *,
         delimiter: str = ",",
+        key: str | None = None,
+        sku: object = None,
+        date: str | None = None,
+        missing: str = "refuse",
+        period: str | None = None,
+        encoding: str = "utf-8-sig",
     ) -> TraceDemand:
-        """Load the series from one column of a CSV file with a header row.
+        """Load the series from a CSV file with a header row.
 
         Parameters
         ----------
@@ -313,20 +332,37 @@ class TraceDemand(BaseDemand):
             Header name of the demand column.
         mode : {"replay", "windows"}, default="replay"
         delimiter : str, default=","
+        key : str, optional
+            Column naming the series (SKU id) of a long-format file (one row per SKU and
+            period); required when the file holds several series.
+        sku : str, optional
+            The series to read (compared as text); may be left out when there is one.
+        date : str, optional
+            Column of ISO dates (``YYYY-MM-DD``) or integer period numbers: the series
+            is sorted by it, and a period missing inside it is refused or filled (see
+            ``missing``). Without it the rows are read in file order.
+        missing : {"refuse", "zero"}, default="refuse"
+            A missing period is an error, or zero demand.
+        period : {"day", "week", "month", "quarter", "year"}, optional
+            Length of a period; default: inferred from the dates (their smallest gap).
+        encoding : str, default="utf-8-sig"
 
         Raises
         ------
         ValueError
-            For an empty file, an absent column, no data rows, or a missing,
-            non-numeric, non-finite, fractional or negative value. The message names the
-            file, the data row (1-based, header excluded) with its line number in the
-            file, and the column; nothing is dropped silently.
+            For an empty file, an absent column, no data rows, a missing, non-numeric
+            (``1_000`` included), non-finite, fractional, negative or too large value, a
+            file that is not valid text in ``encoding``, several series without
+            ``key``/``sku``, or a missing period. The message names the file, the data row
+            (1-based, header excluded) with its line number, and the column; nothing is
+            dropped silently. See :func:`idinn._demand_io.read_demand_history`.
         """
-        from .._demand_io import read_demand_column
+        from .._demand_io import read_demand_series
 
         if not isinstance(mode, str) or mode not in cls._MODES:
             fail("mode", "TraceDemand", "one of 'replay', 'windows'", mode)
-        series = read_demand_column(path, column, delimiter=delimiter, owner="TraceDemand.from_csv")
+        series = read_demand_series(path, column, delimiter=delimiter, key=key, sku=sku, date=date,
+                                    missing=missing, period=period, encoding=encoding, owner="TraceDemand.from_csv")
         return cls(series, mode=mode)
 
     def pmf(self, period: int = 0) -> tuple[np.ndarray, np.ndarray]:
