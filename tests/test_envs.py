@@ -260,3 +260,20 @@ def test_flat_orders_wrapper_round_trip():
     env.reset(seed=0)
     _, reward, _, _, info = env.step(10)
     assert reward == -info["cost"] and info["cost"] >= 20.0  # one expedited unit was paid
+
+
+def test_supplier_capacities_bound_the_orders():
+    from dataclasses import dataclass
+
+    from idinn.dynamics import SourcingParams
+
+    @dataclass(frozen=True)
+    class CappedParams(SourcingParams):  # stands in for order capacities on the problem
+        capacities: tuple = (3, None)
+
+    params = CappedParams(lead_times=(2, 0), order_costs=(0.0, 20.0), holding_cost=5.0, shortage_cost=495.0)
+    problem = SourcingProblem(params=params, demand=UniformDemand(0, 4))
+    assert default_max_order(problem) == (3, 8)
+    assert SourcingEnv(problem).action_space == gym.spaces.MultiDiscrete([4, 9])
+    with pytest.raises(ValueError, match=re.escape("at most the supplier capacities [3, None]")):
+        SourcingEnv(problem, max_order=5)

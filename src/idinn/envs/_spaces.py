@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 
 from .._validation import check_int, fail
 from ..demand import BaseDemand
@@ -116,34 +117,17 @@ def sample_demand(
     """Demand paths drawn with a numpy generator, int64 of shape (n_paths, periods).
 
     Uses ``demand.sample_array(rng, n_paths, periods, start_period)``, the numpy
-    sampling API of :mod:`idinn.demand`; a model without it must have finite support and
-    is sampled from its pmf by inverse transform, one pmf per period.
-
-    Raises
-    ------
-    ValueError
-        For a model without ``sample_array`` and without finite support.
+    sampling API of :mod:`idinn.demand`. A model without it is sampled with its
+    ``sample_periods`` and a ``torch.Generator`` seeded from ``rng`` (so ``rng`` still
+    fixes the draw).
     """
     sampler = getattr(demand, "sample_array", None)
     if callable(sampler):
         out = np.asarray(sampler(rng, n_paths, periods, start_period), dtype=np.int64)
-        if out.shape != (n_paths, periods):
-            fail("demand", "sample_demand", f"sampling arrays of shape ({n_paths}, {periods})", out.shape)
-        return out
-    if not demand.has_finite_support:
-        raise ValueError(f"{demand!r} has no numpy sampler (sample_array) and no finite pmf to sample from.")
-    check_int(start_period, "start_period", "sample_demand", minimum=0)
-    u = rng.random((n_paths, periods))
-    out = np.empty((n_paths, periods), dtype=np.int64)
-    cycle = _season(demand)
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for j in range(periods):
-        phase = (start_period + j) % cycle
-        if phase not in cache:
-            values, probs = demand.pmf(phase)
-            cdf = np.cumsum(probs)
-            cdf[-1] = 1.0
-            cache[phase] = (np.asarray(values, dtype=np.int64), cdf)
-        values, cdf = cache[phase]
-        out[:, j] = values[np.minimum(np.searchsorted(cdf, u[:, j], side="right"), len(values) - 1)]
+    else:
+        check_int(start_period, "start_period", "sample_demand", minimum=0)
+        gen = torch.Generator().manual_seed(int(rng.integers(0, 2**63 - 1)))
+        out = demand.sample_periods(n_paths, periods, gen, start_period=start_period).numpy().astype(np.int64)
+    if out.shape != (n_paths, periods):
+        fail("demand", "sample_demand", f"sampling arrays of shape ({n_paths}, {periods})", out.shape)
     return out

@@ -28,8 +28,13 @@ def check_max_order(value: Any, problem: SourcingProblem, owner: str) -> tuple[i
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != k:
             fail("max_order", owner, f"an int >= 0 or a sequence of {k} ints >= 0 (one per supplier)", value)
-        return tuple(check_int(v, "max_order", owner, minimum=0) for v in value)
-    return (check_int(value, "max_order", owner, minimum=0),) * k
+        out = tuple(check_int(v, "max_order", owner, minimum=0) for v in value)
+    else:
+        out = (check_int(value, "max_order", owner, minimum=0),) * k
+    caps = getattr(problem.params, "capacities", None)  # order capacities, where the problem has them
+    if caps is not None and any(c is not None and q > c for q, c in zip(out, caps)):
+        fail("max_order", owner, f"at most the supplier capacities {list(caps)}", value)
+    return out
 
 
 def check_inventory_bounds(value: Any, owner: str) -> tuple[int, int]:
