@@ -277,3 +277,22 @@ def test_supplier_capacities_bound_the_orders():
     assert SourcingEnv(problem).action_space == gym.spaces.MultiDiscrete([4, 9])
     with pytest.raises(ValueError, match=re.escape("at most the supplier capacities [3, None]")):
         SourcingEnv(problem, max_order=5)
+
+
+def test_controller_agent_passes_the_period_to_period_dependent_policies():
+    env = gym.make("idinn/SeasonalSingleSourcing-v0", horizon=6)
+    agent = ControllerAgent(lambda s, t: torch.full((s.shape[0], 1), float(t % 3)), env)
+    obs, info = env.reset(seed=0)
+    actions = []
+    for _ in range(6):
+        a = agent(obs, info)
+        actions.append(int(a[0]))
+        obs, _, _, _, info = env.step(a)
+    assert actions == [0, 1, 2, 0, 1, 2]
+    batch = np.zeros((2, 3), dtype=np.int64)
+    assert agent(batch, {"period": np.array([4, 5])}).tolist() == [[1], [2]]
+    with pytest.raises(ValueError, match="'period' entry"):
+        agent(obs)
+    # the exact adapter passes the period on as the phase of the observation
+    f = as_state_policy(lambda o: np.array([int(o[-1])]), env)
+    assert f(torch.zeros(2, 2), 6).tolist() == [[2.0], [2.0]]
