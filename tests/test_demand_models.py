@@ -518,3 +518,166 @@ def test_from_csv_column_must_be_a_name(tmp_path):
         TraceDemand.from_csv(p, 1)
     with pytest.raises(FileNotFoundError, match=re.escape("missing.csv")):
         EmpiricalDemand.from_csv(tmp_path / "missing.csv", "sales")
+
+
+# ------------------------------------------------------- plain data: to_dict / from_dict
+import json  # noqa: E402
+
+from idinn.demand import CustomDemand, MAX_EXACT_DEMAND, demand_from_dict, demand_types  # noqa: E402
+
+
+def every_model() -> list[BaseDemand]:
+    return [
+        UniformDemand(0, 4),
+        CustomDemand({3: 0.25, 1: 0.75}),
+        FiniteDemand([5, 2], [0.5, 0.5]),
+        PoissonDemand(2.5),
+        TruncatedPoissonDemand(2.0, tail_mass=1e-6),
+        DiscretizedNormalDemand(3.0, 1.5),
+        DiscretizedGammaDemand(2.0, 1.5, max_demand=12),
+        EmpiricalDemand([3, 1, 3, 5]),
+        SeasonalDemand([UniformDemand(1, 1), PoissonDemand(4.0)]),
+        TraceDemand([4, 0, 7], mode="windows"),
+    ]
+
+
+@pytest.mark.parametrize("d", every_model(), ids=lambda d: type(d).__name__)
+def test_to_dict_round_trips_through_json(d):
+    data = d.to_dict()
+    text = json.dumps(data)  # plain JSON types only
+    rebuilt = demand_from_dict(json.loads(text))
+    assert type(rebuilt) is type(d)
+    assert rebuilt == d and hash(rebuilt) == hash(d)
+    assert rebuilt.to_dict() == data
+    if d.has_finite_support:
+        for period in range(3 if d.season_length else 1):
+            for a, b in zip(rebuilt.pmf(period), d.pmf(period)):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_to_dict_layouts():
+    assert UniformDemand(0, 4).to_dict() == {"type": "uniform", "low": 0, "high": 4}
+    assert CustomDemand({3: 0.25, 1: 0.75}).to_dict() == {"type": "custom", "values": [1, 3], "probabilities": [0.75, 0.25]}
+    assert PoissonDemand(2).to_dict() == {"type": "poisson", "rate": 2.0}
+    # censoring chosen by tail mass is recorded as its censoring point
+    assert TruncatedPoissonDemand(2.0, tail_mass=1e-6).to_dict() == {"type": "truncated_poisson", "rate": 2.0, "max_demand": 12}
+    assert DiscretizedNormalDemand(0.0, 1.0, max_demand=2).to_dict() == {
+        "type": "discretized_normal", "mean": 0.0, "std": 1.0, "max_demand": 2}
+    assert SeasonalDemand.uniform([0], [1]).to_dict() == {"type": "seasonal", "schedule": [{"type": "uniform", "low": 0, "high": 1}]}
+    assert TraceDemand([4, 0]).to_dict() == {"type": "trace", "series": [4, 0], "mode": "replay"}
+    assert set(demand_types()) == {"uniform", "custom", "finite", "poisson", "truncated_poisson",
+                                   "discretized_normal", "discretized_gamma", "empirical", "seasonal", "trace"}
+
+
+def test_value_equality():
+    assert UniformDemand(0, 4) == UniformDemand(0, 4) != UniformDemand(0, 5)
+    assert CustomDemand({1: 0.5, 3: 0.5}) == CustomDemand({3: 0.5, 1: 0.5})
+    # same censoring point, whatever way it was chosen
+    assert TruncatedPoissonDemand(2.0, tail_mass=1e-6) == TruncatedPoissonDemand(2.0, max_demand=12)
+    assert UniformDemand(1, 1) != CustomDemand({1: 1.0})  # different types
+    assert len({UniformDemand(0, 4), UniformDemand(0, 4), PoissonDemand(1)}) == 2
+    assert UniformDemand(0, 4) != "uniform"
+
+
+def test_hand_written_dicts_and_their_errors():
+    d = demand_from_dict({"type": "discretized_normal", "mean": 25, "std": 8})
+    assert d == DiscretizedNormalDemand(25, 8)
+    assert demand_from_dict({"type": "custom", "values": [0, 2], "probabilities": [0.5, 0.5]}) == CustomDemand({0: 0.5, 2: 0.5})
+    with pytest.raises(ValueError, match=re.escape("The 'type' parameter of demand_from_dict must be one of [")):
+        demand_from_dict({"type": "gaussian", "mean": 1})
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'hihg' parameter of demand_from_dict (type 'uniform') must be one of the keys ['low', 'high'] (unknown key). Got 4 instead.")):
+        demand_from_dict({"type": "uniform", "low": 0, "hihg": 4})
+    with pytest.raises(ValueError, match=re.escape("The 'high' parameter of demand_from_dict (type 'uniform') must be given (required key)")):
+        demand_from_dict({"type": "uniform", "low": 0})
+    with pytest.raises(TypeError, match=re.escape("The 'd' parameter of demand_from_dict must be a mapping")):
+        demand_from_dict("uniform")
+
+
+def test_user_subclass_without_type_name_cannot_be_written():
+    class Mine(UniformDemand):
+        pass
+
+    with pytest.raises(NotImplementedError, match="give the class its own 'type_name'"):
+        Mine(0, 1).to_dict()
+    assert Mine(0, 1) != Mine(0, 1)  # identity equality when there is no plain-data form
+
+
+# ------------------------------------------------------------ numpy sampling
+@pytest.mark.parametrize("d", every_model(), ids=lambda d: type(d).__name__)
+def test_sample_array_shape_dtype_determinism(d):
+    a = d.sample_array(np.random.default_rng(3), 4, 6, start_period=1)
+    b = d.sample_array(np.random.default_rng(3), 4, 6, start_period=1)
+    assert a.dtype == np.int64 and a.shape == (4, 6)
+    np.testing.assert_array_equal(a, b)
+    assert (a >= 0).all()
+
+
+def test_sample_array_values():
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(TraceDemand([4, 0, 7]).sample_array(rng, 2, 4, start_period=1), [[0, 7, 4, 0]] * 2)
+    season = SeasonalDemand.uniform([1, 5, 9], [1, 5, 9])
+    np.testing.assert_array_equal(season.sample_array(rng, 1, 5, start_period=2), [[9, 1, 5, 9, 1]])
+    w = TraceDemand([0, 1, 2, 3, 4], mode="windows").sample_array(rng, 50, 3)
+    np.testing.assert_array_equal((w[:, 1:] - w[:, :-1]) % 5, np.ones((50, 2)))  # contiguous windows
+    # frequencies: 20,000 draws of a two-point law are within 4 standard errors of 0.25
+    x = CustomDemand({1: 0.75, 3: 0.25}).sample_array(rng, 200, 100)
+    assert set(np.unique(x)) == {1, 3}
+    assert abs((x == 3).mean() - 0.25) < 4 * math.sqrt(0.25 * 0.75 / 20000)
+    p = PoissonDemand(3.0).sample_array(rng, 100, 100)
+    assert abs(p.mean() - 3.0) < 4 * math.sqrt(3.0 / 10000)
+    u = UniformDemand(2, 4).sample_array(rng, 100, 100)
+    assert set(np.unique(u)) == {2, 3, 4}
+
+
+def test_sample_array_bad_arguments():
+    d = UniformDemand(0, 4)
+    with pytest.raises(TypeError, match=re.escape("The 'rng' parameter of UniformDemand.sample_array must be a numpy.random.Generator")):
+        d.sample_array(torch.Generator(), 2, 2)
+    with pytest.raises(ValueError, match=re.escape("The 'n_paths' parameter of UniformDemand.sample_array must be an int >= 1. Got 0 instead.")):
+        d.sample_array(np.random.default_rng(0), 0, 2)
+
+
+# ------------------------------------------ what CustomDemand refuses, FiniteDemand refuses
+@pytest.mark.parametrize(
+    "values, probs, exc, fragment",
+    [
+        ([-1, 2], [0.5, 0.5], ValueError, "The 'values' parameter of FiniteDemand must be demand values >= 0. Got -1 instead."),
+        ([1, 2], ["0.5", "0.5"], TypeError, "The 'probabilities' parameter of FiniteDemand must be real probabilities (not strings or booleans). Got '0.5' instead."),
+        ([0, 1], [True, False], TypeError, "The 'probabilities' parameter of FiniteDemand must be real probabilities (not strings or booleans). Got True instead."),
+        ([0.5, 1], [0.5, 0.5], TypeError, "The 'values' parameter of FiniteDemand must be integer demand values. Got 0.5 instead."),
+        ([1, 1], [0.5, 0.5], ValueError, "The 'values' parameter of FiniteDemand must be free of duplicates"),
+    ],
+)
+def test_finite_demand_refuses_what_custom_refuses(values, probs, exc, fragment):
+    with pytest.raises(exc, match=re.escape(fragment)):
+        FiniteDemand(values, probs)
+
+
+# ------------------------------------------------------------ float32's exact integers
+def test_demand_beyond_float32_exact_integers_is_refused():
+    assert MAX_EXACT_DEMAND == 16777216
+    assert UniformDemand(0, 16777216).get_max_demand() == 16777216  # 2**24 itself is exact
+    with pytest.raises(ValueError, match=re.escape("The 'high' parameter of UniformDemand must be at most 16777216 (float32")):
+        UniformDemand(0, 16777217)
+    with pytest.raises(ValueError, match="at most 16777216"):
+        CustomDemand({16777217: 1.0})
+    with pytest.raises(ValueError, match="at most 16777216"):
+        TraceDemand([1, 16777217])
+    with pytest.raises(ValueError, match="at most 16777216"):
+        EmpiricalDemand([16777217])
+    with pytest.raises(ValueError, match=re.escape("The 'rate' parameter of PoissonDemand must be <= 16744448")):
+        PoissonDemand(2e7)
+    with pytest.raises(ValueError, match="2\\*\\*24"):
+        DiscretizedNormalDemand(2e7, 1.0)
+    # a value at the limit is sampled exactly by both samplers
+    d = CustomDemand({16777215: 0.5, 16777216: 0.5})
+    assert set(d.sample_periods(64, 4, gen(0)).unique().tolist()) <= {16777215.0, 16777216.0}
+    assert set(np.unique(d.sample_array(np.random.default_rng(0), 64, 4)).tolist()) == {16777215, 16777216}
+
+
+def test_reference_sample_gives_integers():
+    x = UniformDemand(1, 4).sample(1)
+    assert x.dtype == torch.int64 and x.shape == (1, 1)
+    assert type(x.item()) is int and 1 <= x.item() <= 4
+    assert PoissonDemand(3.0).sample(5, 2, gen(0)).dtype == torch.int64

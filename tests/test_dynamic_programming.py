@@ -110,3 +110,27 @@ def test_not_fitted():
         _ = ctrl.optimal_cost_
     with pytest.raises(NotFittedError):
         ctrl.policy(torch.zeros(1, 3))
+
+
+# ----------------------------------------------------------- idinn 0.2 names: vf, qf
+def test_vf_qf_in_the_reference_layout():
+    from idinn.dual_controller import DynamicProgrammingController
+    from idinn.sourcing_model import DualSourcingModel
+
+    model = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
+                              expedited_order_cost=20, holding_cost=5, shortage_cost=495,
+                              init_inventory=0, demand_generator=UniformDemand(0, 4))
+    controller = DynamicProgrammingController()
+    assert controller.vf is None and controller.qf is None
+    controller.fit(model)
+    assert isinstance(controller.vf, float) and controller.vf == pytest.approx(23.0714, abs=1e-4)
+    qf = controller.qf
+    t = controller.truncation_
+    assert len(qf) == (t["max_position"] - t["min_position"] + 1) * (t["max_regular_order"] + 1)
+    # key (I + r_1, r_2): the inventory after this period's regular arrival, then the pipeline
+    for inventory, r1, r2 in [(0, 0, 0), (-3, 2, 1), (4, 0, 3), (1, 4, 0)]:
+        key = (inventory + r1, r2)
+        assert qf[key] == controller.predict(current_inventory=inventory, past_regular_orders=[r1, r2])
+        assert all(type(x) is int for x in (*key, *qf[key]))
+    controller.reset()
+    assert controller.vf is None and controller.qf is None and controller.sourcing_model is None

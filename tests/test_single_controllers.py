@@ -354,3 +354,21 @@ def test_neural_simulate_and_plot(paper_run, close_figures):
     fig, axes = ctrl.plot(model, sourcing_periods=25, seed=9)
     assert len(axes) == 2
     assert [a.get_title() for a in axes] == ["Inventory", "Order"]
+
+
+def test_base_stock_fit_refuses_unknown_keywords(paper_single_model):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'num_sample'"):
+        BaseStockController().fit(paper_single_model, num_sample=10)
+    with pytest.raises(TypeError, match=re.escape("The 'seed' parameter of BaseStockController must be an int >= 0. Got '1' instead.")):
+        BaseStockController().fit(paper_single_model, seed="1")
+
+
+def test_quantities_beyond_float32_exact_integers_refused(paper_single_model):
+    with pytest.raises(ValueError, match="between -16777216 and 16777216"):
+        BaseStockController(base_stock_level=2**24 + 1)
+    c = BaseStockController().fit(paper_single_model)
+    with pytest.raises(ValueError, match=re.escape("The 'current_inventory' parameter of BaseStockController must be at most 16777216 in absolute value")):
+        c.predict(16777217)
+    with pytest.raises(ValueError, match="at most 16777216 in absolute value"):
+        c.predict([1, -16777217])
+    assert c.predict(-16777216) == 4 + 16777216  # the limit itself is exact

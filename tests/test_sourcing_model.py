@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -301,3 +303,57 @@ def test_getters():
     assert (d.get_regular_lead_time(), d.get_expedited_lead_time()) == (3, 1)
     assert (d.get_regular_order_cost(), d.get_expedited_order_cost()) == (1.0, 3.0)
     assert d.params.lead_times == (3, 1) and d.params.order_costs == (1.0, 3.0)
+
+
+# ------------------------------------------------- facade over a problem, bounded evaluation
+def test_from_problem_and_back():
+    from idinn.problem import SourcingProblem
+    from idinn.sourcing_model import BaseSourcingModel, DualSourcingModel, SingleSourcingModel
+
+    p = SourcingProblem.dual(regular_lead_time=2, expedited_lead_time=1, regular_order_cost=1,
+                             expedited_order_cost=3, holding_cost=1, shortage_cost=9,
+                             demand=UniformDemand(0, 3), init_inventory=4).replace(init_pipeline=(1, 2, 0))
+    m = DualSourcingModel.from_problem(p, batch_size=3)
+    assert type(m) is DualSourcingModel and m.batch_size == 3 and m.problem == p
+    assert m.get_state().tolist() == [[4.0, 1.0, 2.0, 0.0]] * 3
+    assert type(BaseSourcingModel.from_problem(p)) is DualSourcingModel
+    with pytest.raises(ValueError, match=re.escape("The 'problem' parameter of SingleSourcingModel.from_problem must be a problem with 1 supplier(s). Got 2 instead.")):
+        SingleSourcingModel.from_problem(p)
+
+
+def test_evaluation_keeps_no_graph_and_bounded_histories(monkeypatch):
+    import idinn._controller as controller_module
+    from idinn.single_controller import BaseStockController
+
+    m = SingleSourcingModel(lead_time=1, holding_cost=1, shortage_cost=9, init_inventory=0,
+                            demand_generator=UniformDemand(0, 4), batch_size=8)
+    c = BaseStockController().fit(m)
+    full = c.get_average_cost(m, sourcing_periods=50, seed=3)
+    assert not full.requires_grad and m.get_past_inventories().shape == (8, 51)
+    # beyond the limit: the same paths (the demand of 8 x 50 is drawn in one chunk of 50
+    # periods here), only the last period kept
+    monkeypatch.setattr(controller_module, "EVALUATION_HISTORY_LIMIT", 8 * 49)
+    bounded = c.get_average_cost(m, sourcing_periods=50, seed=3)
+    assert m.get_past_inventories().shape == (8, 1)
+    assert m.periods == 50
+    assert not bounded.requires_grad and torch.isfinite(bounded)
+
+
+def test_simulate_leaves_the_users_model_alone():
+    from idinn.single_controller import BaseStockController
+
+    m = SingleSourcingModel(lead_time=0, holding_cost=1, shortage_cost=9, init_inventory=0,
+                            demand_generator=UniformDemand(0, 4), batch_size=5)
+    c = BaseStockController().fit(m)
+    c.get_total_cost(m, sourcing_periods=7, seed=1)
+    inv = m.get_past_inventories().clone()
+    a = c.simulate(m, sourcing_periods=10, seed=4)
+    b = c.simulate(m, sourcing_periods=10, seed=4)
+    assert m.batch_size == 5 and torch.equal(m.get_past_inventories(), inv)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    # unseeded simulations draw their seed from the model's generator: they differ
+    m.seed(0)
+    x = c.simulate(m, sourcing_periods=30)
+    y = c.simulate(m, sourcing_periods=30)
+    assert not np.array_equal(x[0], y[0])
+    assert c.get_last_cost(m).shape == (5, 1)

@@ -1,20 +1,25 @@
-"""What every controller shares: evaluation, simulation, plotting, input checks.
+"""What every controller shares: policy protocol, evaluation, simulation, plotting,
+reset, save/load and input checks.
 
-A controller implements ``fit(sourcing_model, ...) -> self`` and
-``policy(state) -> orders`` (batched, in the state layout of :mod:`idinn.dynamics`);
-this base class builds the paper's API on top of those two.
+A controller implements ``fit(sourcing_model, ...) -> self`` and ``_policy_at(state,
+period) -> orders`` (batched, in the state layout of :mod:`idinn.dynamics`); this base
+class builds the public policy protocol and the paper's API on top of those two.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from ._validation import check_int, check_seed, fail, not_fitted
+from ._validation import MAX_EXACT_QUANTITY, check_int, check_seed, fail, not_fitted
+from .dynamics import SourcingParams
+from .problem import SourcingProblem, as_problem
 from .sourcing_model import BaseSourcingModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,18 +36,61 @@ def solution_property(field: str) -> property:
     return property(get, doc=f"``{field}`` of the fitted solution (see the solver's result).")
 
 
+_CONTROLLER_CLASSES: dict[str, type[BaseController]] = {}
+
+#: Path-periods (batch size x periods) up to which an evaluation samples its demand in
+#: one call and keeps the per-period histories; beyond, demand is drawn in chunks and
+#: the model keeps only the last period (bounded memory, see get_total_cost).
+EVALUATION_HISTORY_LIMIT = 2**24
+
+_EXACT_RULE = (
+    f"at most {MAX_EXACT_QUANTITY} in absolute value (float32, the simulator's number type, holds "
+    "integers exactly only up to 2**24)"
+)
+
+
 class BaseController:
-    """Base class of all controllers (see :class:`idinn.single_controller.base.BaseSingleController`)."""
+    """Base class of all controllers.
+
+    A controller implements ``fit(sourcing_model, ...) -> self`` and ``_policy_at(state,
+    period)`` (batched orders, in the state layout of :mod:`idinn.dynamics`); this class
+    builds the public policy protocol (:meth:`policy`, :attr:`is_stationary`), the paper's
+    evaluation API, :meth:`reset`, :meth:`get_last_cost` and :meth:`save` / :meth:`load`
+    on top of them.
+
+    Hooks for subclasses
+    --------------------
+    ``_policy_at(state, period)``
+        Orders (B, n_suppliers) for states (B, state_dim) in calendar period ``period``.
+    ``_hyperparameters() -> dict``
+        Constructor arguments as plain values (default: the ``__init__`` parameters
+        read back from attributes of the same name).
+    ``_fitted_state() -> dict`` / ``_restore_fitted_state(state)``
+        What ``fit`` learned, as plain values, NumPy arrays, tensors or dataclasses of
+        those (see :mod:`idinn._persist`), and its inverse; ``sourcing_model`` is set to
+        a fresh model of the saved problem before ``_restore_fitted_state`` runs.
+    ``_reset_hyperparameters() -> dict``
+        Constructor arguments :meth:`reset` re-initialises with (default:
+        ``_hyperparameters()``).
+    """
 
     #: Class of sourcing model the controller works with.
     _model_class: type[BaseSourcingModel] = BaseSourcingModel
+    #: Class whose module holds the dataclasses of the saved state (exact solutions).
+    _saved_dataclass_home: type | None = None
     sourcing_model: BaseSourcingModel | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = _CONTROLLER_CLASSES.get(cls.__name__)
+        if known is None or not known.__module__.startswith("idinn."):
+            _CONTROLLER_CLASSES[cls.__name__] = cls
 
     @property
     def _owner(self) -> str:
         return type(self).__name__
 
-    # ------------------------------------------------------------ to implement
+    # ------------------------------------------------------------ policy protocol
     @property
     def is_stationary(self) -> bool:
         """True when the orders do not depend on the period (:math:`\\mu_t = \\mu`).
@@ -67,12 +115,23 @@ class BaseController:
         -------
         torch.Tensor of shape (B, n_suppliers)
             Non-negative integer-valued orders.
+
+        Raises
+        ------
+        ValueError
+            ``period`` is None for a period-dependent controller.
+        NotFittedError
+            Before ``fit`` (or ``load``).
         """
-        raise NotImplementedError
+        if period is None:
+            if not self.is_stationary:
+                fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
+            period = 0
+        return self._policy_at(state, period)
 
     def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
-        """Orders in calendar period ``period`` (time-aware controllers override)."""
-        return self.policy(state)
+        """Orders in calendar period ``period`` (every controller implements this)."""
+        raise NotImplementedError(f"{self._owner} does not implement _policy_at(state, period).")
 
     # ------------------------------------------------------------------ checks
     def _check_model(self, sourcing_model: Any) -> BaseSourcingModel:
@@ -86,10 +145,112 @@ class BaseController:
             )
         return sourcing_model
 
-    def _check_fitted(self) -> BaseSourcingModel:
+    def _fitted_params(self) -> SourcingParams:
+        """Parameters of the fitted problem; raises the "not fitted" error before ``fit``."""
+        params = getattr(self, "params_", None)
+        if params is not None:
+            return params
         if self.sourcing_model is None:
             raise not_fitted(self._owner)
+        return self.sourcing_model.params
+
+    def _check_fitted(self) -> Any:
+        self._fitted_params()
         return self.sourcing_model
+
+    def _fitted_problem(self) -> SourcingProblem:
+        """The :class:`~idinn.problem.SourcingProblem` the controller was fitted for."""
+        self._check_fitted()
+        return as_problem(self.sourcing_model, owner=self._owner)
+
+    # ----------------------------------------------------------- reset, save, load
+    def _hyperparameters(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name, p in list(sig.parameters.items())[1:]
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+
+    def _reset_hyperparameters(self) -> dict[str, Any]:
+        return self._hyperparameters()
+
+    def _fitted_state(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{self._owner} cannot be saved: it defines no _fitted_state().")
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{self._owner} cannot be loaded: it defines no _restore_fitted_state().")
+
+    def reset(self) -> None:
+        """Forget what ``fit`` learned (the reference API); ``predict`` then raises "not fitted".
+
+        The controller is re-initialised with its constructor arguments and
+        ``sourcing_model`` becomes ``None``.
+        """
+        type(self).__init__(self, **self._reset_hyperparameters())
+        self.sourcing_model = None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fitted controller to ``path`` (overwritten if it exists).
+
+        The file holds plain data only (the problem as ``SourcingProblem.to_dict()``, the
+        constructor arguments and what ``fit`` learned; see :mod:`idinn._persist`), so
+        :meth:`load` and :func:`idinn.load_controller` never execute code from it.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        from ._persist import FORMAT, VERSION, encode, write_payload
+
+        problem = self._fitted_problem()
+        payload = {
+            "format": FORMAT,
+            "version": VERSION,
+            "class": type(self).__name__,
+            "hyperparameters": encode(self._hyperparameters()),
+            "problem": problem.to_dict(),
+            "state": encode(self._fitted_state()),
+        }
+        write_payload(path, payload)
+
+    def load(self, path: str | os.PathLike[str]) -> BaseController:
+        """Load a controller saved by :meth:`save` into this one; returns ``self``.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        ValueError
+            The file is not a saved idinn controller, or holds another class.
+        """
+        from ._persist import read_payload
+
+        payload = read_payload(path, f"{self._owner}.load")
+        if payload["class"] != type(self).__name__:
+            raise ValueError(
+                f"{str(path)!r} holds a {payload['class']}, not a {self._owner}; use "
+                "idinn.load_controller(path) to load a controller of any class."
+            )
+        self._load_payload(payload)
+        return self
+
+    def _load_payload(self, payload: dict[str, Any]) -> None:
+        from ._persist import decode
+
+        problem = SourcingProblem.from_dict(payload["problem"])
+        type(self).__init__(self, **decode(payload.get("hyperparameters", {})))
+        self.sourcing_model = self._model_class.from_problem(problem)
+        self._restore_fitted_state(decode(payload.get("state", {}), self._saved_dataclass_home))
+
+    # -------------------------------------------------------------- evaluation
+    def get_last_cost(self, sourcing_model: BaseSourcingModel) -> torch.Tensor:
+        """Cost of the last simulated period of every path of ``sourcing_model``, shape (B, 1).
+
+        The reference API; the same as ``sourcing_model.get_last_cost()``.
+        """
+        return self._check_model(sourcing_model).get_last_cost()
 
     def _inventory_tensor(self, current_inventory: Any) -> tuple[torch.Tensor, bool]:
         """(B,) float tensor and whether the input was a single number."""
@@ -99,12 +260,16 @@ class BaseController:
         if isinstance(current_inventory, numbers.Real):
             if not math.isfinite(float(current_inventory)):
                 fail("current_inventory", owner, "finite (not NaN or infinite)", current_inventory)
+            if abs(float(current_inventory)) > MAX_EXACT_QUANTITY:
+                fail("current_inventory", owner, _EXACT_RULE, current_inventory)
             return torch.tensor([float(current_inventory)]), True
         if isinstance(current_inventory, np.ndarray | list | tuple):
             try:
                 current_inventory = torch.as_tensor(np.asarray(current_inventory, dtype=float))
             except (TypeError, ValueError):
                 fail("current_inventory", owner, "a number or a tensor of numbers", current_inventory, TypeError)
+            if bool((current_inventory.abs() > MAX_EXACT_QUANTITY).any()):
+                fail("current_inventory", owner, _EXACT_RULE, current_inventory.flatten().tolist()[:8])
         if not isinstance(current_inventory, torch.Tensor):
             fail("current_inventory", owner, "a number or a tensor of numbers", current_inventory, TypeError)
         t = current_inventory.detach()
@@ -132,6 +297,8 @@ class BaseController:
                 past = torch.as_tensor(np.asarray(past, dtype=float))
             except (TypeError, ValueError):
                 fail(name, owner, "a list or tensor of numbers", past, TypeError)
+            if bool((past.abs() > MAX_EXACT_QUANTITY).any()):
+                fail(name, owner, _EXACT_RULE, past.flatten().tolist()[:8])
         if not isinstance(past, torch.Tensor):
             fail(name, owner, "a list or tensor of numbers", past, TypeError)
         t = past.detach().to(torch.float32)
@@ -149,31 +316,44 @@ class BaseController:
 
     # -------------------------------------------------------------- evaluation
     def _rollout(
-        self, sourcing_model: BaseSourcingModel, sourcing_periods: int, seed: int | None, batch_size: int | None = None
+        self,
+        sourcing_model: BaseSourcingModel,
+        sourcing_periods: int,
+        seed: int | None,
+        batch_size: int | None = None,
     ) -> torch.Tensor:
-        """Reset the model, simulate, return the per-period batch-mean costs (T,)."""
+        """Reset the model, simulate without autograd, return the per-period batch-mean costs (T,)."""
         owner = self._owner
         sourcing_model = self._check_model(sourcing_model)
         check_int(sourcing_periods, "sourcing_periods", owner, minimum=1)
         check_seed(seed, "seed", owner)
         self._check_fitted()
-        sourcing_model.reset(batch_size=batch_size, seed=seed)
-        demands = sourcing_model.demand_generator.sample_periods(
-            sourcing_model.batch_size, sourcing_periods, sourcing_model.generator
-        )
-        costs = []
-        for t in range(sourcing_periods):
-            q = self._policy_at(sourcing_model.get_state(), t)
-            costs.append(sourcing_model.step(q, demands[:, t]).mean())
-        return torch.stack(costs)
+        with torch.no_grad():
+            sourcing_model.reset(batch_size=batch_size, seed=seed)
+        b = sourcing_model.batch_size
+        chunk = max(1, EVALUATION_HISTORY_LIMIT // b)
+        record = b * sourcing_periods <= EVALUATION_HISTORY_LIMIT
+        costs = torch.empty(sourcing_periods, dtype=torch.float64)
+        demand = sourcing_model.demand_generator
+        with torch.no_grad():
+            for start in range(0, sourcing_periods, chunk):
+                n = min(chunk, sourcing_periods - start)
+                demands = demand.sample_periods(b, n, sourcing_model.generator, start_period=start)
+                for j in range(n):
+                    q = self._policy_at(sourcing_model.get_state(), start + j)
+                    costs[start + j] = sourcing_model.step(q, demands[:, j], record=record).mean()
+        return costs.to(torch.float32)
 
     def get_total_cost(
         self, sourcing_model: BaseSourcingModel, sourcing_periods: int, seed: int | None = None
     ) -> torch.Tensor:
         """Total over ``sourcing_periods`` periods of the batch-mean cost per period.
 
-        The model is reset to its initial state first; ``seed`` seeds the model's own
-        demand generator (the global RNG is never touched).
+        The model is reset to its initial state first and then holds the simulated paths
+        (as in the reference); ``seed`` seeds the model's own demand generator (the global
+        RNG is never touched). No autograd graph is kept. Beyond
+        ``EVALUATION_HISTORY_LIMIT`` (2**24) path-periods the demand is drawn in chunks
+        and the model keeps the last period only, so memory stays bounded.
 
         Returns
         -------
@@ -190,15 +370,16 @@ class BaseController:
     def _simulate(
         self, sourcing_model: BaseSourcingModel, sourcing_periods: int, seed: int | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        old_batch = sourcing_model.batch_size if isinstance(sourcing_model, BaseSourcingModel) else None
-        try:
-            with torch.no_grad():
-                self._rollout(sourcing_model, sourcing_periods, seed, batch_size=1)
-            inv = sourcing_model.get_past_inventories()[0].detach().numpy().copy()
-            orders = sourcing_model._stacked("ord")[0].detach().numpy().copy()
-        finally:
-            if old_batch is not None:
-                sourcing_model.reset(batch_size=old_batch)
+        """One path on a copy of the model (the user's model keeps its paths and batch size).
+
+        With ``seed=None`` the copy's generator is seeded from the model's own generator.
+        """
+        model = self._check_model(sourcing_model)
+        check_seed(seed, "seed", self._owner)
+        copy = model.simulation_copy()
+        self._rollout(copy, sourcing_periods, seed, batch_size=1)
+        inv = copy.get_past_inventories()[0].detach().numpy().copy()
+        orders = copy._stacked("ord")[0].detach().numpy().copy()
         return inv, orders
 
     def _plot(
@@ -225,3 +406,49 @@ class BaseController:
             a.set_ylabel("Quantity")
         fig.tight_layout()
         return fig, axes
+
+
+def load_controller(path: str | os.PathLike[str]) -> BaseController:
+    """Load a controller saved with ``save(path)``, as an instance of its saved class.
+
+    The file is read as plain data (``torch.load(weights_only=True)``): no code from it is
+    executed.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        No such file, not a saved idinn controller, or an unknown class.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from idinn import load_controller
+    >>> from idinn.demand import UniformDemand
+    >>> from idinn.single_controller import BaseStockController
+    >>> from idinn.sourcing_model import SingleSourcingModel
+    >>> m = SingleSourcingModel(lead_time=0, holding_cost=5, shortage_cost=495,
+    ...                         init_inventory=10, demand_generator=UniformDemand(0, 4))
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.pt")
+    >>> BaseStockController().fit(m).save(path)
+    >>> load_controller(path).z_star
+    4
+    """
+    from ._persist import read_payload
+
+    payload = read_payload(path, "load_controller")
+    _import_controllers()
+    cls = _CONTROLLER_CLASSES.get(str(payload["class"]))
+    if cls is None:
+        raise ValueError(
+            f"{str(path)!r} holds a {payload['class']!r}, which is not a controller class of idinn "
+            f"(known: {sorted(_CONTROLLER_CLASSES)})."
+        )
+    return cls().load(path)
+
+
+def _import_controllers() -> None:
+    """Import the controller packages so that every class is registered."""
+    import importlib
+
+    for name in ("idinn.single_controller", "idinn.dual_controller"):
+        importlib.import_module(name)

@@ -96,6 +96,25 @@ def check_seed(value: Any, name: str, owner: str) -> int | None:
     return check_optional_int(value, name, owner, minimum=0)
 
 
+MAX_EXACT_QUANTITY = 2**24
+"""Largest quantity float32 (the simulator's number type) holds exactly."""
+
+
+def check_exact_quantity(value: int, name: str, owner: str) -> int:
+    """Refuse an integer quantity beyond +-2**24, which float32 would round silently."""
+    if abs(value) > MAX_EXACT_QUANTITY:
+        raise ValueError(
+            _message(
+                name,
+                owner,
+                f"an int between -{MAX_EXACT_QUANTITY} and {MAX_EXACT_QUANTITY} (float32, the simulator's "
+                "number type, holds integers exactly only up to 2**24)",
+                value,
+            )
+        )
+    return value
+
+
 def fail(name: str, owner: str, rule: str, value: Any, exc: type[Exception] = ValueError) -> None:
     """Raise ``exc`` with the standard wording."""
     raise exc(_message(name, owner, rule, value))

@@ -33,7 +33,10 @@ import torch
 
 from ._validation import check_cost, check_int, fail
 
-__all__ = ["SourcingParams", "transition", "period_cost", "inventory_position"]
+__all__ = ["SourcingParams", "EXCESS_DEMAND_RULES", "transition", "period_cost", "inventory_position"]
+
+EXCESS_DEMAND_RULES = ("backlog",)
+"""Excess-demand rules the dynamics implement (``SourcingParams.excess_demand``)."""
 
 Array = TypeVar("Array", torch.Tensor, np.ndarray)
 
@@ -53,23 +56,44 @@ class SourcingParams:
         Cost per unit of end-of-period inventory [:math:`h`].
     shortage_cost : float
         Cost per unit of end-of-period backlog [:math:`b`].
+    excess_demand : {"backlog"}, default="backlog"
+        What happens to demand that on-hand stock cannot meet. ``"backlog"``: it is
+        carried as negative net inventory and met from later arrivals (the only rule
+        implemented; ``"lost_sales"`` is refused until the lost-sales dynamics land).
+
+    Notes
+    -----
+    Room for extensions, per supplier and in the same tuple layout as ``lead_times``: a
+    fixed order cost :math:`K_k` (charged when :math:`q^k_t > 0`) and an order capacity
+    :math:`u_k` (:math:`q^k_t \le u_k`) would be new tuple fields here, a new term in
+    :func:`period_cost` and a clamp in the policy adapter; see docs/architecture.md.
     """
 
     lead_times: tuple[int, ...]
     order_costs: tuple[float, ...]
     holding_cost: float
     shortage_cost: float
+    excess_demand: str = "backlog"
 
     def __post_init__(self) -> None:
         owner = "SourcingParams"
+        if self.excess_demand not in EXCESS_DEMAND_RULES:
+            rule = "'backlog' (the only excess-demand rule implemented so far"
+            if self.excess_demand == "lost_sales":
+                rule += "; lost sales are not supported yet"
+            fail("excess_demand", owner, rule + ")", self.excess_demand)
+        for name in ("lead_times", "order_costs"):
+            value = getattr(self, name)
+            if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+                fail(name, owner, "a tuple with one entry per supplier", value, TypeError)
         if len(self.lead_times) == 0 or len(self.lead_times) != len(self.order_costs):
             fail("order_costs", owner, "as long as 'lead_times' (one per supplier)", self.order_costs)
-        for lt in self.lead_times:
-            check_int(lt, "lead_times", owner, minimum=0)
-        for c in self.order_costs:
-            check_cost(c, "order_costs", owner)
-        check_cost(self.holding_cost, "holding_cost", owner)
-        check_cost(self.shortage_cost, "shortage_cost", owner)
+        # Stored as plain Python numbers so that equal problems compare (and hash) equal.
+        set_ = object.__setattr__
+        set_(self, "lead_times", tuple(check_int(lt, "lead_times", owner, minimum=0) for lt in self.lead_times))
+        set_(self, "order_costs", tuple(check_cost(c, "order_costs", owner) for c in self.order_costs))
+        set_(self, "holding_cost", check_cost(self.holding_cost, "holding_cost", owner))
+        set_(self, "shortage_cost", check_cost(self.shortage_cost, "shortage_cost", owner))
 
     @property
     def n_suppliers(self) -> int:

@@ -14,12 +14,13 @@ batched simulator; :func:`as_problem` accepts either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._validation import check_cost, check_int, fail, is_integral
-from .demand import BaseDemand
+from ._validation import check_cost, check_exact_quantity, check_int, fail, is_integral
+from .demand import BaseDemand, demand_from_dict
 from .dynamics import SourcingParams
 
 __all__ = ["SourcingProblem", "as_problem"]
@@ -39,7 +40,9 @@ class SourcingProblem:
     demand : BaseDemand
         Demand model :math:`D_t` (see :mod:`idinn.demand`).
     init_inventory : int, default=0
-        Initial net inventory :math:`I_0` (units; negative = backlog).
+        Initial net inventory :math:`I_0` (units; negative = backlog), at most
+        :math:`2^{24}` in absolute value (the simulator's float32 holds integers exactly
+        only that far).
     init_pipeline : tuple of int, default=()
         Initial outstanding orders in the state layout of :mod:`idinn.dynamics`
         (each supplier's pipeline, oldest first, suppliers in order); empty means all
@@ -72,13 +75,16 @@ class SourcingProblem:
             fail("demand", _OWNER, "a demand model from idinn.demand (e.g. UniformDemand)", self.demand, TypeError)
         if isinstance(self.init_inventory, bool) or not is_integral(self.init_inventory):
             fail("init_inventory", _OWNER, "an integer number of units", self.init_inventory, TypeError)
-        object.__setattr__(self, "init_inventory", int(self.init_inventory))
+        object.__setattr__(self, "init_inventory", check_exact_quantity(int(self.init_inventory), "init_inventory", _OWNER))
+        if isinstance(self.init_pipeline, str | bytes) or not hasattr(self.init_pipeline, "__iter__"):
+            fail("init_pipeline", _OWNER, "a tuple of ints", self.init_pipeline, TypeError)
         pipe = tuple(self.init_pipeline)
         if pipe and len(pipe) != self.params.state_dim - 1:
             fail("init_pipeline", _OWNER, f"empty or of length {self.params.state_dim - 1} (sum of lead times)", pipe)
+        pipe = tuple(check_int(q, "init_pipeline", _OWNER, minimum=0) for q in pipe)
         for q in pipe:
-            check_int(q, "init_pipeline", _OWNER, minimum=0)
-        object.__setattr__(self, "init_pipeline", tuple(int(q) for q in pipe))
+            check_exact_quantity(q, "init_pipeline", _OWNER)
+        object.__setattr__(self, "init_pipeline", pipe)
 
     # ------------------------------------------------------------- constructors
     @classmethod
@@ -150,11 +156,86 @@ class SourcingProblem:
             s[1:] = self.init_pipeline
         return s
 
+    # ------------------------------------------------------------ plain data
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as a plain dict (JSON/TOML-able); :meth:`from_dict` rebuilds it.
+
+        Layout::
+
+            {"suppliers": [{"lead_time": 2, "order_cost": 100.0}, ...],  # regular first
+             "holding_cost": 5.0, "shortage_cost": 495.0, "excess_demand": "backlog",
+             "demand": {"type": "uniform", "low": 0, "high": 4},
+             "init_inventory": 0, "init_pipeline": []}
+
+        ``init_pipeline`` is empty when every pipeline starts empty.
+        """
+        p = self.params
+        return {
+            "suppliers": [{"lead_time": lt, "order_cost": c} for lt, c in zip(p.lead_times, p.order_costs)],
+            "holding_cost": p.holding_cost,
+            "shortage_cost": p.shortage_cost,
+            "excess_demand": p.excess_demand,
+            "demand": self.demand.to_dict(),
+            "init_inventory": self.init_inventory,
+            "init_pipeline": list(self.init_pipeline),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SourcingProblem:
+        """Rebuild a problem from :meth:`to_dict` (or a hand-written dict of that layout).
+
+        ``excess_demand``, ``init_inventory``, ``init_pipeline`` and each supplier's
+        ``order_cost`` may be left out (defaults ``"backlog"``, 0, empty, 0.0).
+
+        Raises
+        ------
+        TypeError, ValueError
+            A missing or unknown key (named), or a value the problem refuses.
+        """
+        owner = "SourcingProblem.from_dict"
+        _check_mapping(d, "d", owner, required=("suppliers", "holding_cost", "shortage_cost", "demand"),
+                       optional=("excess_demand", "init_inventory", "init_pipeline"))
+        sups = d["suppliers"]
+        if isinstance(sups, str | bytes | Mapping) or not isinstance(sups, Sequence) or len(sups) == 0:
+            fail("suppliers", owner, "a non-empty list of {'lead_time': int, 'order_cost': float}", sups, TypeError)
+        for s in sups:
+            _check_mapping(s, "suppliers", owner, required=("lead_time",), optional=("order_cost",),
+                           planned=("fixed_order_cost", "capacity"))
+        params = SourcingParams(
+            lead_times=tuple(check_int(s["lead_time"], "lead_time", owner, minimum=0) for s in sups),
+            order_costs=tuple(check_cost(s.get("order_cost", 0.0), "order_cost", owner) for s in sups),
+            holding_cost=check_cost(d["holding_cost"], "holding_cost", owner),
+            shortage_cost=check_cost(d["shortage_cost"], "shortage_cost", owner),
+            excess_demand=d.get("excess_demand", "backlog"),
+        )
+        demand = d["demand"]
+        if not isinstance(demand, BaseDemand):
+            demand = demand_from_dict(demand)
+        return cls(params=params, demand=demand, init_inventory=d.get("init_inventory", 0),
+                   init_pipeline=tuple(d.get("init_pipeline", ())))
+
     def replace(self, **changes: Any) -> SourcingProblem:
         """A copy with some fields changed (``dataclasses.replace``)."""
         import dataclasses
 
         return dataclasses.replace(self, **changes)
+
+
+def _check_mapping(
+    d: Any, name: str, owner: str, *, required: tuple[str, ...], optional: tuple[str, ...] = (),
+    planned: tuple[str, ...] = (),
+) -> None:
+    if not isinstance(d, Mapping):
+        fail(name, owner, "a mapping (dict)", d, TypeError)
+    allowed = required + optional
+    for key in d:
+        if key in planned:
+            fail(key, owner, "absent: it is not supported yet (planned)", d[key])
+        if key not in allowed:
+            fail(key, owner, f"one of the keys {list(allowed)} (unknown key)", d[key])
+    for key in required:
+        if key not in d:
+            fail(key, owner, "given (required key)", None)
 
 
 def as_problem(obj: Any, owner: str = "as_problem", name: str = "sourcing_model") -> SourcingProblem:

@@ -1,9 +1,11 @@
-r"""Single- and dual-sourcing inventory models.
+r"""Single- and dual-sourcing inventory models: the paper's facades.
 
-A sourcing model holds the parameters of an inventory system (a frozen
-:class:`~idinn.dynamics.SourcingParams`, the demand model and the initial inventory) and a
-batch of simulated sample paths that advance one period per call of ``order``. The
-dynamics themselves live in :mod:`idinn.dynamics`; see ``docs/dynamics.md``.
+A sourcing model is a :class:`~idinn.problem.SourcingProblem` (frozen, pure data:
+suppliers, costs, demand model, initial state; read it as ``model.problem``) plus a
+batched simulator: a batch of sample paths that advance one period per call of
+``order``, the model's own random generator and, for neural training, the initial
+inventory as a learnable tensor. The dynamics themselves live in :mod:`idinn.dynamics`;
+see ``docs/dynamics.md``. Build a model from a problem with ``from_problem``.
 
 Histories are kept as per-period columns and stacked on request, so simulating
 :math:`T` periods costs :math:`O(T)`.
@@ -11,12 +13,13 @@ Histories are kept as per-period columns and stacked on request, so simulating
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import torch
 
-from ._validation import check_cost, check_int, check_seed, fail, is_integral
+from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand
 from .dynamics import SourcingParams, period_cost, transition
 from .problem import SourcingProblem
@@ -63,8 +66,10 @@ class BaseSourcingModel:
             fail("init_inventory", owner, "an integer number of units", init_inventory, TypeError)
         if not is_integral(init_inventory):
             fail("init_inventory", owner, "an integer number of units", init_inventory)
+        check_exact_quantity(int(init_inventory), "init_inventory", owner)
         self.params = params
         self.demand_generator = demand_generator
+        self._init_pipeline: tuple[int, ...] = ()
         self.batch_size = check_int(batch_size, "batch_size", owner, minimum=1)
         #: Learnable initial inventory :math:`I_0` (neural ``fit`` tunes it); read it
         #: with :meth:`get_init_inventory`, which rounds down through a straight-through
@@ -88,7 +93,47 @@ class BaseSourcingModel:
         The initial inventory is read as the integer :meth:`get_init_inventory` gives now.
         """
         init = int(self.get_init_inventory().detach().item())
-        return SourcingProblem(params=self.params, demand=self.demand_generator, init_inventory=init)
+        return SourcingProblem(
+            params=self.params, demand=self.demand_generator, init_inventory=init, init_pipeline=self._init_pipeline
+        )
+
+    @classmethod
+    def from_problem(cls, problem: SourcingProblem, batch_size: int = 1) -> BaseSourcingModel:
+        """A model of ``problem`` simulating ``batch_size`` paths.
+
+        ``SingleSourcingModel.from_problem`` needs one supplier and
+        ``DualSourcingModel.from_problem`` two (regular first); ``BaseSourcingModel``
+        picks the class by the number of suppliers.
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``problem`` is not a SourcingProblem or has the wrong number of suppliers.
+        """
+        if not isinstance(problem, SourcingProblem):
+            fail("problem", f"{cls.__name__}.from_problem", "a SourcingProblem", type(problem).__name__, TypeError)
+        target: type[BaseSourcingModel] = cls
+        if cls is BaseSourcingModel:
+            target = {1: SingleSourcingModel, 2: DualSourcingModel}.get(problem.n_suppliers, cls)
+        n = {SingleSourcingModel: 1, DualSourcingModel: 2}.get(target)  # type: ignore[call-overload]
+        if n is None or problem.n_suppliers != n or not issubclass(target, (SingleSourcingModel, DualSourcingModel)):
+            fail("problem", f"{cls.__name__}.from_problem", f"a problem with {n or '1 or 2'} supplier(s)",
+                 problem.n_suppliers)
+        model = target.__new__(target)
+        BaseSourcingModel.__init__(model, problem.params, problem.init_inventory, problem.demand, batch_size)
+        model._init_pipeline = problem.init_pipeline
+        model.reset()
+        return model
+
+    def simulation_copy(self, batch_size: int | None = None) -> BaseSourcingModel:
+        """A copy for side simulations: same problem and learnable initial inventory, own
+        paths and own generator (seeded from this model's generator, which advances by
+        one draw); this model's paths and batch size are left as they are."""
+        new = copy.copy(self)
+        new.generator = torch.Generator()
+        new.generator.manual_seed(int(torch.randint(0, 2**62, (1,), generator=self.generator).item()))
+        new.reset(batch_size=batch_size)
+        return new
 
     def get_init_inventory(self) -> torch.Tensor:
         """Integer initial inventory (floor, with a straight-through gradient)."""
@@ -107,7 +152,8 @@ class BaseSourcingModel:
     def reset(self, batch_size: int | None = None, seed: int | None = None) -> None:
         """Start ``batch_size`` fresh sample paths at the initial state.
 
-        The initial state is :math:`I_0` = ``init_inventory`` with empty pipelines.
+        The initial state is :math:`I_0` = ``init_inventory`` with the problem's initial
+        pipelines (empty unless the model was built by ``from_problem``).
         """
         if batch_size is not None:
             self.batch_size = check_int(batch_size, "batch_size", self._owner, minimum=1)
@@ -116,6 +162,8 @@ class BaseSourcingModel:
         b = self.batch_size
         inv0 = self.get_init_inventory().reshape(1, 1).expand(b, 1)
         pipes = torch.zeros(b, self.params.state_dim - 1)
+        if self._init_pipeline:
+            pipes[:] = torch.tensor(self._init_pipeline, dtype=torch.float32)
         self._state = torch.cat([inv0, pipes], dim=1)
         self._inventories: list[torch.Tensor] = [self._state[:, 0]]
         self._orders: list[torch.Tensor] = [torch.zeros(b, self.params.n_suppliers)]
@@ -128,11 +176,12 @@ class BaseSourcingModel:
         """Current state rows ``[I_t, pipelines]``, shape (batch_size, state_dim)."""
         return self._state
 
-    def step(self, orders: torch.Tensor, demand: torch.Tensor | None = None) -> torch.Tensor:
+    def step(self, orders: torch.Tensor, demand: torch.Tensor | None = None, record: bool = True) -> torch.Tensor:
         """Advance every path one period with ``orders`` (B, n_suppliers).
 
         ``demand`` (B,) is drawn from the demand model with the model's generator when
-        omitted. Returns the period's cost per path, shape (B,).
+        omitted. ``record=False`` keeps only the last period in the histories (bounded
+        memory for long evaluations). Returns the period's cost per path, shape (B,).
         """
         if demand is None:
             demand = self.demand_generator.sample_periods(
@@ -141,6 +190,10 @@ class BaseSourcingModel:
         nxt = transition(self._state, orders, demand, self.params)
         cost = period_cost(nxt[:, 0], orders, self.params)
         self._state = nxt
+        if not record:
+            self._inventories.clear()
+            self._orders.clear()
+            self._demands.clear()
         self._inventories.append(nxt[:, 0])
         self._orders.append(orders)
         self._demands.append(demand)

@@ -491,9 +491,24 @@ class DualHeuristicController(BaseDualController):
         self.best_cost_is_exact_: bool | None = None
         self.search_result_: SearchResult | None = None
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
+    def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
         """Orders for a batch of states, shape (B, 2): column 0 regular, column 1 expedited."""
         return type(self)._rule(state, self._fitted_params(), *self._levels())
+
+    # ------------------------------------------------------------- reset / save / load
+    def _reset_hyperparameters(self) -> dict[str, Any]:
+        """The reference's ``reset`` puts every level back to 0 (the constructor defaults)."""
+        return {}
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """The fitted levels are the constructor arguments; add the search's best cost."""
+        return {"best_cost_": self.best_cost_, "best_cost_is_exact_": self.best_cost_is_exact_}
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        cost = state.get("best_cost_")
+        self.best_cost_ = None if cost is None else float(cost)
+        exact = state.get("best_cost_is_exact_")
+        self.best_cost_is_exact_ = None if exact is None else bool(exact)
 
     def _fit(
         self,

@@ -8,32 +8,18 @@ import numpy as np
 import torch
 
 from .._controller import BaseController
-from .._validation import not_fitted
-from ..dynamics import SourcingParams
 from ..sourcing_model import DualSourcingModel
 
 
 class BaseDualController(BaseController):
     """Paper API shared by dual-sourcing controllers.
 
-    Subclasses implement ``fit`` (setting ``sourcing_model``) and ``policy``, which maps
+    Subclasses implement ``fit`` (setting ``sourcing_model``) and ``_policy_at``, which maps
     states ``[I_t, r_1..r_{l_r}, e_1..e_{l_e}]`` (B, state_dim) to orders (B, 2):
     column 0 regular, column 1 expedited.
     """
 
     _model_class = DualSourcingModel
-
-    def _fitted_params(self) -> SourcingParams:
-        params = getattr(self, "params_", None)
-        if params is not None:
-            return params
-        if self.sourcing_model is None:
-            raise not_fitted(self._owner)
-        return self.sourcing_model.params
-
-    def _check_fitted(self) -> Any:
-        self._fitted_params()
-        return self.sourcing_model
 
     def _state_from_inputs(
         self, current_inventory: Any, past_regular_orders: Any, past_expedited_orders: Any

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import fail, not_fitted
+from .._controller import solution_property
+from .._table_controller import TableController
+from .._validation import fail
 from ..exact._common import finite_pmf
 from ..exact.dual_sourcing_dp import DualSourcingDPResult, dual_sourcing_relative_value_iteration
 from ..sourcing_model import DualSourcingModel
@@ -16,7 +18,7 @@ from .base import BaseDualController
 __all__ = ["DynamicProgrammingController"]
 
 
-class DynamicProgrammingController(BaseDualController):
+class DynamicProgrammingController(TableController, BaseDualController):
     r"""Optimal policy of a dual-sourcing model by relative value iteration.
 
     ``fit`` solves the average-cost Bellman equation
@@ -72,39 +74,55 @@ class DynamicProgrammingController(BaseDualController):
     (3, 4)
     """
 
-    def __init__(self) -> None:
-        self.sourcing_model = None
-        self.result_: DualSourcingDPResult | None = None
+    result_: DualSourcingDPResult | None
+    _solution_attr = "result_"
+    _period_kind = "stationary"
+    _truncation_keywords = ("min_position", "max_position", "max_regular_order", "max_widenings")
+    _saved_dataclass_home = DualSourcingDPResult
 
     # --------------------------------------------------------------- fitted values
-    def _result(self) -> DualSourcingDPResult:
-        if self.result_ is None:
-            raise not_fitted(self._owner)
-        return self.result_
+    optimal_cost_ = solution_property("optimal_cost")
+    lower_bound_ = solution_property("lower_bound")
+    upper_bound_ = solution_property("upper_bound")
+    boundary_mass_ = solution_property("boundary_mass")
+    policy_table_ = solution_property("policy_table")
+    truncation_ = solution_property("truncation")
+
+    # ------------------------------------------------- reference (idinn 0.2) names
+    @property
+    def vf(self) -> float | None:
+        """Optimal long-run average cost per period :math:`g^*` (``optimal_cost_``).
+
+        The name and meaning of idinn 0.2's ``vf`` (a float, the average cost per period
+        found by value iteration); ``None`` before ``fit`` and after :meth:`reset`.
+        """
+        result = self.result_
+        return None if result is None else float(result.optimal_cost)
 
     @property
-    def optimal_cost_(self) -> float:
-        return self._result().optimal_cost
+    def qf(self) -> dict[tuple[int, ...], tuple[int, int]] | None:
+        r"""The optimal policy as a dict ``{reduced state: (q_r, q_e)}`` (idinn 0.2's layout).
 
-    @property
-    def lower_bound_(self) -> float:
-        return self._result().lower_bound
-
-    @property
-    def upper_bound_(self) -> float:
-        return self._result().upper_bound
-
-    @property
-    def boundary_mass_(self) -> float:
-        return self._result().boundary_mass
-
-    @property
-    def policy_table_(self) -> np.ndarray:
-        return self._result().policy_table
-
-    @property
-    def truncation_(self) -> dict[str, int]:
-        return self._result().truncation
+        Keys are tuples of Python ints :math:`(z, p_1, \dots, p_{L-1})`,
+        :math:`L = l_r - l_e`: the expedited position
+        :math:`z = I + \sum_j e_j + \sum_{j \le l_e + 1} r_j` and the regular orders an
+        expedited order placed now overtakes. For :math:`l_e = 0` (the only case idinn 0.2
+        solves) this is its key :math:`(I + r_1, r_2, \dots, r_{l_r})`: the inventory
+        after this period's regular arrival, then the regular pipeline, oldest first. One
+        entry per state of the truncated table (``truncation_``); values are the optimal
+        orders as Python ints, equal to :meth:`predict` of any state with that key.
+        ``None`` before ``fit`` and after :meth:`reset`.
+        """
+        result = self.result_
+        if result is None:
+            return None
+        table = np.asarray(result.policy_table)
+        lo = int(result.min_position)
+        out: dict[tuple[int, ...], tuple[int, int]] = {}
+        for index in np.ndindex(table.shape[:-1]):
+            key = (lo + int(index[0]), *(int(p) for p in index[1:]))
+            out[key] = (int(table[index][0]), int(table[index][1]))
+        return out
 
     # -------------------------------------------------------------------- fitting
     def fit(
@@ -151,16 +169,10 @@ class DynamicProgrammingController(BaseDualController):
                 f"l_r={lr}, l_e={le}",
             )
         values, probs = finite_pmf(model.demand_generator, "demand_generator", self._owner)
-        allowed = {"min_position", "max_position", "max_regular_order", "max_widenings"}
-        for key in truncation_kwargs:
-            if key not in allowed:
-                raise TypeError(
-                    f"{self._owner}.fit() got an unexpected keyword argument {key!r}; "
-                    f"truncation keywords are {sorted(allowed)}."
-                )
+        self._check_truncation(truncation_kwargs)
         with torch.no_grad():
             init = int(model.get_init_inventory().item())
-        self.result_ = dual_sourcing_relative_value_iteration(
+        result = dual_sourcing_relative_value_iteration(
             model.params,
             values,
             probs,
@@ -171,17 +183,14 @@ class DynamicProgrammingController(BaseDualController):
             log_freq=log_freq,
             **truncation_kwargs,
         )
-        self.sourcing_model = model
+        self._set_solution(result, model)
         return self
 
     # --------------------------------------------------------------------- policy
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
+    def _table_orders(self, states: np.ndarray, index: int) -> np.ndarray:
         """Optimal orders (B, 2) = ``[q_r, q_e]`` for full states (B, 1 + l_r + l_e).
 
         Raises ``ValueError`` for a state outside the policy table (naming the state and
         the table's bounds).
         """
-        result = self._result()
-        arr = state.detach().cpu().numpy() if isinstance(state, torch.Tensor) else np.asarray(state)
-        orders = result.orders(arr)
-        return torch.as_tensor(orders, dtype=torch.float32)
+        return self._solution().orders(states)

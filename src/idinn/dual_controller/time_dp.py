@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import torch
-
 from .._controller import solution_property
-from .._validation import check_int, fail, not_fitted
+from .._table_controller import TableController
 from ..exact.discounted import DiscountedSolution, solve_discounted
-from ..exact.finite_horizon import FiniteHorizonSolution, _check_period, solve_finite_horizon
+from ..exact.finite_horizon import FiniteHorizonSolution, solve_finite_horizon
 from ..sourcing_model import DualSourcingModel
 from .base import BaseDualController
 
@@ -24,21 +21,7 @@ __all__ = ["FiniteHorizonDPController", "DiscountedDPController"]
 _TRUNCATION = ("min_position", "max_position", "max_regular_order", "max_widenings")
 
 
-def _check_truncation(owner: str, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    for key in kwargs:
-        if key not in allowed:
-            raise TypeError(
-                f"{owner}.fit() got an unexpected keyword argument {key!r}; the allowed keywords are {sorted(allowed)}."
-            )
-
-
-def _as_numpy(state: Any) -> np.ndarray:
-    if isinstance(state, torch.Tensor):
-        return state.detach().cpu().numpy()
-    return np.asarray(state)
-
-
-class FiniteHorizonDPController(BaseDualController):
+class FiniteHorizonDPController(TableController, BaseDualController):
     r"""Optimal dual-sourcing policy for exactly :math:`T` periods (backward induction).
 
     ``fit`` solves
@@ -94,14 +77,10 @@ class FiniteHorizonDPController(BaseDualController):
     (6, 0)
     """
 
-    def __init__(self) -> None:
-        self.sourcing_model = None
-        self.solution_: FiniteHorizonSolution | None = None
-
-    def _solution(self) -> FiniteHorizonSolution:
-        if self.solution_ is None:
-            raise not_fitted(self._owner)
-        return self.solution_
+    solution_: FiniteHorizonSolution | None
+    _period_kind = "finite"
+    _truncation_keywords = _TRUNCATION
+    _saved_dataclass_home = FiniteHorizonSolution
 
     horizon_ = solution_property("horizon")
 
@@ -148,32 +127,13 @@ class FiniteHorizonDPController(BaseDualController):
         self
         """
         model = self._check_model(sourcing_model)
-        _check_truncation(self._owner, truncation, _TRUNCATION)
-        self.solution_ = solve_finite_horizon(
-            model, horizon, discount=discount, init_state=init_state, **truncation
-        )
-        self.sourcing_model = model
+        self._check_truncation(truncation)
+        solution = solve_finite_horizon(model, horizon, discount=discount, init_state=init_state, **truncation)
+        self._set_solution(solution, model)
         return self
 
-    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
-        """Optimal ``[q_r, q_e]`` (B, 2) in ``period`` (0 .. T-1)."""
-        solution = self._solution()
-        period = _check_period(period, solution.horizon, self._owner)
-        return torch.as_tensor(solution.orders(_as_numpy(state), period), dtype=torch.float32)
 
-    @property
-    def is_stationary(self) -> bool:
-        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
-        return False
-
-    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
-        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
-        if period is None:
-            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
-        return self._policy_at(state, period)
-
-
-class DiscountedDPController(BaseDualController):
+class DiscountedDPController(TableController, BaseDualController):
     r"""Optimal dual-sourcing policy for the infinite-horizon discounted cost.
 
     ``fit`` runs value iteration on the reduced state (periodic over the season when
@@ -211,14 +171,10 @@ class DiscountedDPController(BaseDualController):
     550.7586
     """
 
-    def __init__(self) -> None:
-        self.sourcing_model = None
-        self.solution_: DiscountedSolution | None = None
-
-    def _solution(self) -> DiscountedSolution:
-        if self.solution_ is None:
-            raise not_fitted(self._owner)
-        return self.solution_
+    solution_: DiscountedSolution | None
+    _period_kind = "periodic"
+    _truncation_keywords = _TRUNCATION
+    _saved_dataclass_home = DiscountedSolution
 
     discount_ = solution_property("discount")
 
@@ -269,28 +225,9 @@ class DiscountedDPController(BaseDualController):
         self
         """
         model = self._check_model(sourcing_model)
-        _check_truncation(self._owner, truncation, _TRUNCATION)
-        self.solution_ = solve_discounted(
+        self._check_truncation(truncation)
+        solution = solve_discounted(
             model, discount, init_state=init_state, tolerance=tolerance, max_iterations=max_iterations, **truncation
         )
-        self.sourcing_model = model
+        self._set_solution(solution, model)
         return self
-
-    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
-        """Optimal ``[q_r, q_e]`` (B, 2) in phase ``period % S``."""
-        solution = self._solution()
-        if isinstance(period, torch.Tensor) and period.numel() == 1:
-            period = int(period.item())
-        period = check_int(period, "period", self._owner, minimum=0)
-        return torch.as_tensor(solution.orders(_as_numpy(state), period), dtype=torch.float32)
-
-    @property
-    def is_stationary(self) -> bool:
-        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
-        return False
-
-    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
-        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
-        if period is None:
-            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
-        return self._policy_at(state, period)

@@ -8,30 +8,17 @@ import numpy as np
 import torch
 
 from .._controller import BaseController
-from .._validation import not_fitted
-from ..dynamics import SourcingParams
 from ..sourcing_model import SingleSourcingModel
 
 
 class BaseSingleController(BaseController):
     """Paper API shared by single-sourcing controllers.
 
-    Subclasses implement ``fit`` (setting ``sourcing_model``) and ``policy``.
+    Subclasses implement ``fit`` (setting ``sourcing_model``) and ``_policy_at(state, period)``
+    (see :class:`idinn._controller.BaseController`).
     """
 
     _model_class = SingleSourcingModel
-
-    def _fitted_params(self) -> SourcingParams:
-        params = getattr(self, "params_", None)
-        if params is not None:
-            return params
-        if self.sourcing_model is None:
-            raise not_fitted(self._owner)
-        return self.sourcing_model.params
-
-    def _check_fitted(self) -> Any:
-        self._fitted_params()
-        return self.sourcing_model
 
     def predict(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_int, fail
+from .._validation import check_exact_quantity, check_int, check_optional_int, check_seed, fail, not_fitted
 from ..demand import BaseDemand
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
@@ -95,7 +95,8 @@ class BaseStockController(BaseSingleController):
 
     def __init__(self, base_stock_level: int | None = None) -> None:
         if base_stock_level is not None:
-            check_int(base_stock_level, "base_stock_level", "BaseStockController")
+            check_exact_quantity(check_int(base_stock_level, "base_stock_level", "BaseStockController"),
+                                 "base_stock_level", "BaseStockController")
         self.base_stock_level = base_stock_level
         self.sourcing_model = None
         self.z_star: int | None = base_stock_level
@@ -105,12 +106,25 @@ class BaseStockController(BaseSingleController):
     def base_stock_level_(self) -> int | None:
         return self.z_star
 
-    def fit(self, sourcing_model: SingleSourcingModel, **_ignored: Any) -> "BaseStockController":
+    def fit(
+        self, sourcing_model: SingleSourcingModel, num_samples: int | None = None, seed: int | None = None
+    ) -> "BaseStockController":
         """Compute :math:`S^*` (unless given) and the policy's exact cost for ``sourcing_model``.
 
-        Extra keyword arguments of the reference API (``num_samples``, ``seed``) are
-        accepted and unused: nothing is sampled.
+        Parameters
+        ----------
+        sourcing_model : SingleSourcingModel
+            Stationary demand with finite support.
+        num_samples, seed : int, optional
+            Keywords of the reference API (idinn 0.2 estimated :math:`S^*` from samples);
+            checked and unused here: nothing is sampled. Any other keyword is refused.
+
+        Returns
+        -------
+        self
         """
+        check_optional_int(num_samples, "num_samples", self._owner, minimum=1)
+        check_seed(seed, "seed", self._owner)
         model = self._check_model(sourcing_model)
         demand = model.demand_generator
         if not demand.has_finite_support:
@@ -129,15 +143,21 @@ class BaseStockController(BaseSingleController):
         self.sourcing_model = model
         return self
 
-    def policy(self, state: torch.Tensor) -> torch.Tensor:
-        if self.z_star is None:
-            self._fitted_params()
+    def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
+        """Orders :math:`(S - \\mathrm{IP})^+` (B, 1); the inventory position is the row sum."""
+        self._fitted_params()
         position = state.sum(dim=1, keepdim=True)
         return torch.clamp(self.z_star - position, min=0)
 
     def _fitted_params(self) -> Any:
         if self.z_star is None or self.sourcing_model is None:
-            from .._validation import not_fitted
-
             raise not_fitted(self._owner)
         return self.sourcing_model.params
+
+    # ------------------------------------------------------------- save / load
+    def _fitted_state(self) -> dict[str, Any]:
+        return {"z_star": self.z_star, "expected_cost_": self.expected_cost_}
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        self.z_star = check_int(state["z_star"], "z_star", self._owner)
+        self.expected_cost_ = None if state["expected_cost_"] is None else float(state["expected_cost_"])

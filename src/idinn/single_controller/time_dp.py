@@ -18,9 +18,10 @@ import numpy as np
 import torch
 
 from .._controller import solution_property
-from .._validation import check_int, fail, not_fitted
+from .._table_controller import TableController
+from .._validation import fail
 from ..exact.discounted import DiscountedSolution, solve_discounted
-from ..exact.finite_horizon import FiniteHorizonSolution, _check_period, solve_finite_horizon
+from ..exact.finite_horizon import FiniteHorizonSolution, solve_finite_horizon
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
 
@@ -75,7 +76,41 @@ def _orders(state: Any, level: float, lead_time: int, owner: str) -> torch.Tenso
     return (level - state.to(torch.float32).sum(dim=1, keepdim=True)).clamp(min=0)
 
 
-class FiniteHorizonBaseStockController(BaseSingleController):
+class _LevelsController(TableController, BaseSingleController):
+    """A table controller whose tables are base-stock levels :math:`S_t` (one per period or phase)."""
+
+    _truncation_keywords = _TRUNCATION
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._levels: np.ndarray | None = None
+
+    def _set_solution(self, solution: Any, model: Any) -> None:
+        self._levels = order_up_to_levels(solution.policy_tables, solution.min_position, self._owner)
+        super()._set_solution(solution, model)
+
+    @property
+    def base_stock_levels_(self) -> np.ndarray:
+        """Level :math:`S_t` of each period (phase); ``-inf``: no order."""
+        self._solution()
+        assert self._levels is not None
+        return self._levels.copy()
+
+    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
+        r"""Orders (B, 1) = :math:`(S_t - \mathrm{IP})^+`."""
+        index = self._period_index(period)
+        assert self._levels is not None
+        return _orders(state, float(self._levels[index]), self._solution().lead_times[0], self._owner)
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {**super()._fitted_state(), "levels": self._levels}
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        super()._restore_fitted_state(state)
+        self._levels = np.asarray(state["levels"], dtype=np.float64)
+
+
+class FiniteHorizonBaseStockController(_LevelsController):
     r"""Optimal single-sourcing policy for exactly :math:`T` periods: base stock with levels :math:`S_t`.
 
     ``fit`` solves, on the inventory position :math:`z = I + \sum_i q_{t-i}`,
@@ -115,15 +150,9 @@ class FiniteHorizonBaseStockController(BaseSingleController):
     [8.0, 8.0, 8.0, 8.0, 8.0, -inf]
     """
 
-    def __init__(self) -> None:
-        self.sourcing_model = None
-        self.solution_: FiniteHorizonSolution | None = None
-        self._levels: np.ndarray | None = None
-
-    def _solution(self) -> FiniteHorizonSolution:
-        if self.solution_ is None:
-            raise not_fitted(self._owner)
-        return self.solution_
+    solution_: FiniteHorizonSolution | None
+    _period_kind = "finite"
+    _saved_dataclass_home = FiniteHorizonSolution
 
     horizon_ = solution_property("horizon")
 
@@ -133,11 +162,6 @@ class FiniteHorizonBaseStockController(BaseSingleController):
 
     boundary_mass_ = solution_property("boundary_mass")
 
-    @property
-    def base_stock_levels_(self) -> np.ndarray:
-        self._solution()
-        assert self._levels is not None
-        return self._levels.copy()
 
     def fit(
         self,
@@ -168,38 +192,13 @@ class FiniteHorizonBaseStockController(BaseSingleController):
         self
         """
         model = self._check_model(sourcing_model)
-        for key in truncation:
-            if key not in _TRUNCATION:
-                raise TypeError(
-                    f"{self._owner}.fit() got an unexpected keyword argument {key!r}; the allowed "
-                    f"keywords are {sorted(_TRUNCATION)}."
-                )
+        self._check_truncation(truncation)
         solution = solve_finite_horizon(model, horizon, discount=discount, init_state=init_state, **truncation)
-        self._levels = order_up_to_levels(solution.policy_tables, solution.min_position, self._owner)
-        self.solution_ = solution
-        self.sourcing_model = model
+        self._set_solution(solution, model)
         return self
 
-    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
-        """Orders (B, 1) = :math:`(S_t - \\mathrm{IP})^+` in ``period`` (0 .. T-1)."""
-        solution = self._solution()
-        period = _check_period(period, solution.horizon, self._owner)
-        assert self._levels is not None
-        return _orders(state, float(self._levels[period]), solution.lead_times[0], self._owner)
 
-    @property
-    def is_stationary(self) -> bool:
-        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
-        return False
-
-    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
-        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
-        if period is None:
-            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
-        return self._policy_at(state, period)
-
-
-class DiscountedBaseStockController(BaseSingleController):
+class DiscountedBaseStockController(_LevelsController):
     r"""Optimal single-sourcing policy for the discounted cost: (periodic) base stock.
 
     ``fit`` runs value iteration on the inventory position (periodic over the season of
@@ -232,15 +231,9 @@ class DiscountedBaseStockController(BaseSingleController):
     [11.0]
     """
 
-    def __init__(self) -> None:
-        self.sourcing_model = None
-        self.solution_: DiscountedSolution | None = None
-        self._levels: np.ndarray | None = None
-
-    def _solution(self) -> DiscountedSolution:
-        if self.solution_ is None:
-            raise not_fitted(self._owner)
-        return self.solution_
+    solution_: DiscountedSolution | None
+    _period_kind = "periodic"
+    _saved_dataclass_home = DiscountedSolution
 
     discount_ = solution_property("discount")
 
@@ -254,11 +247,6 @@ class DiscountedBaseStockController(BaseSingleController):
 
     boundary_mass_ = solution_property("boundary_mass")
 
-    @property
-    def base_stock_levels_(self) -> np.ndarray:
-        self._solution()
-        assert self._levels is not None
-        return self._levels.copy()
 
     def fit(
         self,
@@ -288,38 +276,9 @@ class DiscountedBaseStockController(BaseSingleController):
         self
         """
         model = self._check_model(sourcing_model)
-        for key in truncation:
-            if key not in _TRUNCATION:
-                raise TypeError(
-                    f"{self._owner}.fit() got an unexpected keyword argument {key!r}; the allowed "
-                    f"keywords are {sorted(_TRUNCATION)}."
-                )
+        self._check_truncation(truncation)
         solution = solve_discounted(
             model, discount, init_state=init_state, tolerance=tolerance, max_iterations=max_iterations, **truncation
         )
-        self._levels = order_up_to_levels(solution.policy_tables, solution.min_position, self._owner)
-        self.solution_ = solution
-        self.sourcing_model = model
+        self._set_solution(solution, model)
         return self
-
-    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
-        """Orders (B, 1) in phase ``period % S``."""
-        solution = self._solution()
-        if isinstance(period, torch.Tensor) and period.numel() == 1:
-            period = int(period.item())
-        period = check_int(period, "period", self._owner, minimum=0)
-        assert self._levels is not None
-        return _orders(
-            state, float(self._levels[period % solution.season_length]), solution.lead_times[0], self._owner
-        )
-
-    @property
-    def is_stationary(self) -> bool:
-        """False: the orders depend on the period (see :class:`idinn.policy.Policy`)."""
-        return False
-
-    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
-        """Orders (B, n_suppliers) in calendar period ``period`` (required)."""
-        if period is None:
-            fail("period", self._owner, "given (an int >= 0): this controller's orders depend on the period", period)
-        return self._policy_at(state, period)

@@ -1,9 +1,4 @@
-"""Demand models.
-
-Every demand model draws integer demand paths with an explicit ``torch.Generator`` and,
-when its support is finite, exposes its probability mass function (pmf) so that the exact
-methods (newsvendor quantiles, dynamic programming, Markov-chain policy evaluation) can use
-it without sampling.
+"""Parametric, data-driven and non-stationary demand models.
 
 A demand model is *stationary* when ``season_length`` is ``None``. Non-stationary models
 set ``season_length`` to the length of their cycle (or of their horizon) and answer
@@ -14,19 +9,17 @@ from __future__ import annotations
 
 import math
 import os
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from ._validation import check_int, check_real, fail, is_integral
+from .._validation import check_int, check_real, fail
+from ._base import MAX_EXACT_DEMAND, BaseDemand, FiniteDemand, UniformDemand, check_demand_value, sample_from_pmf
+from ._pmf import _check_sampling, _resolve_truncation, poisson_censored_pmf, rounded_censored_pmf, smallest_max_demand
 
 __all__ = [
-    "BaseDemand",
-    "FiniteDemand",
-    "UniformDemand",
-    "CustomDemand",
     "PoissonDemand",
     "TruncatedPoissonDemand",
     "DiscretizedNormalDemand",
@@ -37,380 +30,15 @@ __all__ = [
 ]
 
 
-class BaseDemand(ABC):
-    """Interface of every demand model.
-
-    Attributes
-    ----------
-    season_length : int or None
-        ``None`` for i.i.d. (stationary) demand; otherwise the number of periods after
-        which the per-period distribution repeats.
-    """
-
-    season_length: int | None = None
-
-    @abstractmethod
-    def sample_periods(
-        self,
-        batch_size: int,
-        periods: int,
-        generator: torch.Generator | None = None,
-        start_period: int = 0,
-    ) -> torch.Tensor:
-        """Draw demand for ``periods`` consecutive periods.
-
-        Parameters
-        ----------
-        batch_size : int
-            Number of independent sample paths :math:`B`.
-        periods : int
-            Number of periods :math:`T`.
-        generator : torch.Generator, optional
-            Source of randomness. ``None`` uses a fresh, randomly seeded generator (never
-            the global torch RNG).
-        start_period : int, default=0
-            Calendar index of the first period (used by non-stationary models).
-
-        Returns
-        -------
-        torch.Tensor of shape (batch_size, periods), dtype float32
-            Integer-valued demands :math:`D_t`.
-        """
-
-    def sample(
-        self, batch_size: int, batch_width: int = 1, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Draw a ``(batch_size, batch_width)`` tensor of demands (reference API)."""
-        owner = type(self).__name__
-        check_int(batch_size, "batch_size", owner, minimum=1)
-        check_int(batch_width, "batch_width", owner, minimum=1)
-        return self.sample_periods(batch_size, batch_width, generator)
-
-    @property
-    def has_finite_support(self) -> bool:
-        """Whether :meth:`pmf` is available."""
-        return True
-
-    @abstractmethod
-    def pmf(self, period: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Support and probabilities of the demand in ``period``.
-
-        Returns
-        -------
-        values : ndarray of int64, shape (n,)
-            Sorted support points.
-        probabilities : ndarray of float64, shape (n,)
-            Their probabilities (sum to one).
-        """
-
-    def mean(self, period: int = 0) -> float:
-        """Expected demand :math:`E[D_t]` in ``period``."""
-        values, probs = self.pmf(period)
-        return float(np.dot(values, probs))
-
-    def enumerate_support(self) -> dict[int, float]:
-        """``{value: probability}`` of the (first-period) demand."""
-        values, probs = self.pmf(0)
-        return {int(v): float(p) for v, p in zip(values, probs)}
-
-    def get_min_demand(self) -> int:
-        return int(self.pmf(0)[0][0])
-
-    def get_max_demand(self) -> int:
-        return int(self.pmf(0)[0][-1])
-
-
-def _fresh_generator() -> torch.Generator:
-    g = torch.Generator()
-    g.seed()
-    return g
-
-
-def sample_from_pmf(
-    values: np.ndarray,
-    probabilities: np.ndarray,
-    shape: tuple[int, ...],
-    generator: torch.Generator | None,
-) -> torch.Tensor:
-    """Inverse-CDF sampling of an integer pmf with an explicit generator."""
-    if generator is None:
-        generator = _fresh_generator()
-    cdf = torch.as_tensor(np.cumsum(probabilities), dtype=torch.float64)
-    cdf[-1] = 1.0
-    u = torch.rand(shape, generator=generator, dtype=torch.float64)
-    idx = torch.searchsorted(cdf, u, right=True).clamp_(max=len(values) - 1)
-    return torch.as_tensor(values, dtype=torch.float32)[idx]
-
-
-class FiniteDemand(BaseDemand):
-    """I.i.d. demand with a finite support given as arrays.
-
-    Parameters
-    ----------
-    values : array-like of int
-        Support points (any order, no duplicates).
-    probabilities : array-like of float
-        Their probabilities: each >= 0, summing to 1 (within 1e-9).
-    """
-
-    def __init__(self, values: object, probabilities: object) -> None:
-        owner = type(self).__name__
-        vals = np.asarray(values)
-        probs = np.asarray(probabilities, dtype=float) if np.size(probabilities) else np.asarray([], dtype=float)
-        if vals.size == 0:
-            fail("demand_prob", owner, "a non-empty mapping {demand value: probability}", {})
-        if vals.shape != probs.shape or vals.ndim != 1:
-            fail("probabilities", owner, "a 1-d array as long as 'values'", probabilities)
-        for v in vals.tolist():
-            if not is_integral(v) or isinstance(v, float):
-                fail("demand_prob", owner, "keyed by integer demand values", v, TypeError)
-        for p in probs.tolist():
-            if not math.isfinite(p) or p < 0:
-                fail("demand_prob", owner, "a mapping to finite probabilities >= 0", p)
-        if abs(probs.sum() - 1.0) > 1e-9:
-            fail("demand_prob", owner, "a mapping whose probabilities sum to 1", float(probs.sum()))
-        ivals = vals.astype(np.int64)
-        if len(np.unique(ivals)) != len(ivals):
-            fail("values", owner, "free of duplicates", vals.tolist())
-        order = np.argsort(ivals)
-        self._values = ivals[order]
-        self._probs = probs[order] / probs.sum()
-
-    def pmf(self, period: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        return self._values.copy(), self._probs.copy()
-
-    def sample_periods(
-        self,
-        batch_size: int,
-        periods: int,
-        generator: torch.Generator | None = None,
-        start_period: int = 0,
-    ) -> torch.Tensor:
-        return sample_from_pmf(self._values, self._probs, (batch_size, periods), generator)
-
-
-class UniformDemand(FiniteDemand):
-    """Discrete uniform demand on the integers ``low, low + 1, ..., high`` (both included).
-
-    Parameters
-    ----------
-    low : int
-        Smallest demand, >= 0 [:math:`\\underline{d}`].
-    high : int
-        Largest demand, >= ``low`` [:math:`\\overline{d}`].
-
-    Examples
-    --------
-    >>> from idinn.demand import UniformDemand
-    >>> UniformDemand(low=0, high=4).mean()
-    2.0
-    """
-
-    def __init__(self, low: int, high: int) -> None:
-        self.low = check_int(low, "low", "UniformDemand", minimum=0)
-        self.high = check_int(high, "high", "UniformDemand")
-        if self.high < self.low:
-            fail("high", "UniformDemand", f"an int >= low ({self.low})", high)
-        n = self.high - self.low + 1
-        super().__init__(np.arange(self.low, self.high + 1), np.full(n, 1.0 / n))
-
-    def sample_periods(
-        self,
-        batch_size: int,
-        periods: int,
-        generator: torch.Generator | None = None,
-        start_period: int = 0,
-    ) -> torch.Tensor:
-        if generator is None:
-            generator = _fresh_generator()
-        return torch.randint(
-            self.low, self.high + 1, (batch_size, periods), generator=generator
-        ).to(torch.float32)
-
-    def __repr__(self) -> str:
-        return f"UniformDemand(low={self.low}, high={self.high})"
-
-
-class CustomDemand(FiniteDemand):
-    """Demand with a user-given pmf.
-
-    Parameters
-    ----------
-    demand_prob : dict of {int: float}
-        ``{demand value: probability}``; values are integers >= 0, probabilities are
-        >= 0 and sum to 1.
-
-    Examples
-    --------
-    >>> from idinn.demand import CustomDemand
-    >>> CustomDemand({1: 0.5, 3: 0.5}).mean()
-    2.0
-    """
-
-    def __init__(self, demand_prob: Mapping[int, float]) -> None:
-        if not isinstance(demand_prob, Mapping):
-            fail("demand_prob", "CustomDemand", "a mapping {demand value: probability}", demand_prob, TypeError)
-        if len(demand_prob) == 0:
-            fail("demand_prob", "CustomDemand", "a non-empty mapping {demand value: probability}", dict(demand_prob))
-        for v in demand_prob:
-            if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                fail("demand_prob", "CustomDemand", "keyed by integer demand values", v, TypeError)
-            if v < 0:
-                fail("demand_prob", "CustomDemand", "keyed by demand values >= 0", v)
-        for p in demand_prob.values():
-            if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
-                fail("demand_prob", "CustomDemand", "a mapping to real probabilities", p, TypeError)
-        self.demand_prob = dict(demand_prob)
-        super().__init__(list(demand_prob.keys()), list(demand_prob.values()))
-
-    def __repr__(self) -> str:
-        return f"CustomDemand({self.demand_prob!r})"
-
-
-# ---------------------------------------------------------------------------------------
-# Parametric, data-driven and non-stationary demand models.
-#
-# Conventions shared by the classes below:
-#
-# * Unbounded distributions become finite by *censoring* at a maximum demand
-#   :math:`\overline{d}`: the finite model is the law of :math:`\min(D, \overline{d})`, so
-#   the tail mass :math:`P(D > \overline{d})` is added to the probability of
-#   :math:`\overline{d}` (reported as ``dropped_mass``). Censoring keeps
-#   :math:`P(D \le k)` exact for every :math:`k < \overline{d}`, hence every newsvendor
-#   quantile below :math:`\overline{d}`; renormalising would perturb all of them.
-# * A continuous demand :math:`X` is put on the integers by rounding half up: integer
-#   :math:`k` receives :math:`P(k - 0.5 \le X < k + 0.5)`, demand 0 receives all of
-#   :math:`P(X < 0.5)` (negative values are censored at 0) and :math:`\overline{d}` receives
-#   :math:`P(X \ge \overline{d} - 0.5)`; that is, :math:`D = \min(\max(\lfloor X + 0.5
-#   \rfloor, 0), \overline{d})`.
-# ---------------------------------------------------------------------------------------
-
-DEFAULT_TAIL_MASS = 1e-9
-
-
-def _check_generator(generator: object, owner: str) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        fail("generator", owner, "a torch.Generator or None", generator, TypeError)
-    return generator
-
-
-def _check_sampling(
-    owner: str, batch_size: object, periods: object, generator: object, start_period: object
-) -> tuple[int, int, torch.Generator, int]:
-    """Validate the arguments of ``sample_periods``; return them with a generator."""
-    b = check_int(batch_size, "batch_size", owner, minimum=1)
-    t = check_int(periods, "periods", owner, minimum=1)
-    g = _check_generator(generator, owner)
-    s = check_int(start_period, "start_period", owner, minimum=0)
-    return b, t, (_fresh_generator() if g is None else g), s
-
-
-def _resolve_truncation(
-    tail_mass: object, max_demand: object, owner: str
-) -> tuple[float | None, int | None]:
-    """Exactly one of ``tail_mass`` and ``max_demand`` (``tail_mass`` defaults to 1e-9)."""
-    if max_demand is not None:
-        if tail_mass is not None:
-            fail("tail_mass", owner, "None when 'max_demand' is given (pass one of the two)", tail_mass)
-        return None, check_int(max_demand, "max_demand", owner, minimum=0)
-    if tail_mass is None:
-        tail_mass = DEFAULT_TAIL_MASS
-    return check_real(tail_mass, "tail_mass", owner, exclusive_minimum=0, exclusive_maximum=1), None
-
-
-def smallest_max_demand(tail: Callable[[int], float], tail_mass: float, guess: float) -> int:
-    r"""Smallest :math:`\overline{d} \ge 0` with ``tail(d) <= tail_mass``.
-
-    Parameters
-    ----------
-    tail : callable int -> float
-        Non-increasing tail function, :math:`d \mapsto P(D > d)` of the (rounded) demand.
-    tail_mass : float
-        Largest tail probability allowed, in (0, 1) [:math:`\varepsilon`].
-    guess : float
-        Starting point (e.g. from an inverse survival function); may be ``nan``.
-
-    Returns
-    -------
-    int
-    """
-    d = 0 if not math.isfinite(guess) else max(0, int(math.ceil(guess)))
-    while d > 0 and tail(d - 1) <= tail_mass:
-        d -= 1
-    while tail(d) > tail_mass:
-        d += 1
-    return d
-
-
-def poisson_censored_pmf(rate: float, max_demand: int) -> tuple[np.ndarray, np.ndarray, float]:
-    r"""Pmf of :math:`\min(D, \overline{d})` for :math:`D \sim \mathrm{Poisson}(\lambda)`.
-
-    Parameters
-    ----------
-    rate : float
-        Poisson rate, >= 0 [:math:`\lambda`].
-    max_demand : int
-        Censoring point, >= 0 [:math:`\overline{d}`].
-
-    Returns
-    -------
-    values : ndarray of int64, shape (max_demand + 1,)
-        ``0, 1, ..., max_demand``.
-    probabilities : ndarray of float64, shape (max_demand + 1,)
-        :math:`e^{-\lambda}\lambda^k/k!` for :math:`k < \overline{d}` and
-        :math:`P(D \ge \overline{d})` at :math:`\overline{d}`.
-    dropped_mass : float
-        :math:`P(D > \overline{d})`, the tail mass moved onto :math:`\overline{d}`.
-    """
-    from scipy.stats import poisson
-
-    values = np.arange(max_demand + 1, dtype=np.int64)
-    probs = poisson.pmf(values, rate)
-    probs[-1] = poisson.sf(max_demand - 1, rate) if max_demand > 0 else 1.0
-    return values, probs, float(poisson.sf(max_demand, rate))
-
-
-def rounded_censored_pmf(
-    cdf: Callable[[np.ndarray], np.ndarray],
-    sf: Callable[[np.ndarray], np.ndarray],
-    max_demand: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Put a continuous demand :math:`X` on ``0, ..., max_demand`` by rounding half up.
-
-    Integer :math:`k` gets :math:`P(k - 0.5 \le X < k + 0.5)`; 0 also gets everything
-    below :math:`-0.5` and ``max_demand`` everything from ``max_demand - 0.5`` up.
-    Interior masses are differences of ``cdf`` below the median and of ``sf`` above it,
-    so that small tail probabilities keep their relative accuracy.
-
-    Parameters
-    ----------
-    cdf, sf : callable ndarray -> ndarray
-        Cumulative distribution and survival functions of :math:`X`.
-    max_demand : int
-        Largest demand kept, >= 0 [:math:`\overline{d}`].
-
-    Returns
-    -------
-    values : ndarray of int64, shape (max_demand + 1,)
-    probabilities : ndarray of float64, shape (max_demand + 1,)
-    """
-    values = np.arange(max_demand + 1, dtype=np.int64)
-    if max_demand == 0:
-        return values, np.ones(1)
-    edges = np.arange(max_demand, dtype=np.float64) + 0.5  # upper edges of 0..max_demand-1
-    F = np.asarray(cdf(edges), dtype=np.float64)
-    S = np.asarray(sf(edges), dtype=np.float64)
-    probs = np.empty(max_demand + 1)
-    probs[0] = F[0]
-    probs[-1] = S[-1]
-    from_cdf = F[1:] - F[:-1]
-    from_sf = S[:-1] - S[1:]
-    probs[1:-1] = np.where(F[:-1] < 0.5, from_cdf, from_sf)
-    return values, np.clip(probs, 0.0, None)
-
-
 class _CheckedFiniteDemand(FiniteDemand):
     """FiniteDemand whose ``pmf`` and ``sample_periods`` validate their arguments."""
+
+    def _set_computed_pmf(self, values: np.ndarray, probs: np.ndarray, owner: str) -> None:
+        """Store a pmf computed by the library (sorted, distinct, >= 0, summing to 1)."""
+        check_demand_value(int(values[-1]), "max_demand", owner)
+        self._values = np.asarray(values, dtype=np.int64)
+        self._given_probs = np.asarray(probs, dtype=np.float64)
+        self._probs = self._given_probs / self._given_probs.sum()
 
     def pmf(self, period: int = 0) -> tuple[np.ndarray, np.ndarray]:
         check_int(period, "period", type(self).__name__, minimum=0)
@@ -452,6 +80,55 @@ class _CensoredDemand(_CheckedFiniteDemand):
     dropped_mass: float
 
 
+class _DiscretizedContinuous(_CensoredDemand):
+    """A continuous law rounded half up and censored at ``max_demand`` (shared by the
+    discretized normal and gamma models; see ``rounded_censored_pmf``).
+
+    Subclasses set ``_param_names`` (their two constructor arguments as pairs
+    ``(argument, attribute)``) and implement ``_distribution()`` returning a frozen
+    ``scipy.stats`` distribution.
+    """
+
+    _param_names: tuple[tuple[str, str], ...]
+
+    def _distribution(self) -> Any:
+        raise NotImplementedError
+
+    def _censor(self, tail_mass: float | None, max_demand: int | None) -> None:
+        owner = type(self).__name__
+        self.tail_mass, d = _resolve_truncation(tail_mass, max_demand, owner)
+        dist = self._distribution()
+        if d is None:
+            eps = self.tail_mass
+            guess = float(dist.isf(eps)) - 0.5
+            if math.isfinite(guess) and guess > MAX_EXACT_DEMAND:
+                fail("tail_mass", owner, f"large enough that the censoring point stays <= 2**24 = {MAX_EXACT_DEMAND} "
+                     f"(this law would need {guess:.0f}); pass a larger tail_mass or max_demand", tail_mass)
+            d = smallest_max_demand(lambda k: float(dist.sf(k + 0.5)), eps, guess)
+        check_demand_value(d, "max_demand", owner)
+        self.max_demand = d
+        self.dropped_mass = float(dist.sf(d + 0.5))
+        self._set_computed_pmf(*rounded_censored_pmf(dist.cdf, dist.sf, d), owner)
+
+    def _params(self) -> dict[str, Any]:
+        return {**{arg: getattr(self, attr) for arg, attr in self._param_names}, "max_demand": self.max_demand}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
+
+
+_MAX_POISSON_RATE = float(MAX_EXACT_DEMAND - 8 * 4096)  # 2**24 lies 8 standard deviations above
+
+
+def _check_rate(rate: object, owner: str) -> float:
+    r = check_real(rate, "rate", owner, minimum=0)
+    if r > _MAX_POISSON_RATE:
+        fail("rate", owner, f"<= {_MAX_POISSON_RATE:.0f} so that draws stay below 2**24 = {MAX_EXACT_DEMAND}, "
+             "the largest integer float32 (the simulator's number type) holds exactly", rate)
+    return r
+
+
 class PoissonDemand(BaseDemand):
     r"""I.i.d. Poisson demand, :math:`P(D = k) = e^{-\lambda}\lambda^k / k!`.
 
@@ -479,8 +156,13 @@ class PoissonDemand(BaseDemand):
     (12, True)
     """
 
+    type_name = "poisson"
+
     def __init__(self, rate: float) -> None:
-        self.rate = check_real(rate, "rate", "PoissonDemand", minimum=0)
+        self.rate = _check_rate(rate, "PoissonDemand")
+
+    def _params(self) -> dict[str, Any]:
+        return {"rate": self.rate}
 
     @property
     def has_finite_support(self) -> bool:
@@ -535,6 +217,9 @@ class PoissonDemand(BaseDemand):
         rates = torch.full((b, t), self.rate, dtype=torch.float64)
         return torch.poisson(rates, generator=g).to(torch.float32)
 
+    def _sample_array(self, rng: np.random.Generator, n: int, t: int, s: int) -> np.ndarray:
+        return rng.poisson(self.rate, size=(n, t)).astype(np.int64)
+
     def __repr__(self) -> str:
         return f"PoissonDemand(rate={self.rate!r})"
 
@@ -574,9 +259,11 @@ class TruncatedPoissonDemand(_CensoredDemand):
     0.1429
     """
 
+    type_name = "truncated_poisson"
+
     def __init__(self, rate: float, tail_mass: float | None = None, max_demand: int | None = None) -> None:
         owner = "TruncatedPoissonDemand"
-        self.rate = check_real(rate, "rate", owner, minimum=0)
+        self.rate = _check_rate(rate, owner)
         self.tail_mass, d = _resolve_truncation(tail_mass, max_demand, owner)
         if d is None:
             from scipy.stats import poisson
@@ -586,13 +273,16 @@ class TruncatedPoissonDemand(_CensoredDemand):
             d = smallest_max_demand(lambda k: float(poisson.sf(k, rate)), eps, float(poisson.isf(eps, rate)))
         self.max_demand = d
         values, probs, self.dropped_mass = poisson_censored_pmf(self.rate, d)
-        super().__init__(values, probs)
+        self._set_computed_pmf(values, probs, owner)
+
+    def _params(self) -> dict[str, Any]:
+        return {"rate": self.rate, "max_demand": self.max_demand}
 
     def __repr__(self) -> str:
         return f"TruncatedPoissonDemand(rate={self.rate!r}, max_demand={self.max_demand})"
 
 
-class DiscretizedNormalDemand(_CensoredDemand):
+class DiscretizedNormalDemand(_DiscretizedContinuous):
     r"""Normal demand :math:`X \sim N(\mu, \sigma^2)` rounded to the integers 0..:math:`\overline{d}`.
 
     Rounding rule: :math:`D = \min(\max(\lfloor X + 0.5 \rfloor, 0), \overline{d})`, i.e.
@@ -635,29 +325,24 @@ class DiscretizedNormalDemand(_CensoredDemand):
     [0.6915, 0.2417, 0.0668]
     """
 
+    type_name = "discretized_normal"
+    _param_names = (("mean", "mu"), ("std", "sigma"))
+
     def __init__(
         self, mean: float, std: float, tail_mass: float | None = None, max_demand: int | None = None
     ) -> None:
+        self.mu = check_real(mean, "mean", "DiscretizedNormalDemand", minimum=0)
+        self.sigma = check_real(std, "std", "DiscretizedNormalDemand", exclusive_minimum=0)
+        self._censor(tail_mass, max_demand)
+        self.negative_mass = float(self._distribution().cdf(-0.5))
+
+    def _distribution(self) -> Any:
         from scipy.stats import norm
 
-        owner = "DiscretizedNormalDemand"
-        self.mu = check_real(mean, "mean", owner, minimum=0)
-        self.sigma = check_real(std, "std", owner, exclusive_minimum=0)
-        self.tail_mass, d = _resolve_truncation(tail_mass, max_demand, owner)
-        dist = norm(loc=self.mu, scale=self.sigma)
-        if d is None:
-            eps = self.tail_mass
-            d = smallest_max_demand(lambda k: float(dist.sf(k + 0.5)), eps, float(dist.isf(eps)) - 0.5)
-        self.max_demand = d
-        self.dropped_mass = float(dist.sf(d + 0.5))
-        self.negative_mass = float(dist.cdf(-0.5))
-        super().__init__(*rounded_censored_pmf(dist.cdf, dist.sf, d))
-
-    def __repr__(self) -> str:
-        return f"DiscretizedNormalDemand(mean={self.mu!r}, std={self.sigma!r}, max_demand={self.max_demand})"
+        return norm(loc=self.mu, scale=self.sigma)
 
 
-class DiscretizedGammaDemand(_CensoredDemand):
+class DiscretizedGammaDemand(_DiscretizedContinuous):
     r"""Gamma demand :math:`X \sim \Gamma(k, \theta)` rounded to the integers 0..:math:`\overline{d}`.
 
     Same rounding rule as :class:`DiscretizedNormalDemand`:
@@ -694,28 +379,20 @@ class DiscretizedGammaDemand(_CensoredDemand):
     [0.2212, 0.3064, 0.4724]
     """
 
+    type_name = "discretized_gamma"
+    _param_names = (("shape", "shape"), ("scale", "scale"))
+
     def __init__(
         self, shape: float, scale: float, tail_mass: float | None = None, max_demand: int | None = None
     ) -> None:
+        self.shape = check_real(shape, "shape", "DiscretizedGammaDemand", exclusive_minimum=0)
+        self.scale = check_real(scale, "scale", "DiscretizedGammaDemand", exclusive_minimum=0)
+        self._censor(tail_mass, max_demand)
+
+    def _distribution(self) -> Any:
         from scipy.stats import gamma
 
-        owner = "DiscretizedGammaDemand"
-        self.shape = check_real(shape, "shape", owner, exclusive_minimum=0)
-        self.scale = check_real(scale, "scale", owner, exclusive_minimum=0)
-        self.tail_mass, d = _resolve_truncation(tail_mass, max_demand, owner)
-        dist = gamma(a=self.shape, scale=self.scale)
-        if d is None:
-            eps = self.tail_mass
-            d = smallest_max_demand(lambda k: float(dist.sf(k + 0.5)), eps, float(dist.isf(eps)) - 0.5)
-        self.max_demand = d
-        self.dropped_mass = float(dist.sf(d + 0.5))
-        super().__init__(*rounded_censored_pmf(dist.cdf, dist.sf, d))
-
-    def __repr__(self) -> str:
-        return (
-            f"DiscretizedGammaDemand(shape={self.shape!r}, scale={self.scale!r}, "
-            f"max_demand={self.max_demand})"
-        )
+        return gamma(a=self.shape, scale=self.scale)
 
 
 def _short_list(values: np.ndarray, limit: int = 8) -> str:
@@ -749,12 +426,18 @@ class EmpiricalDemand(_CheckedFiniteDemand):
     3.0
     """
 
+    type_name = "empirical"
+
     def __init__(self, history: object) -> None:
-        from ._demand_io import as_demand_series
+        from .._demand_io import as_demand_series
 
         self.history = as_demand_series(history, "history", "EmpiricalDemand")
         values, counts = np.unique(self.history, return_counts=True)
-        super().__init__(values, counts / counts.sum())
+        check_demand_value(int(values[-1]), "history", "EmpiricalDemand")
+        self._set_computed_pmf(values, counts / counts.sum(), "EmpiricalDemand")
+
+    def _params(self) -> dict[str, Any]:
+        return {"history": self.history.tolist()}
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str], column: str, *, delimiter: str = ",") -> EmpiricalDemand:
@@ -763,7 +446,7 @@ class EmpiricalDemand(_CheckedFiniteDemand):
         Errors name the file, the data row and line, and the column (see
         :class:`TraceDemand.from_csv <TraceDemand>`).
         """
-        from ._demand_io import read_demand_column
+        from .._demand_io import read_demand_column
 
         return cls(read_demand_column(path, column, delimiter=delimiter, owner="EmpiricalDemand.from_csv"))
 
@@ -800,6 +483,8 @@ class SeasonalDemand(BaseDemand):
     10.0
     """
 
+    type_name = "seasonal"
+
     def __init__(self, schedule: Sequence[BaseDemand]) -> None:
         owner = "SeasonalDemand"
         if isinstance(schedule, str | bytes | Mapping) or not isinstance(schedule, Sequence):
@@ -813,6 +498,20 @@ class SeasonalDemand(BaseDemand):
                 fail("schedule", owner, f"a list of stationary demand models (entry {i} is not)", entry)
         self.schedule = tuple(schedule)
         self.season_length = len(self.schedule)
+
+    def _params(self) -> dict[str, Any]:
+        return {"schedule": [e.to_dict() for e in self.schedule]}
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> BaseDemand:
+        from ._base import _check_keys, demand_from_dict
+        import inspect
+
+        _check_keys(cls, params, inspect.signature(cls).parameters)
+        sched = params["schedule"]
+        if isinstance(sched, str | bytes | Mapping) or not isinstance(sched, Sequence):
+            fail("schedule", "demand_from_dict (type 'seasonal')", "a list of demand dicts", sched, TypeError)
+        return cls([e if isinstance(e, BaseDemand) else demand_from_dict(e) for e in sched])
 
     @classmethod
     def uniform(cls, lows: Sequence[int], highs: Sequence[int]) -> SeasonalDemand:
@@ -887,6 +586,14 @@ class SeasonalDemand(BaseDemand):
             out[:, cols] = self.schedule[int(j)].sample_periods(b, len(cols), g)
         return out
 
+    def _sample_array(self, rng: np.random.Generator, n: int, t: int, s: int) -> np.ndarray:
+        idx = (s + np.arange(t)) % self.season_length
+        out = np.empty((n, t), dtype=np.int64)
+        for j in np.unique(idx):
+            cols = np.flatnonzero(idx == j)
+            out[:, cols] = self.schedule[int(j)]._sample_array(rng, n, len(cols), 0)
+        return out
+
     def __repr__(self) -> str:
         return f"SeasonalDemand([{', '.join(repr(e) for e in self.schedule)}])"
 
@@ -939,13 +646,15 @@ class TraceDemand(BaseDemand):
     """
 
     _MODES = ("replay", "windows")
+    type_name = "trace"
 
     def __init__(self, series: object, mode: str = "replay") -> None:
-        from ._demand_io import as_demand_series
+        from .._demand_io import as_demand_series
 
         if not isinstance(mode, str) or mode not in self._MODES:
             fail("mode", "TraceDemand", "one of 'replay', 'windows'", mode)
         self.series = as_demand_series(series, "series", "TraceDemand")
+        check_demand_value(int(self.series.max()), "series", "TraceDemand")
         self.mode = mode
         self.season_length = int(self.series.shape[0])
 
@@ -976,7 +685,7 @@ class TraceDemand(BaseDemand):
             file, the data row (1-based, header excluded) with its line number in the
             file, and the column; nothing is dropped silently.
         """
-        from ._demand_io import read_demand_column
+        from .._demand_io import read_demand_column
 
         if not isinstance(mode, str) or mode not in cls._MODES:
             fail("mode", "TraceDemand", "one of 'replay', 'windows'", mode)
@@ -1021,6 +730,16 @@ class TraceDemand(BaseDemand):
         offsets = torch.randint(0, n, (b, 1), generator=g)
         idx = (offsets + torch.arange(t)) % n
         return torch.as_tensor(self.series, dtype=torch.float32)[idx]
+
+    def _sample_array(self, rng: np.random.Generator, n: int, t: int, s: int) -> np.ndarray:
+        size = self.season_length
+        if self.mode == "replay":
+            return np.broadcast_to(self.series[(s + np.arange(t)) % size], (n, t)).copy()
+        offsets = rng.integers(0, size, size=(n, 1))
+        return self.series[(offsets + np.arange(t)) % size].astype(np.int64)
+
+    def _params(self) -> dict[str, Any]:
+        return {"series": self.series.tolist(), "mode": self.mode}
 
     def __repr__(self) -> str:
         return f"TraceDemand(series={_short_list(self.series)}, mode={self.mode!r})"
