@@ -167,6 +167,7 @@ def test_sample_demand_numpy_generator():
     assert a.dtype == np.int64 and a.shape == (50, 20)
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a).tolist()) == {1, 2, 3}
+    np.testing.assert_array_equal(a, d.sample_array(np.random.default_rng(4), 50, 20))
     trace = sample_demand(TraceDemand([4, 0, 7]), np.random.default_rng(0), 2, 4, start_period=1)
     assert trace.tolist() == [[0, 7, 4, 0], [0, 7, 4, 0]]
 

@@ -10,9 +10,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
-from .._validation import check_int, fail
+from .._validation import fail
 from ..demand import BaseDemand
 from ..problem import SourcingProblem
 
@@ -116,18 +115,10 @@ def sample_demand(
 ) -> np.ndarray:
     """Demand paths drawn with a numpy generator, int64 of shape (n_paths, periods).
 
-    Uses ``demand.sample_array(rng, n_paths, periods, start_period)``, the numpy
-    sampling API of :mod:`idinn.demand`. A model without it is sampled with its
-    ``sample_periods`` and a ``torch.Generator`` seeded from ``rng`` (so ``rng`` still
-    fixes the draw).
+    The environments' one sampling path: ``demand.sample_array(rng, n_paths, periods,
+    start_period)`` of :mod:`idinn.demand`, checked for its shape.
     """
-    sampler = getattr(demand, "sample_array", None)
-    if callable(sampler):
-        out = np.asarray(sampler(rng, n_paths, periods, start_period), dtype=np.int64)
-    else:
-        check_int(start_period, "start_period", "sample_demand", minimum=0)
-        gen = torch.Generator().manual_seed(int(rng.integers(0, 2**63 - 1)))
-        out = demand.sample_periods(n_paths, periods, gen, start_period=start_period).numpy().astype(np.int64)
+    out = np.asarray(demand.sample_array(rng, n_paths, periods, start_period), dtype=np.int64)
     if out.shape != (n_paths, periods):
         fail("demand", "sample_demand", f"sampling arrays of shape ({n_paths}, {periods})", out.shape)
     return out
