@@ -149,7 +149,10 @@ def main() -> None:
             gaps.append(gap)
             flag = "" if mass < 1e-6 else f" (boundary mass {mass:.1e})"
             cells.append(f"{cost:.4f}, {gap:.2f}, {secs:.0f}{flag}")
-        ratio = "inf (neural gap 0)" if n_gap == 0 else f"{min(gaps) / n_gap:.1f}x"
+        if args.no_neural:
+            ratio = "n/a"
+        else:
+            ratio = "inf (neural gap 0)" if n_gap == 0 else f"{min(gaps) / n_gap:.1f}x"
         print(f"| {name} | {g_star:.4f} | {' | '.join(cells)} | {ratio} |", flush=True)
 
 
