@@ -297,3 +297,14 @@ def test_controller_agent_passes_the_period_to_period_dependent_policies():
     # the exact adapter passes the period on as the phase of the observation
     f = as_state_policy(lambda o: np.array([int(o[-1])]), env)
     assert f(torch.zeros(2, 2), 6).tolist() == [[2.0], [2.0]]
+
+
+def test_vector_env_same_seed_same_steps():
+    a = SourcingVectorEnv(idinn.envs.default_problem("idinn/TripleSourcing-v0"), 4, horizon=7)
+    b = SourcingVectorEnv(idinn.envs.default_problem("idinn/TripleSourcing-v0"), 4, horizon=7)
+    np.testing.assert_array_equal(a.reset(seed=3)[0], b.reset(seed=3)[0])
+    a.action_space.seed(1)
+    for _ in range(20):  # crosses two autoresets
+        act = a.action_space.sample()
+        for x, y in zip(a.step(act)[:4], b.step(act)[:4]):
+            np.testing.assert_array_equal(x, y)
