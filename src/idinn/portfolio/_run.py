@@ -174,7 +174,7 @@ class _Dispatcher:
             client = Client(self.scheduler)
         else:
             cluster = LocalCluster(n_workers=self.n_workers or 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
             self._owned.append(cluster)
             client = Client(cluster)
         self._owned.insert(0, client)
