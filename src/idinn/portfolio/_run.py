@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import _message
 from ._history import read_demand_history, read_table
-from ._schema import METHODS, RowError, SkuSpec, _missing, parse_row, row_fingerprint
+from ._schema import METHODS, RowError, SkuSpec, _missing, parse_row, row_fingerprint, table_fingerprints
 from ._solve import RESULT_COLUMNS, error_record, solve_chunk
 
 __all__ = ["solve_portfolio", "parts_directory"]
@@ -94,13 +94,14 @@ def _specs(table: Any, history: Any, method: str, seed: int, fill_missing: bool)
     if history is not None:
         histories, hist_errors = read_demand_history(history, fill_missing=fill_missing)
     records = table.to_dict("records")
+    row_hashes = table_fingerprints(table)
     ids = ["" if _missing(r.get("sku")) else str(r.get("sku")).strip() for r in records]
     seen: dict[str, int] = {}
     out: list[Any] = []
     hashes: list[str] = []
     for pos, (cells, sku) in enumerate(zip(records, ids)):
         hist = histories.get(sku)
-        h = row_fingerprint(cells, method, seed, hist)
+        h = row_fingerprint(row_hashes[pos], method, seed, hist)
         hashes.append(h)
         try:
             if sku == "":

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._validation import _message
 
@@ -127,18 +128,17 @@ class SkuSpec:
 
 # ----------------------------------------------------------------------------- cells
 def _missing(value: Any) -> bool:
+    """An empty cell: None, NaN, a blank string, ``pd.NA`` or ``pd.NaT``."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and value.strip() == "":
-        return True
-    try:
-        import pandas as pd
-
-        return bool(value is pd.NA or value is pd.NaT)
-    except ImportError:  # pragma: no cover
+    t = type(value)
+    if t is float or t is np.float64 or t is np.float32:
+        return value != value
+    if t is str:
+        return not value.strip()
+    if t is int or t is np.int64 or t is bool:
         return False
+    return value is pd.NA or value is pd.NaT
 
 
 def _plain(value: Any) -> Any:
@@ -336,11 +336,22 @@ def _poisson_cached(rate: float, tail: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------- rows
-def row_fingerprint(cells: dict[str, Any], method: str, seed: int, history: Any) -> str:
-    """Short hash of a row's inputs (and its demand history), the method and the seed."""
+def table_fingerprints(table: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash of each row's cells (columns in sorted order), shape (n,)."""
+    ordered = table.reindex(columns=sorted(table.columns, key=str))
+    ordered.columns = [str(c) for c in ordered.columns]
+    return pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+
+
+def row_fingerprint(cells: Any, method: str, seed: int, history: Any) -> str:
+    """Short hash of a row's inputs (a dict of cells or a row hash from
+    :func:`table_fingerprints`), its demand history, the method and the seed."""
     h = hashlib.blake2b(digest_size=8)
-    plain = {k: (None if _missing(v) else _plain(v)) for k, v in cells.items()}
-    h.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    if isinstance(cells, dict):
+        plain = {k: (None if _missing(v) else _plain(v)) for k, v in cells.items()}
+        h.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    else:
+        h.update(str(int(cells)).encode())
     h.update(f"|{method}|{seed}|".encode())
     if history is not None:
         h.update(np.ascontiguousarray(history[1], dtype=np.int64).tobytes())
