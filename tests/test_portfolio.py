@@ -13,6 +13,7 @@ from idinn.demand import CustomDemand, TruncatedPoissonDemand, UniformDemand
 from idinn.exact import evaluate_policy
 from idinn.portfolio import RESULT_COLUMNS, parts_directory, sample_portfolio, solve_portfolio
 from idinn.portfolio import _run
+from idinn.portfolio._neural import state_kpis
 from idinn.sourcing_model import DualSourcingModel, SingleSourcingModel
 
 
@@ -28,24 +29,13 @@ def _single_row(sku, lead, h, b, **demand):
 
 
 def _orders_state_kpis(model, policy, ev):
-    """Fill rate and CSL by brute force over the enumerated states and the demand pmf."""
-    values, probs = model.demand_generator.pmf()
+    """Fill rate and CSL from the enumerated states of evaluate_policy (the neural rows' path)."""
     import torch
 
-    states = torch.as_tensor(np.array(ev.states), dtype=torch.float32)
-    q = np.asarray(policy(states), dtype=np.float64).reshape(len(states), -1)
-    lts = model.params.lead_times
-    # arrivals now: pipeline heads, or the order just placed for lead time 0
-    arrivals = np.zeros(len(states))
-    col = 1
-    for k, lt in enumerate(lts):
-        arrivals += q[:, k] if lt == 0 else ev.states[:, col]
-        col += lt
-    x = ev.states[:, 0] + arrivals
-    met = (np.minimum(np.clip(x, 0, None)[:, None], values[None, :]) @ probs)
-    csl = ((x[:, None] - values[None, :]) >= 0) @ probs
-    mean = float(values @ probs)
-    return float(ev.probabilities @ met) / mean, float(ev.probabilities @ csl)
+    values, probs = model.demand_generator.pmf()
+    states = np.array(ev.states)
+    q = np.asarray(policy(torch.as_tensor(states, dtype=torch.float32)), dtype=np.float64).reshape(len(states), -1)
+    return state_kpis(states, np.array(ev.probabilities), q, model.params.lead_times, values, probs)
 
 
 # ------------------------------------------------------------------------ single sourcing
