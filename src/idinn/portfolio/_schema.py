@@ -8,7 +8,8 @@ value, and every other row is solved. Columns (``-`` = optional):
 column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
-``model``                   -  ``single`` (default) or ``dual``; ``multi`` is reserved
+``model``                   -  ``single`` or ``dual`` (default: ``dual`` when only
+                               ``expedited_lead_time`` is given); ``multi`` is reserved
 ``method``                  -  overrides the table's method for this row
 ``excess_demand``           -  ``backlog`` (default); ``lost_sales`` is reserved
 ``lead_time``                  single sourcing: :math:`l` (int >= 0)
@@ -387,7 +388,8 @@ def parse_row(
     """
     sku = str(_plain(cells.get("sku")))
     row = _Row(cells, position, sku)
-    model = row.text("model", "single")
+    inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else "single"
+    model = row.text("model", inferred)
     if model in RESERVED_MODELS:
         row.fail("model", f"one of {MODELS} ({model!r} is not supported yet)", cells.get("model"), "not_supported")
     if model not in MODELS:

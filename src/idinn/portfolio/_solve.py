@@ -162,10 +162,17 @@ def _solve_dual(spec: SkuSpec, seed: int) -> dict[str, Any]:
     args = (spec.lead_times, spec.order_costs, spec.holding_cost, spec.shortage_cost, spec.values, spec.probs)
     optimum = _NAN
     dp = None
+    note = ""
     if spec.target is None and spec.method != "neural":
-        dp = dp_solution(*args, spec.init_inventory)
-        # the exact cost of the optimal policy (within the DP's certified bounds)
-        optimum = dp.cost
+        try:
+            dp = dp_solution(*args, spec.init_inventory)
+        except (ValueError, RuntimeWarning, MemoryError) as err:
+            if spec.method == "dp":
+                raise
+            note = f"no exact optimum (the DP failed: {err}); best heuristic reported"
+        else:
+            # the exact cost of the optimal policy (within the DP's certified bounds)
+            optimum = dp.cost
     if spec.method in ("dp", "auto") and dp is not None:
         return _record(spec, "dp", dp.params, dp.kpis, dp.cost, optimum, time.perf_counter() - t0)
     if spec.method == "neural":
@@ -186,7 +193,9 @@ def _solve_dual(spec: SkuSpec, seed: int) -> dict[str, Any]:
     if best is None:
         raise RowError(f"sku {spec.sku!r}: " + "; ".join(errors))
     fam, res = best
-    return _record(spec, fam, res.params, res.kpis, res.cost, optimum, time.perf_counter() - t0)
+    rec = _record(spec, fam, res.params, res.kpis, res.cost, optimum, time.perf_counter() - t0)
+    rec["message"] = note
+    return rec
 
 
 def _solve_single_other(spec: SkuSpec, seed: int) -> dict[str, Any]:
