@@ -208,8 +208,16 @@ def solve_chunk(specs: list[SkuSpec], seed: int = 0) -> list[dict[str, Any]]:
     """Solve a chunk of rows; one result record per row, in the order of ``specs``.
 
     Pure function of its arguments: the same chunk gives the same records (up to
-    ``fit_time_s``) on every executor.
+    ``fit_time_s``) on every executor. BLAS runs on one thread here, so that sums are
+    taken in the same order in every process (and workers do not oversubscribe cores).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _solve_chunk(specs, seed)
+
+
+def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any] | None] = [None] * len(specs)
     stock = [i for i, s in enumerate(specs) if s.model == "single" and s.method in ("auto", "base_stock")]
     if stock:
