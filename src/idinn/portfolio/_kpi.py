@@ -13,8 +13,8 @@ everything that arrives by period :math:`t + \ell` (:math:`\ell = l` for single 
   :math:`X`,
 
 with :math:`D^{(n)}` the demand over :math:`n` periods, independent of :math:`Y`. Writing
-:math:`Y = s + O` (a level :math:`s` plus an offset :math:`O \ge` whose law does not depend
-on :math:`s`), every KPI is a function of :math:`V = D^{(\ell+1)} - O` and
+:math:`Y = s + O` (a level :math:`s` plus an offset :math:`O` whose law does not depend
+on :math:`s`; :math:`O = 0` for base stock), every KPI is a function of :math:`V = D^{(\ell+1)} - O` and
 :math:`W = D^{(\ell)} - O`:
 
 * average on-hand stock :math:`E[I^+] = E[(s - V)^+]`;

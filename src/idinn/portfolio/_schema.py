@@ -233,14 +233,9 @@ class _Row:
 
 # ---------------------------------------------------------------------------- demand
 def _demand(row: _Row, history: tuple[np.ndarray, np.ndarray] | None, history_error: str | None,
-            tail_default: float, seasonal: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int | None]:
-    from ..demand import (
-        CustomDemand,
-        DiscretizedGammaDemand,
-        DiscretizedNormalDemand,
-        TruncatedPoissonDemand,
-        UniformDemand,
-    )
+            tail_default: float) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int | None]:
+    """pmf (values, probabilities), description and season length of a row's demand."""
+    from ..demand import CustomDemand, DiscretizedGammaDemand, DiscretizedNormalDemand, UniformDemand
 
     default = "empirical" if (history is not None or history_error is not None) else None
     kind = row.text("demand_type", default)
@@ -431,7 +426,7 @@ def parse_row(
         row.fail("method", "auto, base_stock or a heuristic when a service-level target is given "
                  "(dp and neural minimise cost)", chosen)
     init = row.integer("init_inventory", 0, minimum=None)
-    values, probs, demand, season = _demand(row, history, history_error, DEFAULT_TAIL_MASS, None)
+    values, probs, demand, season = _demand(row, history, history_error, DEFAULT_TAIL_MASS)
     if season is not None:
         raise RowError(
             f"The demand of {row.owner} is seasonal (season_length {season}); the portfolio's methods "
