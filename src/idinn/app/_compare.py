@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,7 +185,10 @@ def _fit_one(spec: ControllerSpec, model: Any, job: Job, folder: Path) -> Contro
         from ..exact import evaluate_policy
 
         try:
-            res.exact_cost = float(evaluate_policy(ctrl, model).average_cost)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res.exact_cost = float(evaluate_policy(ctrl, model).average_cost)
+            res.exact_note = "; ".join(str(w.message) for w in caught)
         except Exception as exc:  # informative: shown in the note column
             res.exact_note = f"exact evaluation failed: {describe_error(exc)}"
     periods = SIMULATION_PERIODS
