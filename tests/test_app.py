@@ -340,3 +340,49 @@ def test_cli_dry_run_and_bad_port(capsys):
                      r"--server\.headless true", out)
     assert main(["--port", "-3"]) == 2
     assert "--port must be in 0..65535. Got -3 instead." in capsys.readouterr().err
+
+
+def test_live_learning_curve_and_cancel(at):
+    """Training runs off the page: the curve updates while it runs and Cancel stops it."""
+    import time
+
+    select_controllers(at, "SingleSourcingModel", ["SingleSourcingNeuralController", "BaseStockController"])
+    at.number_input(key="ctrl.SingleSourcingNeuralController.fit.epochs").set_value(100_000).run()
+    at.number_input(key="ctrl.SingleSourcingNeuralController.fit.sourcing_periods").set_value(10).run()
+    at.number_input(key="ctrl.SingleSourcingNeuralController.fit.validation_freq").set_value(1).run()
+    at.button(key="run_single").click().run()
+    job = at.session_state["single_job"]
+    deadline = time.monotonic() + WAIT
+    while sum("validation_cost" in e for e in job.snapshot()) < 3:
+        assert job.running and time.monotonic() < deadline
+        time.sleep(0.1)
+    at.run()  # the page answers while training runs
+    assert at.info[0].value.startswith("Running: SingleSourcingNeuralController")
+    assert "gradient step" in at.get("progress")[0].proto.text
+    assert len(at.get("plotly_chart")) == 1  # the live learning curve
+    assert at.button(key="run_single").disabled
+    at.button(key="cancel_single").click().run()
+    assert job.cancelled
+    finish(at)
+    assert job.status == "cancelled"
+    (res,) = job.result.results  # cancelled before the base-stock policy started
+    assert res.cancelled and res.error is None and res.exact_cost is not None
+    assert "The run was cancelled" in at.warning[0].value
+    assert len(at.get("plotly_chart")) == 2  # paths and the final learning curve
+
+
+def test_cli_serves_with_streamlit_and_names_the_extra(monkeypatch, capsys):
+    import subprocess
+
+    from idinn.app import cli
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    assert cli.main(["--port", "0"]) == 0
+    (cmd,) = calls
+    port = int(cmd[cmd.index("--server.port") + 1])
+    assert 0 < port < 65536 and cmd[cmd.index("--server.headless") + 1] == "true"
+    assert f"serving on http://127.0.0.1:{port}" in capsys.readouterr().out
+    monkeypatch.setitem(sys.modules, "streamlit", None)  # as if the extra were not installed
+    assert cli.main([]) == 2
+    assert 'pip install "idinn[app]"' in capsys.readouterr().err

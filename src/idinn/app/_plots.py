@@ -36,13 +36,14 @@ def paths_figure(results: list[Any]) -> go.Figure:
 
 
 def learning_curve_figure(events: list[dict[str, Any]]) -> go.Figure:
-    """Training and validation cost per epoch of each neural controller."""
+    """Training and validation cost per step of each neural controller and training stage."""
     fig = go.Figure()
     by_controller: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
     for e in events:
         if "epoch" not in e:
             continue
-        curves = by_controller.setdefault(e["controller"], {})
+        stage = str(e.get("stage", "")).replace("_", " ")
+        curves = by_controller.setdefault(f"{e['controller']} ({stage})", {})
         for key in ("train_cost", "validation_cost", "best_cost"):
             if e.get(key) is not None:
                 xs, ys = curves.setdefault(key, ([], []))
@@ -51,7 +52,7 @@ def learning_curve_figure(events: list[dict[str, Any]]) -> go.Figure:
     for name, curves in by_controller.items():
         for key, (xs, ys) in curves.items():
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{name}: {key.replace('_', ' ')}"))
-    fig.update_layout(xaxis_title="Epoch", yaxis_title="Average cost per period", height=320,
+    fig.update_layout(xaxis_title="Step (epoch)", yaxis_title="Average cost per period", height=320,
                       margin=dict(l=40, r=10, t=30, b=40))
     return fig
 
@@ -65,8 +66,8 @@ def dp_policy_figure(table: np.ndarray, min_position: int) -> go.Figure:
     pipeline entries at 0 (a single row when there is no :math:`p_1`).
     """
     t = np.asarray(table)
-    while t.ndim > 3:
-        t = t[..., 0, :] if t.ndim > 3 else t
+    while t.ndim > 3:  # later pipeline entries at 0
+        t = t[..., 0, :]
     if t.ndim == 2:
         t = t[:, None, :]
     positions = min_position + np.arange(t.shape[0])
