@@ -79,7 +79,7 @@ def test_paper_example_exact_optimum_table_and_downloads(at, tmp_path, capsys):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Results (CSV)", "Results (JSON)", "BaseStockController CLI config (TOML)"]
 
-    from idinn.app._exports import results_csv, results_json, run_config, to_toml
+    from idinn.app._exports import config_toml, results_csv, results_json, run_config
 
     comp = job.result
     (rec,) = list(csv.DictReader(io.StringIO(results_csv(comp).decode())))
@@ -97,7 +97,7 @@ def test_paper_example_exact_optimum_table_and_downloads(at, tmp_path, capsys):
     cfg = run_config(run_info["model_cls"], run_info["model_kwargs"], run_info["demand"], run_info["specs"][0], 32,
                      1000)
     path = tmp_path / "run.toml"
-    path.write_text(to_toml(cfg))
+    path.write_text(config_toml(cfg))
     if sys.version_info >= (3, 11):
         import tomllib
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["results_frame", "results_csv", "results_json", "demand_to_dict", "run_config", "to_toml"]
+__all__ = ["results_frame", "results_csv", "results_json", "demand_to_dict", "run_config", "config_toml", "to_toml"]
 
 
 def results_frame(comparison: Any) -> pd.DataFrame:
@@ -109,16 +109,40 @@ def run_config(
     batch_size: int,
     evaluation_periods: int,
 ) -> dict[str, Any]:
-    """The CLI configuration that reproduces one controller of the run."""
-    model = {"type": model_type(model_cls), **{k: _config_value(v) for k, v in model_kwargs.items()},
-             "batch_size": batch_size, "demand": demand_to_dict(demand)}
-    controller = {"type": controller_type(spec.cls), **{k: _config_value(v) for k, v in spec.init_kwargs.items()}}
+    """The CLI configuration that reproduces one controller of the run.
+
+    Uses :func:`idinn.config.to_config` (which checks the result against the CLI's
+    schema) when the library has it; otherwise writes the tables of
+    :data:`idinn.cli.PAPER_EXAMPLE`'s schema directly.
+    """
+    options = {k: _config_value(v) for k, v in spec.init_kwargs.items() if v is not None}
+    training = {k: _config_value(v) for k, v in spec.fit_kwargs.items() if v is not None}
+    evaluation = {"sourcing_periods": evaluation_periods, "seed": 0}
+    try:
+        from ..config import to_config
+    except ImportError:
+        to_config = None
+    if to_config is not None:
+        model = model_cls(demand_generator=demand, batch_size=batch_size, **model_kwargs)
+        return to_config(model, spec.cls, controller_options=options, training=training, evaluation=evaluation,
+                         batch_size=batch_size)
+    model_table = {"type": model_type(model_cls), **{k: _config_value(v) for k, v in model_kwargs.items()},
+                   "batch_size": batch_size, "demand": demand_to_dict(demand)}
     return {
-        "model": model,
-        "controller": controller,
-        "training": {k: _config_value(v) for k, v in spec.fit_kwargs.items()},
-        "evaluation": {"sourcing_periods": evaluation_periods, "seed": 0},
+        "model": model_table,
+        "controller": {"type": controller_type(spec.cls), **options},
+        "training": training,
+        "evaluation": evaluation,
     }
+
+
+def config_toml(config: dict[str, Any]) -> str:
+    """TOML text of a configuration (:func:`idinn.config.to_toml` when the library has it)."""
+    try:
+        from ..config import to_toml as library_to_toml
+    except ImportError:
+        return to_toml(config)
+    return library_to_toml(config)
 
 
 def _toml_value(v: Any) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from . import _introspect as intro
 from ._compare import SIMULATION_PERIODS, Comparison, ControllerSpec, run_comparison
-from ._exports import demand_to_dict, results_csv, results_json, run_config, to_toml
+from ._exports import config_toml, demand_to_dict, results_csv, results_json, run_config
 from ._forms import FormError, parse_fields, render_fields
 from ._plots import dp_policy_figure, learning_curve_figure, paths_figure
 from ._session import Job, describe_error, session_folder
@@ -183,7 +183,7 @@ def _downloads(comp: Comparison) -> None:
         try:
             config = run_config(run["model_cls"], run["model_kwargs"], run["demand"], spec, BATCH_SIZE,
                                 SIMULATION_PERIODS)
-            cols[1].download_button(f"{r.name} CLI config (TOML)", to_toml(config), f"{r.name}.toml",
+            cols[1].download_button(f"{r.name} CLI config (TOML)", config_toml(config), f"{r.name}.toml",
                                     "application/toml", key=f"dl_toml_{r.name}")
         except Exception as exc:
             cols[1].caption(f"{r.name}: no CLI configuration ({describe_error(exc)})")

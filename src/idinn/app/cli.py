@@ -27,6 +27,7 @@ def streamlit_command(port: int, address: str = "127.0.0.1", browser: bool = Fal
         "--server.address", address,
         "--server.headless", "false" if browser else "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]
 
 
