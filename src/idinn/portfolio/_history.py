@@ -1,0 +1,137 @@
+"""Reading a long demand-history table: one row per (sku, period or date, quantity).
+
+Nothing is repaired silently. Per SKU, a negative, fractional or missing quantity, a
+repeated period, or a gap between periods makes that SKU's history unusable (its rows in
+the portfolio then fail with the reason); every other SKU is read. Gaps are filled with
+zero demand only when asked (``fill_missing=True``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = ["read_table", "read_demand_history"]
+
+_FREQS = {1: "D", 7: "W"}
+
+
+def read_table(source: Any, name: str) -> Any:
+    """A pandas DataFrame from a DataFrame or a CSV / Parquet path (by suffix)."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"The {name} file {path!r} does not exist.")
+        low = path.lower()
+        if low.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        if low.endswith((".csv", ".csv.gz", ".txt")):
+            return pd.read_csv(path, dtype={"sku": str})
+        raise ValueError(f"The {name} file {path!r} must end in .csv or .parquet (got neither).")
+    raise TypeError(
+        f"The {name!r} parameter of solve_portfolio must be a pandas DataFrame or a path to a "
+        f".csv or .parquet file. Got {type(source).__name__} instead."
+    )
+
+
+def _period_index(frame: Any) -> tuple[np.ndarray, str]:
+    """Integer period of every row (from ``period`` or ``date``) and the column used."""
+    import pandas as pd
+
+    if "period" in frame.columns:
+        col = frame["period"]
+        num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+        return num, "period"
+    if "date" in frame.columns:
+        dates = pd.to_datetime(frame["date"], errors="coerce")
+        uniq = np.sort(dates.dropna().unique())
+        days = np.diff(uniq.astype("datetime64[D]").astype(np.int64)) if uniq.size > 1 else np.array([1])
+        step = int(np.bincount(days[days > 0]).argmax()) if (days > 0).any() else 1
+        if step in _FREQS:
+            ordinal = dates.dt.to_period(_FREQS[step]).map(lambda p: np.nan if pd.isna(p) else p.ordinal)
+        elif 28 <= step <= 31:
+            ordinal = dates.dt.to_period("M").map(lambda p: np.nan if pd.isna(p) else p.ordinal)
+        else:
+            ordinal = (dates - uniq[0]).dt.days / step
+        return np.asarray(ordinal, dtype=np.float64), "date"
+    raise ValueError(
+        "The demand history must have the columns 'sku', 'quantity' and one of 'period' or 'date'. "
+        f"Got columns {list(frame.columns)!r} instead."
+    )
+
+
+def read_demand_history(
+    source: Any, *, fill_missing: bool = False
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, str]]:
+    """Per-SKU demand series from a long table, sorted by period.
+
+    Parameters
+    ----------
+    source : DataFrame or path
+        Columns ``sku``, ``quantity`` and ``period`` (integers) or ``date`` (dates; the
+        step is the most common gap between dates: daily, weekly, monthly or a fixed
+        number of days).
+    fill_missing : bool, default=False
+        Fill missing periods with zero demand instead of refusing the SKU.
+
+    Returns
+    -------
+    histories : dict of str to (periods, quantities)
+        int64 arrays, sorted by period.
+    errors : dict of str to str
+        SKUs whose history is unusable, with the reason (file row = 0-based table row).
+    """
+    import pandas as pd
+
+    frame = read_table(source, "demand_history")
+    missing = [c for c in ("sku", "quantity") if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"The demand history must have the columns 'sku', 'quantity' and one of 'period' or 'date'; "
+            f"{missing!r} missing. Got columns {list(frame.columns)!r} instead."
+        )
+    period, pcol = _period_index(frame)
+    qty = pd.to_numeric(frame["quantity"], errors="coerce").to_numpy(dtype=np.float64)
+    skus = frame["sku"].astype(str).to_numpy()
+    errors: dict[str, str] = {}
+    bad_q = ~np.isfinite(qty) | (qty < 0) | (np.floor(qty) != qty)
+    bad_p = ~np.isfinite(period) | (np.floor(period) != period)
+    for mask, col, rule in ((bad_q, "quantity", "an integer >= 0"), (bad_p, pcol, "a valid period")):
+        for i in np.flatnonzero(mask):
+            sku = skus[i]
+            if sku not in errors:
+                errors[sku] = f"row {int(i)} of the demand history: {col!r} must be {rule}, got {frame[col].iloc[i]!r}"
+    order = np.lexsort((np.nan_to_num(period), skus))
+    skus, period, qty = skus[order], period[order], qty[order]
+    uniq, start = np.unique(skus, return_index=True)
+    stops = np.append(start[1:], skus.size)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for sku, a, b in zip(uniq.tolist(), start.tolist(), stops.tolist()):
+        if sku in errors:
+            continue
+        p = period[a:b].astype(np.int64)
+        q = qty[a:b].astype(np.int64)
+        step = np.diff(p)
+        if (step == 0).any():
+            errors[sku] = f"{pcol} {int(p[1:][step == 0][0])} appears twice for this sku"
+            continue
+        if (step > 1).any():
+            if not fill_missing:
+                k = int(np.flatnonzero(step > 1)[0])
+                errors[sku] = (
+                    f"{int(step[k] - 1)} missing period(s) after {pcol} index {int(p[k])} "
+                    "(pass fill_missing=True / --fill-missing to count them as zero demand)"
+                )
+                continue
+            full = np.arange(p[0], p[-1] + 1)
+            filled = np.zeros(full.size, dtype=np.int64)
+            filled[p - p[0]] = q
+            p, q = full, filled
+        out[sku] = (p, q)
+    return out, errors
