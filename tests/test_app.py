@@ -386,3 +386,107 @@ def test_cli_serves_with_streamlit_and_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "streamlit", None)  # as if the extra were not installed
     assert cli.main([]) == 2
     assert 'pip install "idinn[app]"' in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ portfolio
+SKUS = (b"sku,lead_time,holding_cost,shortage_cost,demand_type,demand_low,demand_high\n"
+        b"A,0,5,495,uniform,0,4\nB,1,1,-3,uniform,0,4\nC,0,5,495,,,\n")
+HISTORY = b"sku,period,quantity\n" + b"".join(b"C,%d,%d\n" % (t, d) for t, d in enumerate([0, 1, 2, 3, 4] * 4))
+
+
+def portfolio_page(at):
+    at.sidebar.radio(key="page").set_value("Portfolio").run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_portfolio_page_solves_uploaded_table(at):
+    import idinn.portfolio as portfolio
+
+    portfolio_page(at)
+    assert at.selectbox(key="portfolio_method").options == list(portfolio.METHODS)
+    assert at.selectbox(key="portfolio_executor").options == ["serial", "processes", "dask"]
+    at.file_uploader(key="sku_csv").set_value(("skus.csv", SKUS, "text/csv"))
+    at.file_uploader(key="history_csv").set_value(("history.csv", HISTORY, "text/csv")).run()
+    at.button(key="run_portfolio").click().run()
+    job = finish(at, "portfolio_job")
+    assert job.status == "done" and job.snapshot()[-1] == {"done": 3, "failed": 1, "total": 3}
+    frame = at.dataframe[0].value
+    assert list(frame["sku"]) == ["A", "B", "C"]
+    assert list(frame["status"]) == ["ok", "error", "ok"]
+    assert frame.loc[0, "cost_total"] == pytest.approx(10.0) and frame.loc[0, "optimal_cost"] == pytest.approx(10.0)
+    assert frame.loc[2, "cost_total"] == pytest.approx(10.0)  # its history has the pmf of U{0..4}
+    assert "Rows by status: ok: 2, error: 1" in [m.value for m in at.markdown]
+    assert errors(at).startswith("SKU B: The 'shortage_cost' column of the portfolio row 1 (sku 'B')")
+    assert [b.proto.label for b in at.get("download_button")] == ["Result table (CSV)"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "SKU table: upload a CSV file with one row per SKU"),
+        (b"", "SKU table 'skus.csv' is empty"),
+        (b"sku,lead_time\n", "SKU table 'skus.csv' has no data rows below its header."),
+        (b"\xff\xfe\x00\x01", "SKU table 'skus.csv' is not a readable CSV file"),
+    ],
+    ids=["missing", "empty", "header-only", "binary"],
+)
+def test_portfolio_bad_uploads_show_inline_messages(at, content, message):
+    portfolio_page(at)
+    if content is not None:
+        at.file_uploader(key="sku_csv").set_value(("skus.csv", content, "text/csv")).run()
+    at.button(key="run_portfolio").click().run()
+    assert message in errors(at)
+    assert "portfolio_job" not in at.session_state and not at.exception
+
+
+def test_portfolio_table_refused_by_the_library_is_shown_inline(at):
+    portfolio_page(at)
+    at.file_uploader(key="sku_csv").set_value(("skus.csv", b"name,lead_time\nA,0\n", "text/csv")).run()
+    at.button(key="run_portfolio").click().run()
+    job = finish(at, "portfolio_job")
+    assert job.status == "failed"
+    assert errors(at).startswith("The portfolio could not be solved: ") and "sku" in errors(at)
+
+
+def test_portfolio_progress_and_cancel(at):
+    """Progress while solving; Cancel stops after the chunk in progress."""
+    import threading
+
+    import pandas as pd
+
+    from idinn.app._portfolio_page import _solve
+    from idinn.app._session import Job
+
+    release = threading.Event()
+    frame = pd.DataFrame({"sku": ["A"], "status": ["ok"], "message": [""]})
+
+    def work(job):
+        job.report(done=1, failed=0, total=2)
+        release.wait(WAIT)
+        return frame
+
+    portfolio_page(at)
+    at.session_state["portfolio_job"] = Job(work)
+    at.run()
+    assert at.get("progress")[0].proto.text == "1 of 2 SKUs solved (0 failed)"
+    at.button(key="cancel_portfolio").click().run()
+    job = at.session_state["portfolio_job"]
+    assert job.cancelled
+    release.set()
+    finish(at, "portfolio_job")
+    assert job.status == "cancelled"
+
+    class Cancelled:  # the real solver stops at its first progress report
+        cancelled = True
+
+        def report(self, **event):
+            pass
+
+    skus = pd.read_csv(io.BytesIO(SKUS))
+    with pytest.raises(RuntimeError, match=r"cancelled after \d of 3 SKUs"):
+        _solve(Cancelled(), skus, None, "auto", "serial", None, 0)
+    at.session_state["portfolio_job"] = Job(lambda j: (j.cancel(), _solve(Cancelled(), skus, None, "auto", "serial",
+                                                                          None, 0)))
+    finish(at, "portfolio_job")
+    assert at.warning[0].value.startswith("The portfolio run was cancelled after")

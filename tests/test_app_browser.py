@@ -68,11 +68,10 @@ def server(tmp_path_factory):
         proc.kill()
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Chromium whose downloads land in ``tmp_path / "downloads"``."""
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium (one for the module) whose downloads land in a temporary folder."""
+    downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -179,3 +178,27 @@ def test_uploaded_demand_history(server, browser, tmp_path):
     _wait(browser, EC.presence_of_element_located((By.XPATH, "//*[normalize-space(text())='history.csv']")))
     assert _run_and_read_optimum(browser) == f"{expected:.4f}"
     _shot(browser, "upload")
+
+
+def test_portfolio_page_solves_the_sample_portfolio(server, browser):
+    import pandas as pd
+
+    from idinn.portfolio import sample_portfolio
+
+    skus = pd.read_csv(sample_portfolio()[0])
+    browser.get(server)
+    _wait(browser, EC.element_to_be_clickable(
+        (By.XPATH, "//label[.//*[normalize-space(text())='Portfolio']]"))).click()
+    _wait(browser, EC.element_to_be_clickable(
+        (By.XPATH, "//label[.//*[normalize-space(text())='Use the sample portfolio shipped with idinn']]"))).click()
+    _button(browser, "Solve").click()
+    status = _wait(browser, EC.presence_of_element_located(
+        (By.XPATH, "//*[starts-with(normalize-space(text()), 'Rows by status:')]")))
+    counts = dict(part.split(": ") for part in status.text.removeprefix("Rows by status: ").split(", "))
+    assert sum(int(v) for v in counts.values()) == len(skus)
+    _wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid='stDataFrame']")))
+    _shot(browser, "portfolio")
+    _button(browser, "Result table (CSV)").click()
+    result = pd.read_csv(_downloaded(browser.downloads, "idinn_portfolio.csv"))
+    assert list(result["sku"]) == list(skus["sku"])
+    assert result.loc[result["sku"] == "A-100", "cost_total"].item() == pytest.approx(10.0)

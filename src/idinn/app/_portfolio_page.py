@@ -12,6 +12,10 @@ from ._session import Job, describe_error, session_folder
 __all__ = ["render", "read_table", "portfolio_options"]
 
 _JOB = "portfolio_job"
+#: The executors of :func:`idinn.portfolio.solve_portfolio` named by a string.
+EXECUTORS = ("serial", "processes", "dask")
+#: Rows whose message is repeated above the table.
+MAX_ROW_MESSAGES = 20
 
 
 def portfolio_options() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -19,7 +23,7 @@ def portfolio_options() -> tuple[tuple[str, ...], tuple[str, ...]]:
     import idinn.portfolio as portfolio
 
     methods = tuple(getattr(portfolio, "METHODS", None) or ("auto",))
-    executors = tuple(getattr(portfolio, "EXECUTORS", None) or ("serial",))
+    executors = tuple(getattr(portfolio, "EXECUTORS", None) or EXECUTORS)
     return methods, executors
 
 
@@ -44,18 +48,32 @@ def _solve(job: Job, skus: Any, history: Any, method: str, executor: str, n_work
 
     def progress(done: int, failed: int, total: int) -> None:
         job.report(done=done, failed=failed, total=total)
+        if job.cancelled:
+            raise RuntimeError(f"cancelled after {done} of {total} SKUs")
 
     return solve_portfolio(skus, history, method=method, executor=executor, n_workers=n_workers, seed=seed,
-                           progress=progress)
+                           progress=progress, progress_bar=False)
+
+
+def _sample_tables() -> tuple[Any, Any]:
+    import pandas as pd
+
+    from idinn.portfolio import sample_portfolio
+
+    skus, history = sample_portfolio()
+    return pd.read_csv(skus), pd.read_csv(history)
 
 
 def _start(sku_upload: Any, history_upload: Any, method: str, executor: str, n_workers: int | None,
-           seed: int) -> None:
+           seed: int, sample: bool) -> None:
     try:
-        if sku_upload is None:
-            raise ValueError("SKU table: upload a CSV file with one row per SKU.")
-        skus = read_table(sku_upload, "SKU table")
-        history = None if history_upload is None else read_table(history_upload, "Demand history")
+        if sample:
+            skus, history = _sample_tables()
+        elif sku_upload is None:
+            raise ValueError("SKU table: upload a CSV file with one row per SKU (or use the sample portfolio).")
+        else:
+            skus = read_table(sku_upload, "SKU table")
+            history = None if history_upload is None else read_table(history_upload, "Demand history")
     except ValueError as exc:
         st.error(describe_error(exc))
         return
@@ -72,6 +90,9 @@ def _progress_view(job: Job) -> None:
                     text=f"{last['done']} of {last['total']} SKUs solved ({last['failed']} failed)")
     else:
         st.info("Starting ...")
+    if job.running and st.button("Cancel", key="cancel_portfolio"):
+        job.cancel()
+        st.warning("Cancelling after the chunk in progress.")
 
 
 @st.fragment(run_every=0.7)
@@ -83,14 +104,22 @@ def _live(job: Job) -> None:
 
 def _results_view(job: Job) -> None:
     if job.status == "failed":
-        st.error(f"The portfolio could not be solved: {job.error}")
+        if job.cancelled:
+            st.warning(f"The portfolio run was {job.error}.")
+        else:
+            st.error(f"The portfolio could not be solved: {job.error}")
         return
     frame = job.result
     _progress_view(job)
+    counts = frame["status"].value_counts().to_dict()
+    st.write("Rows by status: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    bad = frame[frame["status"] != "ok"]
+    for _, row in bad.head(MAX_ROW_MESSAGES).iterrows():
+        show = st.warning if row["status"] == "not_supported" else st.error
+        show(f"SKU {row['sku']}: {row['message']}")
+    if len(bad) > MAX_ROW_MESSAGES:
+        st.caption(f"... and {len(bad) - MAX_ROW_MESSAGES} more rows with a message (see the table).")
     st.dataframe(frame, key="portfolio_table")
-    if "status" in getattr(frame, "columns", ()):
-        counts = frame["status"].value_counts().to_dict()
-        st.write(", ".join(f"{k}: {v}" for k, v in counts.items()))
     st.download_button("Result table (CSV)", frame.to_csv(index=False).encode(), "idinn_portfolio.csv", "text/csv",
                        key="dl_portfolio")
 
@@ -105,15 +134,18 @@ def render() -> None:
         return
     left, right = st.columns([1, 2])
     with left:
-        sku_upload = st.file_uploader("SKU table (CSV, one row per SKU)", type=["csv"], key="sku_csv")
-        history_upload = st.file_uploader("Demand history (CSV, optional)", type=["csv"], key="history_csv")
+        sample = st.checkbox("Use the sample portfolio shipped with idinn", key="portfolio_sample")
+        sku_upload = st.file_uploader("SKU table (CSV, one row per SKU)", type=["csv"], key="sku_csv",
+                                      disabled=sample)
+        history_upload = st.file_uploader("Demand history (CSV: sku, period or date, quantity; optional)",
+                                          type=["csv"], key="history_csv", disabled=sample)
         method = st.selectbox("Method", methods, key="portfolio_method")
         executor = st.selectbox("Executor", executors, key="portfolio_executor")
         n_workers = st.number_input("Workers (empty: automatic)", value=None, step=1, key="portfolio_workers")
         seed = st.number_input("Seed", value=0, step=1, key="portfolio_seed")
         job: Job | None = st.session_state.get(_JOB)
         if st.button("Solve", type="primary", disabled=job is not None and job.running, key="run_portfolio"):
-            _start(sku_upload, history_upload, method, executor, n_workers, seed)
+            _start(sku_upload, history_upload, method, executor, n_workers, seed, sample)
     with right:
         job = st.session_state.get(_JOB)
         if job is None:
