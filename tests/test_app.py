@@ -490,3 +490,33 @@ def test_portfolio_progress_and_cancel(at):
                                                                           None, 0)))
     finish(at, "portfolio_job")
     assert at.warning[0].value.startswith("The portfolio run was cancelled after")
+
+
+def test_exact_optimum_where_it_exists():
+    from idinn.app._compare import exact_optimum
+    from idinn.demand import TraceDemand, UniformDemand
+    from idinn.sourcing_model import DualSourcingModel, SingleSourcingModel
+
+    def dual(lr, le, demand=UniformDemand(0, 4)):
+        return DualSourcingModel(regular_lead_time=lr, expedited_lead_time=le, regular_order_cost=0,
+                                 expedited_order_cost=20, holding_cost=5, shortage_cost=495, init_inventory=0,
+                                 demand_generator=demand)
+
+    name, value, _ = exact_optimum(dual(2, 0))  # solved even when DP was not selected
+    assert name == "Dynamic programming" and round(value, 4) == 23.0714
+    assert exact_optimum(dual(1, 1)) == (None, None, "dynamic programming needs l_e < l_r")
+    assert exact_optimum(dual(5, 0))[2].startswith("l_r - l_e > 3")
+    single = SingleSourcingModel(lead_time=0, holding_cost=5, shortage_cost=495, init_inventory=0,
+                                 demand_generator=TraceDemand([1, 2, 3]))
+    assert exact_optimum(single) == (None, None, "TraceDemand is not stationary: no exact average cost")
+
+
+def test_failed_run_is_shown_inline(at):
+    from idinn.app._session import Job
+
+    def fail(job):
+        raise ValueError("The 'x' parameter of Y must be an int. Got 'a' instead.")
+
+    at.session_state["single_job"] = Job(fail)
+    finish(at)
+    assert errors(at) == "The run failed: The 'x' parameter of Y must be an int. Got 'a' instead."

@@ -121,7 +121,7 @@ def _results_view(job: Job) -> None:
         st.caption(f"... and {len(bad) - MAX_ROW_MESSAGES} more rows with a message (see the table).")
     st.dataframe(frame, key="portfolio_table")
     st.download_button("Result table (CSV)", frame.to_csv(index=False).encode(), "idinn_portfolio.csv", "text/csv",
-                       key="dl_portfolio")
+                       key="dl_portfolio", on_click="ignore")
 
 
 def render() -> None:

@@ -170,21 +170,22 @@ def _downloads(comp: Comparison) -> None:
         problem = {"model": run["model_cls"].__name__, **run["model_kwargs"], "demand": repr(run["demand"])}
         st.caption(f"The demand is described by its repr: {describe_error(exc)}")
     cols = st.columns(2)
-    cols[0].download_button("Results (CSV)", results_csv(comp), "idinn_results.csv", "text/csv", key="dl_csv")
+    cols[0].download_button("Results (CSV)", results_csv(comp), "idinn_results.csv", "text/csv", key="dl_csv",
+                            on_click="ignore")
     cols[1].download_button("Results (JSON)", results_json(comp, problem), "idinn_results.json",
-                            "application/json", key="dl_json")
+                            "application/json", key="dl_json", on_click="ignore")
     for spec, r in zip(run["specs"], comp.results):
         cols = st.columns(2)
         if r.file is not None and r.file.exists():
             cols[0].download_button(f"{r.name} controller file", r.file.read_bytes(), r.file.name,
-                                    key=f"dl_file_{r.name}")
+                                    key=f"dl_file_{r.name}", on_click="ignore")
         elif r.error is None:
             cols[0].caption(f"{r.name}: saving this controller is not available in this version")
         try:
             config = run_config(run["model_cls"], run["model_kwargs"], run["demand"], spec, BATCH_SIZE,
                                 SIMULATION_PERIODS)
             cols[1].download_button(f"{r.name} CLI config (TOML)", config_toml(config), f"{r.name}.toml",
-                                    "application/toml", key=f"dl_toml_{r.name}")
+                                    "application/toml", key=f"dl_toml_{r.name}", on_click="ignore")
         except Exception as exc:
             cols[1].caption(f"{r.name}: no CLI configuration ({describe_error(exc)})")
 
