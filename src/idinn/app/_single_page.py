@@ -109,8 +109,9 @@ def _progress_view(job: Job) -> None:
     curve = [e for e in events if "epoch" in e]
     if curve:
         last = curve[-1]
+        stage = last["stage"].replace("_", " ")
         st.progress(min(1.0, last["epoch"] / max(1, last["epochs"])),
-                    text=f"{last['controller']}: {last['stage'].replace('_', ' ')} step {last['epoch']} of {last['epochs']}")
+                    text=f"{last['controller']}: {stage} step {last['epoch']} of {last['epochs']}")
         st.plotly_chart(learning_curve_figure(curve), key="live_curve")
     if st.button("Cancel", key="cancel_single"):
         job.cancel()
