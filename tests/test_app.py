@@ -520,3 +520,20 @@ def test_failed_run_is_shown_inline(at):
     at.session_state["single_job"] = Job(fail)
     finish(at)
     assert errors(at) == "The run failed: The 'x' parameter of Y must be an int. Got 'a' instead."
+
+
+def test_errors_in_live_views_are_shown_inline(at):
+    class Broken:
+        running = True
+        cancelled = False
+
+        def snapshot(self):
+            raise RuntimeError("no progress")
+
+    at.session_state["single_job"] = Broken()
+    at.run()
+    assert errors(at) == "Something went wrong: no progress" and not at.exception
+    at.sidebar.radio(key="page").set_value("Portfolio")
+    at.session_state["portfolio_job"] = Broken()
+    at.run()
+    assert errors(at) == "Something went wrong: no progress" and not at.exception

@@ -99,7 +99,10 @@ def _progress_view(job: Job) -> None:
 def _live(job: Job) -> None:
     if not job.running:
         st.rerun()
-    _progress_view(job)
+    try:  # a fragment rerun does not pass through main()'s guard
+        _progress_view(job)
+    except Exception as exc:
+        st.error(f"Something went wrong: {describe_error(exc)}")
 
 
 def _results_view(job: Job) -> None:
