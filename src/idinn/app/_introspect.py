@@ -5,8 +5,8 @@
 * demand models: the concrete classes of :mod:`idinn.demand`, either built from scalar
   parameters or, when they have a ``from_csv`` constructor, from an uploaded history;
 * controllers: every class in ``idinn.single_controller.__all__`` and
-  ``idinn.dual_controller.__all__`` that implements a policy, with the parameters of its
-  constructor and of its ``fit``.
+  ``idinn.dual_controller.__all__`` that can be fitted (not the abstract bases), with the
+  parameters of its constructor and of its ``fit``.
 
 A parameter becomes a form field when its annotation is a scalar (int, float, bool,
 str), a list/tuple of ints or floats, or a ``torch.nn.Module`` (chosen by class name).
@@ -231,10 +231,9 @@ def upload_demand_classes() -> list[type]:
     return out
 
 
-def _implements_policy(cls: type) -> bool:
-    from .._controller import BaseController
-
-    return cls.policy is not BaseController.policy and not inspect.isabstract(cls)
+def _is_concrete_controller(cls: type) -> bool:
+    """A controller one can fit: not abstract and with a ``fit`` (the bases have none)."""
+    return not inspect.isabstract(cls) and callable(getattr(cls, "fit", None))
 
 
 def controller_classes(model_cls: type | None = None) -> list[type]:
@@ -249,7 +248,7 @@ def controller_classes(model_cls: type | None = None) -> list[type]:
     for mod in (single_controller, dual_controller):
         for n in mod.__all__:
             cls = getattr(mod, n)
-            if not (isinstance(cls, type) and issubclass(cls, BaseController) and _implements_policy(cls)):
+            if not (isinstance(cls, type) and issubclass(cls, BaseController) and _is_concrete_controller(cls)):
                 continue
             if model_cls is None or issubclass(model_cls, cls._model_class):
                 out.append(cls)
