@@ -74,8 +74,15 @@ def test_paper_example_exact_optimum_table_and_downloads(at, tmp_path, capsys):
     assert row["Exact average cost"] == "10.0000" and row["Gap to optimum (%)"] == "0.0000"
     assert float(row["Simulated average cost"]) == pytest.approx(10.0, rel=0.05)
     assert len(at.get("plotly_chart")) == 1
+    from idinn.single_controller import BaseStockController
+
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Results (CSV)", "Results (JSON)", "BaseStockController CLI config (TOML)"]
+    saves = callable(getattr(BaseStockController, "save", None))  # save/load of classical controllers
+    assert labels == ["Results (CSV)", "Results (JSON)"] + ["BaseStockController controller file"] * saves + [
+        "BaseStockController CLI config (TOML)"]
+    if saves:
+        loaded = BaseStockController().load(job.result.results[0].file)
+        assert loaded.predict(current_inventory=1) == 3  # base-stock level 4
 
     from idinn.app._exports import config_toml, results_csv, results_json, run_config
 
