@@ -99,6 +99,11 @@ def _input(driver, label):
     return _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"input[aria-label='{label}']")))
 
 
+def _option(driver, text):
+    xpath = f"//*[@role='option'][normalize-space(.)='{text}']"
+    return _wait(driver, EC.element_to_be_clickable((By.XPATH, xpath)))
+
+
 def _run_and_read_optimum(driver) -> str:
     _button(driver, "Run").click()
     metric = _wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid='stMetricValue']")))
@@ -200,3 +205,33 @@ def test_portfolio_page_solves_the_sample_portfolio(server, browser):
     result = pd.read_csv(_downloaded(browser.downloads, "idinn_portfolio.csv"))
     assert list(result["sku"]) == list(skus["sku"])
     assert result.loc[result["sku"] == "A-100", "cost_total"].item() == pytest.approx(10.0)
+
+
+def test_dual_sourcing_optimum_and_dp_heat_map(server, browser):
+    from idinn.demand import UniformDemand
+    from idinn.dual_controller import DynamicProgrammingController
+    from idinn.sourcing_model import DualSourcingModel
+
+    browser.get(server)
+    _input(browser, "Model").click()
+    _option(browser, "Dual Sourcing Model").click()
+    _input(browser, "regular_lead_time")
+    values = {label: int(float(_input(browser, label).get_attribute("value"))) for label in (
+        "regular_lead_time", "expedited_lead_time", "regular_order_cost", "expedited_order_cost", "holding_cost",
+        "shortage_cost", "init_inventory")}
+    model = DualSourcingModel(**values, demand_generator=UniformDemand(0, 4))
+    expected = DynamicProgrammingController().fit(model).optimal_cost_
+    _wait(browser, EC.presence_of_element_located(  # the dual model's default controllers are shown
+        (By.CSS_SELECTOR, "button[aria-label='Remove CappedDualIndexController']")))
+    _wait(browser, EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, "[data-testid='stMultiSelect'] button[aria-label='Clear all']"))).click()
+    _wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Remove ']"))
+    _input(browser, "Controllers to compare").click()
+    _option(browser, "DynamicProgrammingController").click()
+    assert _run_and_read_optimum(browser) == f"{expected:.4f}"
+    assert _table_cell(browser, "DynamicProgrammingController", 1) == f"{expected:.4f}"
+    heading = _wait(browser, EC.presence_of_element_located(
+        (By.XPATH, "//*[normalize-space(text())='Optimal policy of dynamic programming']")))
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 4)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", heading)
+    _shot(browser, "dual")
