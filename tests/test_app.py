@@ -544,3 +544,14 @@ def test_errors_in_live_views_are_shown_inline(at):
     at.session_state["portfolio_job"] = Broken()
     at.run()
     assert errors(at) == "Something went wrong: no progress" and not at.exception
+
+
+def test_no_optimum_is_claimed_without_backlogging():
+    from types import SimpleNamespace
+
+    from idinn.app._compare import exact_optimum
+    from idinn.demand import UniformDemand
+
+    lost_sales = SimpleNamespace(demand_generator=UniformDemand(0, 4),
+                                 params=SimpleNamespace(excess_demand="lost_sales"))
+    assert exact_optimum(lost_sales) == (None, None, "no exact optimum is known for excess demand 'lost_sales'")

@@ -102,6 +102,9 @@ def exact_optimum(model: Any, fitted: dict[str, Any] | None = None) -> tuple[str
     why = _stationary_finite(model)
     if why is not None:
         return None, None, why
+    rule = getattr(model.params, "excess_demand", "backlog")
+    if rule != "backlog":  # the known optima below assume backlogging
+        return None, None, f"no exact optimum is known for excess demand {rule!r}"
     if type(model) is SingleSourcingModel:
         ctrl = fitted.get("BaseStockController")
         if ctrl is None or ctrl.base_stock_level is not None:
