@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 from typing import Any
 
@@ -51,8 +52,9 @@ def _solve(job: Job, skus: Any, history: Any, method: str, executor: str, n_work
         if job.cancelled:
             raise RuntimeError(f"cancelled after {done} of {total} SKUs")
 
+    quiet = {"progress_bar": False} if "progress_bar" in inspect.signature(solve_portfolio).parameters else {}
     return solve_portfolio(skus, history, method=method, executor=executor, n_workers=n_workers, seed=seed,
-                           progress=progress, progress_bar=False)
+                           progress=progress, **quiet)
 
 
 def _sample_tables() -> tuple[Any, Any]:
