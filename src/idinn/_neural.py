@@ -269,25 +269,44 @@ class NeuralControllerMixin:
         x_all, y_all = torch.cat(xs), torch.cat(ys)
         agree = 0.0
         for _ in range(4):  # until the network reproduces the teacher on (nearly) every state
-            agree = self._regress(x_all, y_all, generator, steps, lr, minibatch)
-            if agree >= 0.999:
+            agree = self._regress(x_all, y_all, generator, steps, lr, minibatch, stage="warm_start")
+            if agree >= 0.999 or self._stop_requested():
                 break
         return agree
 
+    def _stop_requested(self) -> bool:
+        session = getattr(self, "_session", None)
+        return session is not None and session.stop_requested
+
+    def _report(self, stage: str, epoch: int, epochs: int, **costs: float | None) -> bool:
+        session = getattr(self, "_session", None)
+        return session is not None and session.report(stage, epoch, epochs, **costs)
+
     def _regress(
-        self, x_all: torch.Tensor, y_all: torch.Tensor, generator: torch.Generator, steps: int, lr: float, minibatch: int
+        self,
+        x_all: torch.Tensor,
+        y_all: torch.Tensor,
+        generator: torch.Generator,
+        steps: int,
+        lr: float,
+        minibatch: int,
+        stage: str | None = None,
     ) -> float:
         """Fit the outputs into the floor intervals of the orders ``y`` (:func:`interval_loss`); returns agreement."""
         assert self.model is not None
         net = self.model
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         n = x_all.shape[0]
-        for _ in range(steps):
+        for step in range(steps):
+            if self._stop_requested():
+                break
             idx = torch.randint(0, n, (min(minibatch, n),), generator=generator)
             loss = interval_loss(net(x_all[idx]), y_all[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if stage is not None and (step + 1) % 100 == 0:
+                self._report(stage, step + 1, steps, train_cost=float(loss.detach()))
         with torch.no_grad():
             return float((ste_orders(net(x_all)) == y_all).all(dim=1).float().mean())
 
@@ -337,6 +356,8 @@ class NeuralControllerMixin:
         best_weights = copy.deepcopy(self.model.state_dict())
         log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
         for it in range(1, iterations + 1):
+            if self._stop_requested():
+                break
             try:
                 x, y, changed = improvement_targets(
                     act, params, values, probs, init, gamma=0.999 if discount is None else discount
@@ -350,7 +371,7 @@ class NeuralControllerMixin:
             agree = 0.0
             for _ in range(3):  # regress until the network reproduces the improved orders
                 agree = self._regress(xt, yt, generator, steps, 1e-3, 512)
-                if agree >= 0.999:
+                if agree >= 0.999 or self._stop_requested():
                     break
             cost = exact_cost()
             log.append({"iteration": float(it), "cost": cost, "changed": float(changed), "agreement": agree})
@@ -358,7 +379,9 @@ class NeuralControllerMixin:
             if cost < best - 1e-9:
                 best = cost
                 best_weights = copy.deepcopy(self.model.state_dict())
+                self._report("policy_iteration", it, iterations, validation_cost=cost, best_cost=best)
             else:
+                self._report("policy_iteration", it, iterations, validation_cost=cost, best_cost=best)
                 self.model.load_state_dict(best_weights)
                 break
         self.model.load_state_dict(best_weights)
@@ -398,6 +421,8 @@ class NeuralControllerMixin:
         best_weights = copy.deepcopy(self.model.state_dict())
         log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]
         for it in range(1, iterations + 1):
+            if self._stop_requested():
+                break
             rows, changed = finite_horizon_improvement_targets(
                 act_at, params, demand.pmf, init, horizon, box=box, discount=gamma, anchors=False
             )
@@ -415,7 +440,7 @@ class NeuralControllerMixin:
             agree = 0.0
             for _ in range(3):
                 agree = self._regress(xt, yt, generator, steps, 1e-3, 512)
-                if agree >= 0.999:
+                if agree >= 0.999 or self._stop_requested():
                     break
             cost = exact_cost()
             log.append({"iteration": float(it), "cost": cost, "changed": float(changed), "agreement": agree})
@@ -424,14 +449,16 @@ class NeuralControllerMixin:
             if cost < best - 1e-9:
                 best = cost
                 best_weights = copy.deepcopy(self.model.state_dict())
+                self._report("policy_iteration", it, iterations, validation_cost=cost, best_cost=best)
             else:
+                self._report("policy_iteration", it, iterations, validation_cost=cost, best_cost=best)
                 self.model.load_state_dict(best_weights)
                 break
         self.model.load_state_dict(best_weights)
         return log
 
     # ------------------------------------------------------------------ fit
-    def _fit_neural(self, *args: Any, **kwargs: Any) -> None:
+    def _fit_neural(self, *args: Any, callbacks: Any = None, **kwargs: Any) -> None:
         """Run :meth:`_fit_impl` with one torch and one BLAS thread, denormals flushed (all restored).
 
         The networks here are small: several threads buy nothing and, on a busy
@@ -439,14 +466,30 @@ class NeuralControllerMixin:
         """
         from threadpoolctl import threadpool_limits
 
+        from .neural.callbacks import Session, check_callbacks
+
+        cbs = check_callbacks(callbacks, type(self).__name__)
+
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         blas = threadpool_limits(limits=1, user_api="blas")  # numba's BLAS calls, numpy, scipy
         # Denormal floats (weights or activations decaying towards 0) slow CPU matrix
         # products by orders of magnitude; flush them to zero while training.
         flushed = torch.set_flush_denormal(True)
+        self.cancelled_ = False
         try:
-            self._fit_impl(*args, **kwargs)
+            with Session(cbs) as session:
+                self._session = session
+                try:
+                    self._fit_impl(*args, **kwargs)
+                finally:
+                    self._session = None
+                    self.cancelled_ = session.stop_requested
+                    if session.stop_requested:
+                        logger.warning(
+                            "%s.fit stopped early (%s); the best weights so far are kept.",
+                            type(self).__name__, "Ctrl-C" if session.interrupted else "a callback asked to stop",
+                        )
         finally:
             blas.restore_original_limits()
             torch.set_num_threads(threads)
@@ -536,7 +579,7 @@ class NeuralControllerMixin:
         net = self.model
         assert net is not None
         self.imitation_agreement_: float | None = None
-        if teacher is not None:
+        if teacher is not None and not self._stop_requested():
             t0 = time.perf_counter()
             if not hasattr(teacher, "_policy_at"):  # a factory: fit the teacher now
                 teacher = teacher()
@@ -546,7 +589,9 @@ class NeuralControllerMixin:
                 type(teacher).__name__, 100 * self.imitation_agreement_, time.perf_counter() - t0,
             )
         self.policy_iteration_log_: list[dict[str, float]] = []
-        if policy_iterations > 0 and finite_horizon:
+        if self._stop_requested():
+            pass
+        elif policy_iterations > 0 and finite_horizon:
             self.policy_iteration_log_ = self._finite_horizon_policy_iteration(
                 model, gen, policy_iterations, policy_iteration_steps, sourcing_periods, discount
             )
@@ -632,11 +677,14 @@ class NeuralControllerMixin:
         logger.info(
             "fit %s: batch=%d periods=%d epochs=%d fused=%s", owner, batch, sourcing_periods, epochs, fused is not None
         )
-        if val_periods is not None and (teacher is not None or policy_iterations > 0 or warm_start):
+        if val_periods is not None and (teacher is not None or policy_iterations > 0 or warm_start) and not self._stop_requested():
             # The starting weights are a candidate too (they may already be very good).
             best_cost = validate()
             best_state = {"net": copy.deepcopy(net.state_dict()), "init_inventory": inv_param.detach().clone(), "epoch": -1}
         for epoch in range(epochs):
+            if self._stop_requested():
+                self.stopped_epoch_ = epoch
+                break
             demands = model.demand_generator.sample_periods(batch, sourcing_periods, gen)
             opt.zero_grad(set_to_none=False)
             if fused is not None:
@@ -690,6 +738,10 @@ class NeuralControllerMixin:
                     net.load_state_dict(best_state["net"])
                     reverts += 1
             self.history_.append(record)
+            self._report(
+                "gradient", epoch + 1, epochs, train_cost=train_avg, validation_cost=record.get("val"),
+                best_cost=best_cost / val_periods if val_periods is not None and math.isfinite(best_cost) else None,
+            )
             if patience is not None and since_best >= patience:
                 self.stopped_epoch_ = epoch
                 logger.info("early stop at epoch %d: no validation improvement in %d validations", epoch, patience)

@@ -73,6 +73,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         warm_start: bool = False,
         validation: str = "auto",
         finite_horizon: bool = False,
+        callbacks: Any = None,
         init_policy: Any = "auto",
         imitation_steps: int = 1000,
         revert_tolerance: float | None = 0.05,
@@ -130,6 +131,12 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
             In stage 3, reload the best weights whenever the validation cost exceeds the
             best by this fraction (``None``: never).
 
+        callbacks : sequence of callables, optional
+            Each is called as ``cb(progress)`` with a :class:`idinn.neural.TrainingProgress`
+            after every step of every stage; returning ``True`` stops training at the next
+            step boundary, keeping the best weights so far (``cancelled_`` is then True).
+            Ctrl-C does the same.
+
         Returns
         -------
         self
@@ -158,7 +165,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, teacher=init_policy, imitation_steps=imitation_steps,
+            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, callbacks=callbacks, teacher=init_policy, imitation_steps=imitation_steps,
             revert_tolerance=revert_tolerance, optimizer=optimizer,
             policy_iterations=policy_iterations, policy_iteration_steps=policy_iteration_steps, patience=patience,
             max_grad_norm=max_grad_norm,

@@ -82,6 +82,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         warm_start: bool = False,
         validation: str = "auto",
         finite_horizon: bool = False,
+        callbacks: Any = None,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -130,6 +131,12 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
             otherwise (and for ``"simulation"``) the average over a fixed set of
             ``validation_sourcing_periods``-period sample paths (common random numbers).
 
+        callbacks : sequence of callables, optional
+            Each is called as ``cb(progress)`` with a :class:`idinn.neural.TrainingProgress`
+            after every step of every stage; returning ``True`` stops training at the next
+            step boundary, keeping the best weights so far (``cancelled_`` is then True).
+            Ctrl-C does the same.
+
         Returns
         -------
         self
@@ -137,6 +144,6 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         self._fit_neural(
             sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon,
+            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, callbacks=callbacks,
         )
         return self
