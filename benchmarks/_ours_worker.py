@@ -266,7 +266,7 @@ def task_throughput(w: dict[str, Any]) -> dict[str, Any]:
     kwargs, _ = supported(nn_ctrl.fit, **PLAIN_DUAL)
     nn_ctrl.fit(dm, sourcing_periods=10, epochs=1, seed=seed, progress=False, **kwargs)
     out["neural_get_total_cost"] = {"batch": B, "s": _time_call(lambda: nn_ctrl.get_total_cost(dm, T, seed=seed))}
-    from idinn._rollout import FusedMLP
+    from idinn.neural.rollout import FusedMLP
 
     fused = FusedMLP(nn_ctrl.model)
     params = dm.params
