@@ -27,7 +27,6 @@ from .network import (
     check_activation,
     check_hidden_layers,
     demand_moments,
-    input_standardization,
     ste_orders,
     time_features,
     with_time_features,
@@ -128,8 +127,8 @@ class NeuralController(torch.nn.Module):
             self._n_features(params, season_length, horizon), self.hidden_layers, self._n_outputs, self.activation,
             params, gen, moments,
         )
-        if self.compressed and params.lead_times[0] > 0:
-            shift, scale = input_standardization(params, *(moments or (0.0, 1.0)))
+        if self.compressed and params.lead_times[0] > 0:  # drop the inventory's own column
+            shift, scale = net[0].shift, net[0].scale
             net[0] = type(net[0])(torch.cat([shift[:1], shift[2:]]), torch.cat([scale[:1], scale[2:]]))
         self.model = net.to(self._device)
         self.params_ = params
@@ -252,8 +251,9 @@ class NeuralController(torch.nn.Module):
         A file of idinn 0.2.0.post1 (its ``save`` pickled the ``torch.nn.Sequential``) is
         read with ``torch.load(weights_only=True)`` and only torch's layer classes allowed:
         no code from the file runs. Its lead times come from the network's input width
-        (single sourcing), or from the lead times of this controller (``init_layers`` or a
-        fit), or from ``regular_lead_time=`` / ``expedited_lead_time=`` given here.
+        (single sourcing); for dual sourcing from ``regular_lead_time=`` /
+        ``expedited_lead_time=`` given here, else the lead times of this controller
+        (``init_layers`` or a fit), else expedited lead time 0 (idinn 0.2's setting).
 
         Raises
         ------

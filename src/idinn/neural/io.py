@@ -13,6 +13,7 @@ copied onto our network (its last layer may have no bias: ours is set to 0).
 from __future__ import annotations
 
 import collections
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import torch
 from .._validation import check_int, fail
 from ..dynamics import SourcingParams
 from .network import _ACTIVATIONS, activation_from_config, activation_to_config, linear_layers
+
+logger = logging.getLogger("idinn.neural")
 
 FORMAT = "idinn-controller"
 VERSION = 1
@@ -112,9 +115,11 @@ def _reference_lead_times(ctrl: Any, n_in: int, path: Any, given: dict[str, int]
     elif ctrl.sourcing_model is not None:
         lts = ctrl.sourcing_model.params.lead_times
     else:
-        raise ValueError(
-            f"{path!s} was saved by idinn 0.2 and does not record its lead times: call "
-            f"init_layers(regular_lead_time=..., expedited_lead_time=...) first, or pass them to load()."
+        # idinn 0.2 files do not record the split: its dual controller and app use l_e = 0.
+        lts = (n_in - 1 + compressed_drop, 0)
+        logger.info(
+            "%s: lead times not recorded by idinn 0.2; assuming regular %d, expedited 0 (call "
+            "init_layers(regular_lead_time=..., expedited_lead_time=...) first for others)", path, lts[0],
         )
     if 1 + sum(lts) - (compressed_drop if lts[0] > 0 else 0) != n_in:
         raise ValueError(f"{path!s} holds a network with {n_in} inputs, which does not fit lead times {lts}.")

@@ -244,7 +244,8 @@ def build_policy_network(
 ) -> torch.nn.Sequential:
     """``Standardize`` followed by the MLP, weights drawn from ``generator``.
 
-    With ``moments`` (mean, std of demand), inputs are standardised with
+    Without ``moments`` the network sees the raw state (identity standardisation). With
+    ``moments`` (mean, std of demand), inputs are standardised with
     :func:`input_standardization` and the output starts as the constant policy "order the
     mean demand from the first supplier" (output weights 0, bias :math:`\\mu + 1/2`), a
     stable start for training through the dynamics.
@@ -252,13 +253,15 @@ def build_policy_network(
     with torch.random.fork_rng(devices=[]):  # nn.Linear draws from the global RNG: undo it
         net = build_mlp(n_features, hidden_layers, n_outputs, activation)
     init_weights(net, generator)
-    mean, std = (0.0, 1.0) if moments is None else moments
-    shift, scale = input_standardization(params, mean, std)
+    if moments is None:  # raw inputs, as in idinn 0.2
+        shift, scale = torch.zeros(params.state_dim), torch.ones(params.state_dim)
+    else:
+        shift, scale = input_standardization(params, *moments)
     net = torch.nn.Sequential(Standardize(shift, scale), *net)
     if moments is not None:
         with torch.no_grad():
             net[-1].weight.zero_()
-            net[-1].bias.copy_(torch.tensor([mean + 0.5] + [0.0] * (n_outputs - 1)))
+            net[-1].bias.copy_(torch.tensor([moments[0] + 0.5] + [0.0] * (n_outputs - 1)))
     return net
 
 

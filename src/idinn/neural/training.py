@@ -216,8 +216,9 @@ class TrainingRun:
         self.demand = model.demand_generator
 
     @property
-    def net(self) -> torch.nn.Sequential:
-        return self.controller.model
+    def net(self) -> torch.nn.Module:
+        """The module from ``[state, phi]`` to raw outputs (``controller.policy_network``)."""
+        return self.controller.policy_network
 
     @property
     def stop_requested(self) -> bool:
