@@ -251,3 +251,17 @@ def test_pickle_round_trip_keeps_the_policy():
     clone = pickle.loads(pickle.dumps(ctrl))
     states = torch.tensor([[i, 1.0, 2.0] for i in range(-5, 10)])
     assert torch.equal(clone.policy(states), ctrl.policy(states))
+
+
+def test_warmup_compiles_exactly_the_kernel_signatures_a_fit_uses():
+    from idinn.neural import _kernels
+    from idinn.neural.warmup import warmup
+
+    warmup()
+    grad_sigs, fwd_sigs = list(_kernels.rollout_grad.signatures), list(_kernels.rollout_forward.signatures)
+    SingleSourcingNeuralController().fit(
+        single_model(), sourcing_periods=5, epochs=2, validation_sourcing_periods=5, validation="simulation",
+        seed=0, progress=False,
+    )
+    assert list(_kernels.rollout_grad.signatures) == grad_sigs and len(grad_sigs) == 1
+    assert list(_kernels.rollout_forward.signatures) == fwd_sigs and len(fwd_sigs) == 1

@@ -102,6 +102,16 @@ def _activation_grad(z: np.ndarray, g: np.ndarray, act: int, alpha: float) -> No
 
 
 @njit(cache=True)
+def _activation_grad_into(z: np.ndarray, g: np.ndarray, act: int, alpha: float) -> None:
+    """In place: ``z = g * act'(z)`` (the pre-activation is no longer needed)."""
+    _activation_grad(z, g, act, alpha)
+    flat_z = z.ravel()
+    flat_g = g.ravel()
+    for i in range(flat_z.size):
+        flat_z[i] = flat_g[i]
+
+
+@njit(cache=True)
 def _layer_offsets(sizes: np.ndarray) -> np.ndarray:
     n_layers = sizes.size - 1
     offs = np.zeros(n_layers + 1, dtype=np.int64)
@@ -205,7 +215,10 @@ def _network_forward(
         bias = theta[offs[l] + sizes[l + 1] * sizes[l] : offs[l + 1]]
         width = n_paths * sizes[l + 1]
         zl = z_store[z_base[l] + slot * width : z_base[l] + (slot + 1) * width].reshape((n_paths, sizes[l + 1]))
-        zl[:, :] = np.dot(a, w.T) + bias
+        np.dot(a, w.T, zl)
+        for p in range(n_paths):
+            for j in range(bias.size):
+                zl[p, j] += bias[j]
         if l < n_layers - 1:
             a = a_store[a_base[l + 1] + slot * width : a_base[l + 1] + (slot + 1) * width].reshape(
                 (n_paths, sizes[l + 1])
@@ -357,6 +370,7 @@ def rollout_grad(
     lam = np.zeros((n_paths, n_state), dtype=np.float32)
     dq = np.empty((n_paths, n_sup), dtype=np.float32)
     n_out = sizes[n_layers]
+    da_buf = [np.empty((n_paths, sizes[l]), dtype=np.float32) for l in range(n_layers)]
     for t in range(horizon - 1, -1, -1):
         scale = discounts[t] / n_paths
         # g = dJ/ds_{t+1} including this period's cost.
@@ -388,12 +402,11 @@ def rollout_grad(
         for l in range(n_layers - 1, -1, -1):
             w = theta[offs[l] : offs[l] + sizes[l + 1] * sizes[l]].reshape((sizes[l + 1], sizes[l]))
             if l > 0:
-                da = np.dot(dz, w)
+                np.dot(dz, w, da_buf[l])
                 z_prev = z_store[z_base[l - 1] + t * n_paths * sizes[l] : z_base[l - 1] + (t + 1) * n_paths * sizes[l]].reshape(
                     (n_paths, sizes[l])
                 )
-                _activation_grad(z_prev, da, act, alpha)
-                z_prev[:, :] = da
+                _activation_grad_into(z_prev, da_buf[l], act, alpha)  # z_prev <- da * act'(z_prev)
                 dz = z_prev
             else:
                 lam += np.dot(dz, np.ascontiguousarray(w[:, :n_state])) / in_scale

@@ -215,6 +215,7 @@ class NeuralController(torch.nn.Module):
         params = model.params
         season = model.demand_generator.season_length
         horizon = config.sourcing_periods if config.finite_horizon else None
+        self._device = self.device  # where to.() last put the network
         if (
             not config.warm_start or self.model is None or self.params_ != params
             or self.season_length_ != season or self.horizon_ != horizon

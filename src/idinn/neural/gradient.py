@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .rollout import FusedMLP, torch_rollout_cost
 from .network import time_features
+from .optim import Adam, RMSprop
+from .rollout import FusedMLP, torch_rollout_cost
 from .training import TrainingRun
 from .validation import Validator
 
@@ -56,7 +57,7 @@ class GradientTraining:
         inv_param = model.init_inventory
         learn_inv = cfg.learn_init_inventory and not cfg.finite_horizon and cfg.discount is None
         inv_opt = (
-            torch.optim.RMSprop([inv_param], lr=cfg.init_inventory_lr) if learn_inv and cfg.init_inventory_lr > 0 else None
+            RMSprop([inv_param], lr=cfg.init_inventory_lr) if learn_inv and cfg.init_inventory_lr > 0 else None
         )
 
         def init_state(b: int) -> np.ndarray:
@@ -75,7 +76,7 @@ class GradientTraining:
             val_batch = max(batch, 1024) if cfg.finite_horizon else batch
             validator = Validator(run, val_periods, exact, init_state, val_batch, horizon, cfg.discount)
 
-        opt_cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[cfg.optimizer]
+        opt_cls = {"adam": Adam, "rmsprop": RMSprop}[cfg.optimizer]
         opt = opt_cls(net.parameters(), lr=cfg.parameters_lr)
         best_cost = math.inf
         best_state: dict[str, Any] | None = None

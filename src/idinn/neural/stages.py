@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..dynamics import transition
+from .optim import Adam
 from .network import interval_loss, ste_orders, time_features, with_time_features
 from .training import TrainingRun
 
@@ -48,7 +49,7 @@ def regress(
     net = run.net
     device = next(net.parameters()).device
     x_all, y_all = x_all.to(device), y_all.to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    opt = Adam(net.parameters(), lr=lr)
     n = x_all.shape[0]
     for step in range(steps):
         if run.stop_requested:

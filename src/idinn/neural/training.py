@@ -174,6 +174,7 @@ def thread_settings(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
+    import scipy.linalg.cython_blas  # noqa: F401 - the BLAS numba's kernels call: loaded now, so it is limited too
     from threadpoolctl import threadpool_limits
 
     threads = torch.get_num_threads()
