@@ -97,7 +97,7 @@ class GradientTraining:
         def snapshot(epoch: int) -> dict[str, Any]:
             return {"net": copy.deepcopy(net.state_dict()), "init_inventory": inv_param.detach().clone(), "epoch": epoch}
 
-        def validate() -> float:
+        def validate() -> tuple[float, float]:
             nonlocal best_cost
             assert validator is not None
             value = validator()
@@ -114,7 +114,7 @@ class GradientTraining:
         ) is not None
         if validator is not None and started_from_weights:
             # The starting weights are a candidate too (they may already be very good).
-            best_cost = validate()
+            best_cost = validate()[0]
             best_state = snapshot(-1)
         for epoch in range(cfg.epochs):
             if run.stop_requested:
@@ -157,10 +157,12 @@ class GradientTraining:
             if self.writer is not None:
                 self.writer.add_scalar("Avg. cost per period/train", train_avg, epoch)
             if validator is not None and (epoch % cfg.validation_freq == 0 or epoch == cfg.epochs - 1):
-                val_total = validate()
-                record["val"] = val_total / val_periods
+                val_total, shown = validate()
+                record["val"] = shown / val_periods
+                if math.isinf(val_total):
+                    record["unstable"] = True
                 if self.writer is not None:
-                    self.writer.add_scalar("Avg. cost per period/val", val_total / val_periods, epoch)
+                    self.writer.add_scalar("Avg. cost per period/val", shown / val_periods, epoch)
                 since_best = 0 if val_total < best_cost else since_best + 1
                 if val_total <= best_cost:  # ties: keep the later (better-trained) initial inventory
                     best_cost = val_total

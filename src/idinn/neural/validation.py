@@ -55,14 +55,30 @@ class Validator:
         self.feats = time_features(run.demand.season_length, 0, periods, horizon)
         self.discounts = np.ones(periods) if discount is None else discount ** np.arange(periods)
         self.switched = False  # set once when exact validation gave way to simulation
+        self.said_unstable = False
         self.max_states = run.config.max_validation_states
 
-    def __call__(self) -> float:
+    def __call__(self) -> tuple[float, float]:
+        """``(selection value, shown value)``: totals over the validation periods.
+
+        They differ only for an unstable policy: selected as infinitely costly (any stable
+        candidate is better), shown (history, TensorBoard, callbacks) with its simulated cost.
+        """
         if self.exact:
             value = self._exact()
             if value is not None:
-                return value
-        return self.simulate(self.run.net)
+                if math.isinf(value):
+                    if not self.said_unstable:
+                        self.said_unstable = True
+                        logger.info(
+                            "validation: a candidate policy is unstable (its inventory drifts without bound, so its "
+                            "long-run cost is infinite); such candidates are never kept and are shown with their "
+                            "simulated cost"
+                        )
+                    return value, self.simulate(self.run.net)
+                return value, value
+        value = self.simulate(self.run.net)
+        return value, value
 
     def _exact(self) -> float | None:
         from ..exact import evaluate_policy

@@ -117,8 +117,8 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         validation_sourcing_periods: int | None = None,
         validation_freq: int = 50,
         log_freq: int = 100,
-        init_inventory_freq: int = 4,
         init_inventory_lr: float = 1e-1,
+        init_inventory_freq: int = 4,
         parameters_lr: float = 3e-2,
         tensorboard_writer: Any = None,
         seed: int | None = None,
@@ -149,10 +149,10 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             Validate every this many epochs (and at the last epoch).
         log_freq : int, default=100
             Log (``logging`` at INFO) every this many epochs.
-        init_inventory_freq : int, default=4
-            Update the initial inventory every this many epochs.
         init_inventory_lr : float, default=0.1
             RMSprop learning rate of the initial inventory (0 freezes it).
+        init_inventory_freq : int, default=4
+            Update the initial inventory every this many epochs.
         parameters_lr : float, default=0.03
             Adam learning rate of the network.
         tensorboard_writer : SummaryWriter, optional
@@ -194,9 +194,10 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         """
         check_writer(tensorboard_writer, type(self).__name__)
         config = TrainConfig(
-            sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq, init_inventory_freq,
-            init_inventory_lr, parameters_lr, seed, discount, progress, warm_start, validation, finite_horizon,
-            tune_threads=tune_threads,
+            sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
+            init_inventory_freq=init_inventory_freq, init_inventory_lr=init_inventory_lr, parameters_lr=parameters_lr,
+            seed=seed, discount=discount, progress=progress, warm_start=warm_start, validation=validation,
+            finite_horizon=finite_horizon, tune_threads=tune_threads,
         )
         self._fit_neural(sourcing_model, config, [GradientTraining(tensorboard_writer)], callbacks)
         return self
