@@ -370,7 +370,7 @@ def rollout_grad(
     lam = np.zeros((n_paths, n_state), dtype=np.float32)
     dq = np.empty((n_paths, n_sup), dtype=np.float32)
     n_out = sizes[n_layers]
-    da_buf = [np.empty((n_paths, sizes[l]), dtype=np.float32) for l in range(n_layers)]
+    da_flat = np.empty(n_paths * sizes.max(), dtype=np.float32)
     for t in range(horizon - 1, -1, -1):
         scale = discounts[t] / n_paths
         # g = dJ/ds_{t+1} including this period's cost.
@@ -402,11 +402,12 @@ def rollout_grad(
         for l in range(n_layers - 1, -1, -1):
             w = theta[offs[l] : offs[l] + sizes[l + 1] * sizes[l]].reshape((sizes[l + 1], sizes[l]))
             if l > 0:
-                np.dot(dz, w, da_buf[l])
+                da = da_flat[: n_paths * sizes[l]].reshape((n_paths, sizes[l]))
+                np.dot(dz, w, da)
                 z_prev = z_store[z_base[l - 1] + t * n_paths * sizes[l] : z_base[l - 1] + (t + 1) * n_paths * sizes[l]].reshape(
                     (n_paths, sizes[l])
                 )
-                _activation_grad_into(z_prev, da_buf[l], act, alpha)  # z_prev <- da * act'(z_prev)
+                _activation_grad_into(z_prev, da, act, alpha)  # z_prev <- da * act'(z_prev)
                 dz = z_prev
             else:
                 lam += np.dot(dz, np.ascontiguousarray(w[:, :n_state])) / in_scale
