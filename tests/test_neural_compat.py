@@ -265,3 +265,13 @@ def test_warmup_compiles_exactly_the_kernel_signatures_a_fit_uses():
     )
     assert list(_kernels.rollout_grad.signatures) == grad_sigs and len(grad_sigs) == 1
     assert list(_kernels.rollout_forward.signatures) == fwd_sigs and len(fwd_sigs) == 1
+
+
+@pytest.mark.parametrize("name", ["finite_horizon", "warm_start", "progress"])
+def test_strings_for_booleans_are_refused_before_training(name):
+    ctrl = SingleSourcingNeuralController()
+    with pytest.raises(TypeError, match=re.escape(
+        f"The '{name}' parameter of SingleSourcingNeuralController must be a bool (True or False). Got 'no' instead."
+    )):
+        ctrl.fit(single_model(), sourcing_periods=5, epochs=2, **{name: "no"})
+    assert ctrl.model is None
