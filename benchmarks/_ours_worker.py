@@ -5,7 +5,7 @@ repository and prints one line ``RESULT <json>`` on stdout. Never imported by th
 library or the tests; the reference implementation runs in ``_ref_worker.py`` (both
 libraries are called ``idinn``, so each side needs its own interpreter).
 
-Tasks: ``single_fit``, ``dual_epochs``, ``torch_baseline``, ``cdi_fit``, ``dp_fit``,
+Tasks: ``single_fit``, ``warmup``, ``dual_epochs`` (``device`` optional), ``torch_baseline``, ``cdi_fit``, ``dp_fit``,
 ``throughput``, ``ttq``, ``eval_tables``, ``scaling_fit``, ``scaling_dp``.
 """
 
@@ -185,9 +185,19 @@ def task_single_fit(w: dict[str, Any]) -> dict[str, Any]:
             "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
 
 
+def task_warmup(w: dict[str, Any]) -> dict[str, Any]:
+    """What a setup step pays: ``python -m idinn.neural.warmup`` (compile and cache the kernels)."""
+    from idinn.neural.warmup import warmup
+
+    return {"warmup_s": warmup(), "import_s": _T_IMPORT, "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
+
+
 def task_dual_epochs(w: dict[str, Any]) -> dict[str, Any]:
     model = dual_model(2, w["batch_size"])
-    ctrl = DualSourcingNeuralController(hidden_layers=DUAL_HIDDEN, activation=torch.nn.ReLU())
+    device = w.get("device", "cpu")
+    if device != "cpu" and not torch.cuda.is_available():
+        return {"error": f"no {device} on this machine"}
+    ctrl = DualSourcingNeuralController(hidden_layers=DUAL_HIDDEN, activation=torch.nn.ReLU(), device=device)
     hook = Hook()
     kwargs, dropped = supported(ctrl.fit, **PLAIN_DUAL)
     t0 = time.perf_counter()
@@ -266,7 +276,7 @@ def task_throughput(w: dict[str, Any]) -> dict[str, Any]:
     kwargs, _ = supported(nn_ctrl.fit, **PLAIN_DUAL)
     nn_ctrl.fit(dm, sourcing_periods=10, epochs=1, seed=seed, progress=False, **kwargs)
     out["neural_get_total_cost"] = {"batch": B, "s": _time_call(lambda: nn_ctrl.get_total_cost(dm, T, seed=seed))}
-    from idinn._rollout import FusedMLP
+    from idinn.neural.rollout import FusedMLP
 
     fused = FusedMLP(nn_ctrl.model)
     params = dm.params

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from idinn._improve import improvement_targets
-from idinn._neural import interval_loss, time_features
+from idinn.neural.network import interval_loss, time_features
 from idinn.demand import SeasonalDemand, UniformDemand
 from idinn.dual_controller import CappedDualIndexController, DualSourcingNeuralController
 from idinn.exact import evaluate_policy, evaluate_policy_finite_horizon

@@ -1,6 +1,6 @@
-"""The fused numba rollouts (``idinn._fused`` via ``idinn._rollout.FusedMLP``) against autograd.
+"""The fused numba rollouts (``idinn.neural._kernels`` via ``idinn.neural.rollout.FusedMLP``) against autograd.
 
-The autograd path (:func:`idinn._rollout.torch_rollout_cost`, built on
+The autograd path (:func:`idinn.neural.rollout.torch_rollout_cost`, built on
 :func:`idinn.dynamics.transition` and :func:`idinn.dynamics.period_cost`) is the
 reference: the fused kernels must return the same total cost, the same per-period costs,
 the same parameter gradients and the same gradient with respect to the initial state.
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from idinn import _fused
-from idinn._mlp import build_mlp
-from idinn._rollout import FusedMLP, Standardize, ste_orders, torch_rollout_cost
+from idinn.neural import _kernels
+from idinn.neural.network import STE_NEGATIVE_SLOPE, Standardize, build_mlp, ste_orders
+from idinn.neural.rollout import FusedMLP, torch_rollout_cost
 from idinn.dynamics import SourcingParams, period_cost, transition
 
 ACTIVATIONS = {
@@ -238,8 +238,8 @@ def test_fused_by_hand_constant_policy():
 
 
 @pytest.mark.parametrize("lead_times", [(0,), (1,), (3,), (2, 0), (3, 1), (1, 1), (0, 0), (4, 2)])
-def test_step_dynamics_equals_transition(lead_times):
-    params = SourcingParams(lead_times, (0.0,) * len(lead_times), 1.0, 1.0)
+def test_step_cost_equals_transition_and_period_cost(lead_times):
+    params = SourcingParams(lead_times, tuple(1.5 + k for k in range(len(lead_times))), 2.0, 7.0)
     rng = np.random.default_rng(sum(lead_times) + 10 * len(lead_times))
     n = 7
     state = rng.integers(-5, 9, size=(n, params.state_dim)).astype(np.float32)
@@ -247,8 +247,16 @@ def test_step_dynamics_equals_transition(lead_times):
     orders = rng.integers(0, 6, size=(n, params.n_suppliers)).astype(np.float32)
     demand = rng.integers(0, 8, size=n).astype(np.float32)
     nxt = np.full_like(state, np.nan)
-    _fused._step_dynamics(state, orders, demand, nxt, np.asarray(lead_times, dtype=np.int64))
-    np.testing.assert_array_equal(nxt, transition(state, orders, demand, params))
+    slopes = np.full(n, np.nan, dtype=np.float32)
+    total = _kernels.step_cost(
+        state, orders, demand, nxt, np.asarray(lead_times, dtype=np.int64), np.asarray(params.order_costs),
+        params.holding_cost, params.shortage_cost, slopes,
+    )
+    expected = transition(state, orders, demand, params)
+    np.testing.assert_array_equal(nxt, expected)
+    assert total == pytest.approx(float(period_cost(expected[:, 0], orders, params).sum()), rel=1e-12)
+    inv = expected[:, 0]
+    np.testing.assert_array_equal(slopes, np.where(inv > 0, 2.0, np.where(inv < 0, -7.0, 0.0)))
 
 
 def test_ste_orders_value_is_floor_relu_and_gradient_is_straight_through():
@@ -256,7 +264,7 @@ def test_ste_orders_value_is_floor_relu_and_gradient_is_straight_through():
     q = ste_orders(out)
     assert q.tolist() == [[0.0, 0.0, 0.0, 2.0, 3.0]]
     q.sum().backward()
-    slope = _fused.STE_NEGATIVE_SLOPE
+    slope = STE_NEGATIVE_SLOPE
     assert 0 < slope <= 1
     np.testing.assert_allclose(out.grad.numpy(), [[slope, slope, 1.0, 1.0, 1.0]])
 

@@ -6,8 +6,13 @@ from typing import Any
 
 import torch
 
-from .._neural import NeuralControllerMixin
-from .._validation import fail
+from .._validation import check_int, fail
+from ..dynamics import SourcingParams
+from ..neural.controller import NeuralController
+from ..neural.network import ste_orders
+from ..neural.gradient import GradientTraining
+from ..neural.stages import FiniteHorizonPolicyIteration, PolicyIteration, WarmStart
+from ..neural.training import TrainConfig, check_writer
 from ..sourcing_model import DualSourcingModel
 from .base import BaseDualController
 
@@ -21,7 +26,7 @@ def best_heuristic(model: DualSourcingModel) -> BaseDualController:
     return min(fitted, key=lambda c: c.best_cost_)
 
 
-class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
+class DualSourcingNeuralController(NeuralController, BaseDualController):
     r"""Neural ordering policy for dual sourcing, trained through the dynamics.
 
     The network maps the state :math:`(I_t, q^r_{t-l_r}, \dots, q^r_{t-1}, q^e_{t-l_e},
@@ -33,6 +38,12 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
     ----------
     hidden_layers : list of int, default=[128, 64, 32, 16, 8, 4]
     activation : torch.nn.Module, default=torch.nn.ReLU()
+    compressed : bool, default=False
+        idinn 0.2's compressed input: the inventory is added to the oldest regular order
+        in the pipeline, so the network sees :math:`l_r + l_e` numbers (trains through
+        autograd, not the fused kernels).
+    device : str or torch.device, default="cpu"
+        Where the network lives and trains (fused kernels on the CPU, autograd elsewhere).
 
     Attributes
     ----------
@@ -48,11 +59,63 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         self,
         hidden_layers: list[int] | None = None,
         activation: torch.nn.Module | None = None,
+        compressed: bool = False,
+        *,
+        device: str | torch.device = "cpu",
     ) -> None:
         self._init_neural(
             [128, 64, 32, 16, 8, 4] if hidden_layers is None else hidden_layers,
             torch.nn.ReLU() if activation is None else activation,
+            compressed,
+            device,
         )
+
+    # ------------------------------------------------------------ idinn 0.2 API
+    def init_layers(self, regular_lead_time: int, expedited_lead_time: int) -> None:
+        """Build a freshly initialised network for these lead times (idinn 0.2's ``init_layers``)."""
+        owner = type(self).__name__
+        lts = (
+            check_int(regular_lead_time, "regular_lead_time", owner, minimum=0),
+            check_int(expedited_lead_time, "expedited_lead_time", owner, minimum=0),
+        )
+        model = self.sourcing_model
+        if model is not None and model.params.lead_times == lts:
+            params = model.params
+        else:
+            params = SourcingParams(lead_times=lts, order_costs=(0.0, 0.0), holding_cost=0.0, shortage_cost=0.0)
+        self._build_network(params)
+
+    def prepare_inputs(
+        self,
+        current_inventory: Any,
+        past_regular_orders: Any,
+        past_expedited_orders: Any,
+        sourcing_model: DualSourcingModel,
+    ) -> torch.Tensor:
+        """Network input for states given as in :meth:`predict` (idinn 0.2's ``prepare_inputs``).
+
+        Returns
+        -------
+        torch.Tensor of shape (B, 1 + l_r + l_e)
+            ``[I_t, regular pipeline, expedited pipeline]`` (``compressed``: (B, l_r + l_e)
+            with :math:`I_t` added to the oldest regular order), lead times of ``sourcing_model``.
+        """
+        model = BaseDualController._check_model(self, sourcing_model)
+        l_r, l_e = model.params.lead_times
+        inv, _ = self._inventory_tensor(current_inventory)
+        b = inv.shape[0]
+        reg = self._pipeline_tensor(past_regular_orders, l_r, b, "past_regular_orders")
+        exp = self._pipeline_tensor(past_expedited_orders, l_e, b, "past_expedited_orders")
+        x = torch.cat([inv[:, None], reg, exp], dim=1)
+        if self.compressed and l_r > 0:
+            x = torch.cat([x[:, 1:2] + x[:, :1], x[:, 2:]], dim=1)
+        return x
+
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Regular and expedited orders, each (B, 1), for inputs from :meth:`prepare_inputs`."""
+        self._fitted_params()
+        q = ste_orders(self.model(inputs.to(self.device, torch.float32)))
+        return q[:, [0]], q[:, [1]]
 
     def fit(
         self,
@@ -82,6 +145,7 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         policy_iteration_steps: int = 1000,
         patience: int | None = 10,
         max_grad_norm: float | None = 100.0,
+        tune_threads: bool = True,
     ) -> "DualSourcingNeuralController":
         r"""Train the controller for ``sourcing_model``.
 
@@ -136,12 +200,17 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
             after every step of every stage; returning ``True`` stops training at the next
             step boundary, keeping the best weights so far (``cancelled_`` is then True).
             Ctrl-C does the same.
+        tune_threads : bool, default=True
+            One torch/BLAS thread and flushed denormals while training, all restored
+            afterwards (see :class:`idinn.neural.TrainConfig`).
 
         Returns
         -------
         self
         """
-        model = self._check_model(sourcing_model)
+        owner = "DualSourcingNeuralController"
+        model = BaseDualController._check_model(self, sourcing_model)
+        check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon
         # Finite horizons with finite-support (possibly seasonal) demand: exact
@@ -149,25 +218,36 @@ class DualSourcingNeuralController(NeuralControllerMixin, BaseDualController):
         exact_fh = finite_horizon and demand.has_finite_support
         if isinstance(init_policy, str):
             if init_policy != "auto":
-                fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy)
+                fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy)
             # Fitted lazily, after every argument has been checked.
             init_policy = (lambda: best_heuristic(model)) if exact_ok and not warm_start else None
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
-            fail("init_policy", "DualSourcingNeuralController", "'auto', None or a fitted dual controller", init_policy, TypeError)
+            fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy, TypeError)
         if policy_iterations is None:
             policy_iterations = 10 if exact_ok else (30 if exact_fh else 0)
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
-                "policy_iterations", "DualSourcingNeuralController",
+                "policy_iterations", owner,
                 "0 unless the demand has finite support (and is stationary for an infinite horizon)",
                 policy_iterations,
             )
-        self._fit_neural(
-            sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
-            init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, callbacks=callbacks, teacher=init_policy, imitation_steps=imitation_steps,
-            revert_tolerance=revert_tolerance, optimizer=optimizer,
-            policy_iterations=policy_iterations, policy_iteration_steps=policy_iteration_steps, patience=patience,
-            max_grad_norm=max_grad_norm,
+        config = TrainConfig(
+            sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq, init_inventory_freq,
+            init_inventory_lr, parameters_lr, seed, discount, progress, warm_start, validation, finite_horizon,
+            imitation_steps=imitation_steps, policy_iterations=policy_iterations,
+            policy_iteration_steps=policy_iteration_steps, revert_tolerance=revert_tolerance, optimizer=optimizer,
+            patience=patience, max_grad_norm=max_grad_norm, tune_threads=tune_threads,
         )
+        checked = config.checked(owner)
+        stages: list[Any] = []
+        if init_policy is not None:
+            stages.append(WarmStart(init_policy, steps=checked.imitation_steps))
+        if checked.policy_iterations > 0 and finite_horizon:
+            stages.append(FiniteHorizonPolicyIteration(
+                checked.policy_iterations, checked.policy_iteration_steps, checked.sourcing_periods, checked.discount
+            ))
+        elif checked.policy_iterations > 0:
+            stages.append(PolicyIteration(checked.policy_iterations, checked.policy_iteration_steps, checked.discount))
+        stages.append(GradientTraining(tensorboard_writer))
+        self._fit_neural(model, config, stages, callbacks)
         return self

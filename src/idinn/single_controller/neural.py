@@ -6,12 +6,16 @@ from typing import Any
 
 import torch
 
-from .._neural import NeuralControllerMixin
+from .._validation import check_int, not_fitted
+from ..dynamics import SourcingParams
+from ..neural.controller import NeuralController
+from ..neural.gradient import GradientTraining
+from ..neural.training import TrainConfig, check_writer
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
 
 
-class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController):
+class SingleSourcingNeuralController(NeuralController, BaseSingleController):
     r"""Neural ordering policy for single sourcing, trained through the dynamics.
 
     The policy is :math:`q_t = \lfloor \mathrm{relu}(\mathrm{MLP}_\theta(I_t, q_{t-l},
@@ -27,6 +31,11 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         Activation of the hidden layers. ``Identity, ReLU, CELU, ELU, LeakyReLU, Tanh,
         Sigmoid, Softplus, SiLU`` run in the fused compiled trainer; any other module
         trains through autograd.
+    compressed : bool, default=False
+        Accepted for compatibility with idinn 0.2 (single sourcing has nothing to compress).
+    device : str or torch.device, default="cpu"
+        Where the network lives and trains. On the CPU training runs in fused compiled
+        kernels; elsewhere (``"cuda"``) through autograd. ``to(device)`` moves it later.
 
     Attributes
     ----------
@@ -57,11 +66,48 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         self,
         hidden_layers: list[int] | None = None,
         activation: torch.nn.Module | None = None,
+        compressed: bool = False,
+        *,
+        device: str | torch.device = "cpu",
     ) -> None:
         self._init_neural(
             [2] if hidden_layers is None else hidden_layers,
             torch.nn.CELU(alpha=1) if activation is None else activation,
+            compressed,
+            device,
         )
+
+    # ------------------------------------------------------------ idinn 0.2 API
+    def init_layers(self, lead_time: int | None = None) -> None:
+        """Build a freshly initialised network (idinn 0.2's ``init_layers``).
+
+        Parameters
+        ----------
+        lead_time : int, optional
+            Lead time :math:`l`; default: that of the sourcing model the controller was
+            fitted with.
+        """
+        owner = type(self).__name__
+        if lead_time is None:
+            if self.sourcing_model is None and self.params_ is None:
+                raise not_fitted(owner)
+            params = self.sourcing_model.params if self.sourcing_model is not None else self.params_
+        else:
+            lt = check_int(lead_time, "lead_time", owner, minimum=0)
+            params = SourcingParams(lead_times=(lt,), order_costs=(0.0,), holding_cost=0.0, shortage_cost=0.0)
+        self._build_network(params)
+
+    def prepare_inputs(self, current_inventory: Any, past_orders: Any = None) -> torch.Tensor:
+        """Network input ``[I_t, q_{t-l}, ..., q_{t-1}]``, shape (B, 1 + l) (idinn 0.2's ``prepare_inputs``)."""
+        params = self._fitted_params() if self.params_ is not None else self._check_fitted().params
+        inv, _ = self._inventory_tensor(current_inventory)
+        pipe = self._pipeline_tensor(past_orders, params.lead_times[0], inv.shape[0], "past_orders")
+        return torch.cat([inv[:, None], pipe], dim=1)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Orders :math:`\\lfloor \\mathrm{relu}(\\mathrm{MLP}(x)) \\rfloor` (B, 1) for inputs from :meth:`prepare_inputs`."""
+        self._fitted_params()
+        return self._orders(inputs.to(self.device, torch.float32))
 
     def fit(
         self,
@@ -71,8 +117,8 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         validation_sourcing_periods: int | None = None,
         validation_freq: int = 50,
         log_freq: int = 100,
-        init_inventory_freq: int = 4,
         init_inventory_lr: float = 1e-1,
+        init_inventory_freq: int = 4,
         parameters_lr: float = 3e-2,
         tensorboard_writer: Any = None,
         seed: int | None = None,
@@ -83,6 +129,7 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
         validation: str = "auto",
         finite_horizon: bool = False,
         callbacks: Any = None,
+        tune_threads: bool = True,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -102,10 +149,10 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
             Validate every this many epochs (and at the last epoch).
         log_freq : int, default=100
             Log (``logging`` at INFO) every this many epochs.
-        init_inventory_freq : int, default=4
-            Update the initial inventory every this many epochs.
         init_inventory_lr : float, default=0.1
             RMSprop learning rate of the initial inventory (0 freezes it).
+        init_inventory_freq : int, default=4
+            Update the initial inventory every this many epochs.
         parameters_lr : float, default=0.03
             Adam learning rate of the network.
         tensorboard_writer : SummaryWriter, optional
@@ -136,14 +183,21 @@ class SingleSourcingNeuralController(NeuralControllerMixin, BaseSingleController
             after every step of every stage; returning ``True`` stops training at the next
             step boundary, keeping the best weights so far (``cancelled_`` is then True).
             Ctrl-C does the same.
+        tune_threads : bool, default=True
+            Train on one torch/BLAS thread with denormals flushed (faster for these small
+            networks); the process settings, a user's flush-denormal mode included, are
+            restored afterwards. See :class:`idinn.neural.TrainConfig`.
 
         Returns
         -------
         self
         """
-        self._fit_neural(
-            sourcing_model, sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
-            init_inventory_freq, init_inventory_lr, parameters_lr, tensorboard_writer, seed, discount, progress,
-            warm_start=warm_start, validation=validation, finite_horizon=finite_horizon, callbacks=callbacks,
+        check_writer(tensorboard_writer, type(self).__name__)
+        config = TrainConfig(
+            sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
+            init_inventory_freq=init_inventory_freq, init_inventory_lr=init_inventory_lr, parameters_lr=parameters_lr,
+            seed=seed, discount=discount, progress=progress, warm_start=warm_start, validation=validation,
+            finite_horizon=finite_horizon, tune_threads=tune_threads,
         )
+        self._fit_neural(sourcing_model, config, [GradientTraining(tensorboard_writer)], callbacks)
         return self

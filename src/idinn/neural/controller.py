@@ -1,0 +1,266 @@
+r"""The neural controller: a ``torch.nn.Module`` holding the policy network, plus its fit.
+
+:class:`NeuralController` is shared by
+:class:`idinn.single_controller.SingleSourcingNeuralController` and
+:class:`idinn.dual_controller.DualSourcingNeuralController`. It is a
+``torch.nn.Module`` (``parameters()``, ``state_dict()``, ``load_state_dict()``,
+``to(device)``, ``train()``/``eval()``, ``forward``) like the controllers of idinn 0.2, and
+composes the pieces of this package: the network (:mod:`.network`), the training stages
+(:mod:`.stages`, :mod:`.gradient`) run by :func:`.training.train`, and the file format
+(:mod:`.io`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .._validation import fail, not_fitted
+from ..dynamics import SourcingParams
+from .callbacks import check_callbacks
+from .network import (
+    build_policy_network,
+    check_activation,
+    check_hidden_layers,
+    demand_moments,
+    ste_orders,
+    time_features,
+    with_time_features,
+)
+from .training import TrainConfig, check_bool, train
+
+logger = logging.getLogger("idinn.neural")
+
+
+def check_device(device: Any, owner: str) -> torch.device:
+    """``device`` as a ``torch.device`` that this machine has."""
+    try:
+        dev = torch.device(device)
+    except (TypeError, RuntimeError):
+        fail("device", owner, "a torch device such as 'cpu' or 'cuda'", device, TypeError)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        fail("device", owner, "'cpu' on this machine (CUDA is not available)", device)
+    return dev
+
+
+class Compress(torch.nn.Module):
+    """The compressed input of idinn 0.2: :math:`(I_t + q^r_{t-l_r}, q^r_{t-l_r+1}, \\dots)`.
+
+    The inventory is added to the oldest regular order in the pipeline (what arrives
+    next); without a regular pipeline the input is unchanged.
+    """
+
+    def __init__(self, regular_lead_time: int) -> None:
+        super().__init__()
+        self.regular_lead_time = regular_lead_time
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.regular_lead_time == 0:
+            return x
+        return torch.cat([x[:, 1:2] + x[:, :1], x[:, 2:]], dim=1)
+
+
+class NeuralController(torch.nn.Module):
+    r"""MLP policy :math:`q = \lfloor \mathrm{relu}(\mathrm{MLP}([s_t, \phi_t])) \rfloor` as a ``torch.nn.Module``.
+
+    Subclasses set ``_n_outputs`` (suppliers) and combine this class with their base
+    controller (``predict``, ``simulate``, ``plot``).
+    """
+
+    _n_outputs: int = 1
+
+    def _init_neural(
+        self, hidden_layers: Any, activation: Any, compressed: Any = False, device: Any = "cpu"
+    ) -> None:
+        torch.nn.Module.__init__(self)
+        owner = type(self).__name__
+        self.hidden_layers = check_hidden_layers(hidden_layers, owner)
+        self.activation = check_activation(activation, owner)
+        self.compressed = check_bool(compressed, "compressed", owner)
+        self._device = check_device(device, owner)
+        self.model: torch.nn.Sequential | None = None
+        self.sourcing_model = None
+        self.params_: SourcingParams | None = None
+        self.season_length_: int | None = None
+        self.horizon_: int | None = None
+        self.best_cost_: float | None = None
+        self.history_: list[dict[str, float]] = []
+        self.cancelled_ = False
+
+    # ---------------------------------------------------------------- network
+    @property
+    def device(self) -> torch.device:
+        """Device of the network (``device=`` given to the constructor until it is built)."""
+        if self.model is not None:
+            for p in self.model.parameters():
+                return p.device
+        return self._device
+
+    def _fitted_params(self) -> SourcingParams:
+        if self.params_ is None or self.model is None:
+            raise not_fitted(type(self).__name__)
+        return self.params_
+
+    def _n_features(self, params: SourcingParams, season_length: int | None, horizon: int | None = None) -> int:
+        n = params.state_dim - (1 if self.compressed and params.lead_times[0] > 0 else 0)
+        return n + time_features(season_length, 0, 1, horizon).shape[1]
+
+    def _build_network(
+        self,
+        params: SourcingParams,
+        season_length: int | None = None,
+        seed: int | None = None,
+        moments: tuple[float, float] | None = None,
+        horizon: int | None = None,
+    ) -> None:
+        """Build the network for ``params`` (weights from a generator seeded with ``seed``)."""
+        gen = torch.Generator()
+        if seed is None:
+            gen.seed()
+        else:
+            gen.manual_seed(seed)
+        net = build_policy_network(
+            self._n_features(params, season_length, horizon), self.hidden_layers, self._n_outputs, self.activation,
+            params, gen, moments,
+        )
+        if self.compressed and params.lead_times[0] > 0:  # drop the inventory's own column
+            shift, scale = net[0].shift, net[0].scale
+            net[0] = type(net[0])(torch.cat([shift[:1], shift[2:]]), torch.cat([scale[:1], scale[2:]]))
+        self.model = net.to(self._device)
+        self.params_ = params
+        self.season_length_ = season_length
+        self.horizon_ = horizon
+
+    @property
+    def policy_network(self) -> torch.nn.Module:
+        """The module that maps ``[state, phi]`` to raw outputs (compression included)."""
+        if self.model is None:
+            raise not_fitted(type(self).__name__)
+        if self.compressed and self.params_ is not None and self.params_.lead_times[0] > 0:
+            return torch.nn.Sequential(Compress(self.params_.lead_times[0]), self.model)
+        return self.model
+
+    def _orders(self, x: torch.Tensor) -> torch.Tensor:
+        """Integer orders (straight-through) for network inputs ``[s_t, phi_t]``, shape (B, n)."""
+        return ste_orders(self.policy_network(x))
+
+    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
+        self._fitted_params()
+        feats = time_features(self.season_length_, period, 1, self.horizon_)
+        x = with_time_features(state.to(self.device, torch.float32), feats)
+        return self._orders(x).to(state.device)
+
+    @property
+    def is_stationary(self) -> bool:
+        """False when the network sees period features (seasonal demand or a finite horizon)."""
+        return getattr(self, "season_length_", None) is None and getattr(self, "horizon_", None) is None
+
+    def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
+        """Orders (B, n_suppliers); ``period`` is required when the policy is period-dependent."""
+        if period is None:
+            if not self.is_stationary:
+                fail("period", type(self).__name__, "given (an int >= 0): this controller's orders depend on the period", period)
+            period = 0
+        return self._policy_at(state, period)
+
+    def _check_model(self, sourcing_model: Any) -> Any:
+        model = super()._check_model(sourcing_model)  # type: ignore[misc]
+        params = self.params_
+        if params is not None and self.model is not None and params.lead_times != model.params.lead_times:
+            fail(
+                "sourcing_model", type(self).__name__,
+                f"a model with the lead times the controller was fitted for {params.lead_times}",
+                model.params.lead_times,
+            )
+        return model
+
+    def _rollout(self, sourcing_model: Any, sourcing_periods: int, seed: int | None, batch_size: int | None = None) -> torch.Tensor:
+        # Evaluation needs no autograd graph (10^5 periods at batch 1024 would keep gigabytes).
+        with torch.no_grad():
+            return super()._rollout(sourcing_model, sourcing_periods, seed, batch_size)  # type: ignore[misc]
+
+    def reset(self) -> None:
+        """Forget the network and the fitted model (as idinn 0.2's ``reset``)."""
+        self.model = None
+        self.sourcing_model = None
+        self.params_ = None
+        self.season_length_ = None
+        self.horizon_ = None
+        self.best_cost_ = None
+        self.history_ = []
+
+    # ---------------------------------------------------------------- fit
+    def _fit_neural(
+        self,
+        sourcing_model: Any,
+        config: TrainConfig,
+        stages: Sequence[Any],
+        callbacks: Any = None,
+        prepare: Any = None,
+    ) -> None:
+        """Validate, (re)build the network, run ``stages`` (``prepare(run_model)`` may add stages first)."""
+        owner = type(self).__name__
+        model = super()._check_model(sourcing_model)  # type: ignore[misc]  (fit may change lead times)
+        config = config.checked(owner)
+        cbs = check_callbacks(callbacks, owner)
+        gen = torch.Generator()
+        if config.seed is None:
+            gen.seed()
+        else:
+            gen.manual_seed(config.seed)
+        params = model.params
+        season = model.demand_generator.season_length
+        horizon = config.sourcing_periods if config.finite_horizon else None
+        self._device = self.device  # where to.() last put the network
+        if (
+            not config.warm_start or self.model is None or self.params_ != params
+            or self.season_length_ != season or self.horizon_ != horizon
+        ):
+            self._build_network(
+                params, season, seed=int(torch.randint(0, 2**62, (1,), generator=gen)),
+                moments=demand_moments(model.demand_generator), horizon=horizon,
+            )
+        self.sourcing_model = model
+        self.imitation_agreement_: float | None = None
+        self.policy_iteration_log_: list[dict[str, float]] = []
+        self.history_ = []
+        self.best_cost_ = None
+        self.train()
+        try:
+            train(self, model, config, stages, cbs, generator=gen)
+        finally:
+            self.eval()
+
+    # ---------------------------------------------------------------- save/load
+    def save(self, path: str | Path) -> None:
+        """Save the network, its configuration and the model parameters it was fitted for.
+
+        The file holds plain tensors and numbers only (``torch.save`` of a dict), so
+        :meth:`load` never runs code from it.
+        """
+        from .io import save_controller
+
+        save_controller(self, path)
+
+    def load(self, path: str | Path, **lead_times: int) -> Any:
+        """Load a controller written by :meth:`save` or a network saved by idinn 0.2 (returns self).
+
+        A file of idinn 0.2.0.post1 (its ``save`` pickled the ``torch.nn.Sequential``) is
+        read with ``torch.load(weights_only=True)`` and only torch's layer classes allowed:
+        no code from the file runs. Its lead times come from the network's input width
+        (single sourcing); for dual sourcing from ``regular_lead_time=`` /
+        ``expedited_lead_time=`` given here, else the lead times of this controller
+        (``init_layers`` or a fit), else expedited lead time 0 (idinn 0.2's setting).
+
+        Raises
+        ------
+        FileNotFoundError, ValueError
+            If the file is missing or is not a saved controller of this class.
+        """
+        from .io import load_controller_into
+
+        return load_controller_into(self, path, **lead_times)

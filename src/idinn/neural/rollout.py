@@ -1,0 +1,157 @@
+"""Batched rollouts of MLP controllers: the autograd path and the bridge to the fused kernels.
+
+Both compute the same objective :math:`J = \\sum_t \\delta_t \\frac{1}{B} \\sum_b c^{(b)}_t`
+for the policy :math:`q_t = \\lfloor \\mathrm{relu}(\\mathrm{MLP}(x_t)) \\rfloor`
+(straight-through floor). The fused path (:mod:`idinn.neural._kernels`) is used whenever
+the network is a plain MLP with a supported activation on the CPU; everything else
+(custom activations, CUDA tensors) runs through autograd with
+:func:`idinn.dynamics.transition` and :func:`idinn.dynamics.period_cost`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..dynamics import SourcingParams, period_cost, transition
+from .network import (
+    ACT_IDENTITY,
+    Standardize,
+    activation_code,
+    layer_sizes,
+    pack_parameters,
+    ste_orders,
+    unpack_gradient,
+)
+
+
+def torch_rollout_cost(
+    net: torch.nn.Module,
+    params: SourcingParams,
+    init_state: torch.Tensor,
+    demands: torch.Tensor,
+    time_feats: torch.Tensor | None = None,
+    discounts: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Differentiable total cost of a rollout (autograd path; any device).
+
+    Parameters
+    ----------
+    init_state : (B, state_dim) tensor (may require grad)
+    demands : (B, T) tensor
+    time_feats : (T, m) tensor, optional
+    discounts : (T,) tensor, optional
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        :math:`J`; wrap the call in ``torch.no_grad()`` to evaluate without a graph.
+    """
+    state = init_state
+    horizon = demands.shape[1]
+    total = torch.zeros((), device=demands.device)
+    for t in range(horizon):
+        x = state if time_feats is None or time_feats.shape[1] == 0 else torch.cat(
+            [state, time_feats[t].expand(state.shape[0], -1)], dim=1
+        )
+        q = ste_orders(net(x))
+        state = transition(state, q, demands[:, t], params)
+        c = period_cost(state[:, 0], q, params).mean()
+        total = total + (c if discounts is None else discounts[t] * c)
+    return total
+
+
+class FusedMLP:
+    """What the fused kernels need for one network (sizes, activation code, standardisation)."""
+
+    def __init__(self, net: torch.nn.Sequential) -> None:
+        mods = list(net)
+        if mods and isinstance(mods[0], Standardize):
+            self.in_shift = mods[0].shift.detach().cpu().numpy().astype(np.float32)
+            self.in_scale = mods[0].scale.detach().cpu().numpy().astype(np.float32)
+            mods = mods[1:]
+        else:
+            self.in_shift = self.in_scale = None
+        hidden_acts = [m for m in mods if not isinstance(m, torch.nn.Linear)]
+        codes = {activation_code(a) for a in hidden_acts}
+        if len(codes) != 1 and hidden_acts:
+            raise ValueError("fused rollout needs one activation type")
+        code = codes.pop() if hidden_acts else (ACT_IDENTITY, 0.0)
+        if code is None:
+            raise ValueError("activation not supported by the fused kernels")
+        self.net = net
+        self.act, self.alpha = code
+        self.sizes = layer_sizes(net)
+
+    @staticmethod
+    def supports(net: torch.nn.Module) -> bool:
+        """True for a CPU ``Sequential`` of ``Linear`` layers and one supported activation."""
+        if not isinstance(net, torch.nn.Sequential):
+            return False
+        try:
+            if any(p.device.type != "cpu" for p in net.parameters()):
+                return False
+            FusedMLP(net)
+        except ValueError:
+            return False
+        mods = list(net)[1:] if len(net) and isinstance(net[0], Standardize) else list(net)
+        return all(isinstance(m, torch.nn.Linear) or activation_code(m) is not None for m in mods)
+
+    def _args(self, params: SourcingParams) -> tuple:
+        n = params.state_dim
+        shift = np.zeros(n, np.float32) if self.in_shift is None else self.in_shift
+        scale = np.ones(n, np.float32) if self.in_scale is None else self.in_scale
+        return (
+            shift,
+            scale,
+            np.asarray(params.lead_times, dtype=np.int64),
+            np.asarray(params.order_costs, dtype=np.float64),
+            float(params.holding_cost),
+            float(params.shortage_cost),
+        )
+
+    def forward_costs(
+        self,
+        params: SourcingParams,
+        init_state: np.ndarray,
+        demands: np.ndarray,
+        time_feats: np.ndarray,
+        discounts: np.ndarray,
+    ) -> np.ndarray:
+        """Per-period batch-mean costs, shape (T,) (no gradient, memory independent of T)."""
+        from . import _kernels
+
+        shift, scale, lt, oc, h, b = self._args(params)
+        return _kernels.rollout_forward(
+            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
+            np.ascontiguousarray(init_state, dtype=np.float32),
+            np.ascontiguousarray(demands, dtype=np.float32),
+            np.ascontiguousarray(time_feats, dtype=np.float32),
+            shift,
+            scale,
+            np.ascontiguousarray(discounts, dtype=np.float64),
+        )
+
+    def cost_and_grad(
+        self,
+        params: SourcingParams,
+        init_state: np.ndarray,
+        demands: np.ndarray,
+        time_feats: np.ndarray,
+        discounts: np.ndarray,
+    ) -> tuple[float, np.ndarray]:
+        """Total cost; writes parameter gradients into ``.grad``; returns dJ/ds_0 summed over paths."""
+        from . import _kernels
+
+        shift, scale, lt, oc, h, b = self._args(params)
+        total, grad, grad_init = _kernels.rollout_grad(
+            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
+            np.ascontiguousarray(init_state, dtype=np.float32),
+            np.ascontiguousarray(demands, dtype=np.float32),
+            np.ascontiguousarray(time_feats, dtype=np.float32),
+            shift,
+            scale,
+            np.ascontiguousarray(discounts, dtype=np.float64),
+        )
+        unpack_gradient(self.net, grad)
+        return float(total), grad_init
