@@ -12,3 +12,6 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# Compile the fused training kernels once per environment, so that the first fit does not
+# wait for numba (the machine code is cached on disk; later processes load it in < 1 s).
+.venv/bin/python -m idinn.neural.warmup
