@@ -448,7 +448,8 @@ def test_app_training_sequence(tmp_path, monkeypatch):
         }
     )
     assert len(df_past) == sourcing_periods + 1
-    assert df_past["Inventory"].iloc[0] == 6
+    # fit learns the initial inventory too (as the reference does); the path starts there.
+    assert df_past["Inventory"].iloc[0] == int(dual_sourcing_model.get_init_inventory().item())
     assert (df_past[["Regular Orders", "Expedited Orders"]] >= 0).all().all()
     # The model's path follows I_{t+1} = I_t + q^r_{t-2} + q^e_t - D_t with D_t in [1, 4].
     inv = df_past["Inventory"].to_numpy()

@@ -301,8 +301,14 @@ def test_load_v02_single_file():
 
 def test_load_v02_dual_file():
     ref = REFERENCE["dual"]
-    controller = DualSourcingNeuralController().load(DATA / ref["file"])
-    assert isinstance(controller, DualSourcingNeuralController)
+    path = DATA / ref["file"]
+    # A 0.2 file does not record how its inputs split between the two pipelines
+    # (l_r + l_e + 1 inputs): without the lead times, load refuses to guess.
+    with pytest.raises(ValueError, match="lead time"):
+        DualSourcingNeuralController().load(path)
+    controller = DualSourcingNeuralController()
+    controller.init_layers(regular_lead_time=ref["regular_lead_time"], expedited_lead_time=ref["expedited_lead_time"])
+    assert controller.load(path) is controller
     assert controller.hidden_layers == ref["hidden_layers"]
     assert isinstance(controller.activation, torch.nn.CELU)
     for row in ref["states"]:
@@ -327,7 +333,9 @@ def test_load_reads_weights_only(monkeypatch):
 
     monkeypatch.setattr(torch, "load", spy)
     SingleSourcingNeuralController().load(DATA / REFERENCE["single"]["file"])
-    DualSourcingNeuralController().load(DATA / REFERENCE["dual"]["file"])
+    dual = DualSourcingNeuralController()
+    dual.init_layers(regular_lead_time=2, expedited_lead_time=0)
+    dual.load(DATA / REFERENCE["dual"]["file"])
     assert all(flag is True for flag in calls), calls
 
 
