@@ -302,10 +302,14 @@ def test_load_v02_single_file():
 def test_load_v02_dual_file():
     ref = REFERENCE["dual"]
     path = DATA / ref["file"]
-    # A 0.2 file does not record how its inputs split between the two pipelines
-    # (l_r + l_e + 1 inputs): without the lead times, load refuses to guess.
-    with pytest.raises(ValueError, match="lead time"):
-        DualSourcingNeuralController().load(path)
+    # A 0.2 file does not record how its l_r + l_e + 1 inputs split between the two
+    # pipelines: load assumes l_e = 0 (0.2's DP controller and app use it) unless the lead
+    # times were given first with init_layers (the reference's own call).
+    plain = DualSourcingNeuralController().load(path)
+    assert first_linear(plain.model).in_features == ref["regular_lead_time"] + 1
+    for row in ref["states"]:
+        orders = plain.predict(row["current_inventory"], row["past_regular_orders"], row["past_expedited_orders"])
+        assert list(orders) == row["orders"], row
     controller = DualSourcingNeuralController()
     controller.init_layers(regular_lead_time=ref["regular_lead_time"], expedited_lead_time=ref["expedited_lead_time"])
     assert controller.load(path) is controller
