@@ -89,6 +89,71 @@ def is_zero_dim_tensor(x) -> bool:
     return isinstance(x, torch.Tensor) and x.dim() == 0
 
 
+# ------------------------------------------------------------------------------ index.rst
+def test_page_index(close_figures):
+    single_sourcing_model = docs_single_model(lead_time=0, low=1)
+    controller = BaseStockController()
+    controller.fit(
+        sourcing_model=single_sourcing_model,
+        seed=42,
+    )
+    controller.plot(sourcing_model=single_sourcing_model, sourcing_periods=100)
+    assert controller.predict(current_inventory=10, past_orders=[1, 5]) == 0
+    assert controller.z_star == 4
+
+
+# ------------------------------------- single_controller/intro_single_sourcing.rst (dynamics)
+def test_page_intro_single_sourcing():
+    """Order of events: the order of period t - l arrives, q_t is placed, D_t is realised,
+    I_{t+1} = I_t + q_{t-l} - D_t, and c_t = h [I_{t+1}]^+ + b [-I_{t+1}]^+."""
+    model = SingleSourcingModel(
+        lead_time=2, holding_cost=5, shortage_cost=495, init_inventory=3, demand_generator=CustomDemand({2: 1.0})
+    )
+    controller = BaseStockController()
+    controller.fit(model)
+    model.reset()
+    orders = [4, 0, 1, 0, 0]
+    expected_inventory = [3]
+    for t, q in enumerate(orders):
+        model.order(torch.tensor([[float(q)]]))
+        arrived = orders[t - 2] if t >= 2 else 0
+        expected_inventory.append(expected_inventory[-1] + arrived - 2)
+        cost = controller.get_last_cost(model)
+        inventory = expected_inventory[-1]
+        assert cost.item() == 5 * max(inventory, 0) + 495 * max(-inventory, 0)
+    assert model.get_past_inventories()[0].tolist() == expected_inventory  # [3, 1, -1, 1, -1, -2]
+    assert model.get_past_orders()[0].tolist() == [0] + orders
+
+
+# ----------------------------------------- dual_controller/intro_dual_sourcing.rst (dynamics)
+def test_page_intro_dual_sourcing():
+    """I_{t+1} = I_t + q^r_{t-l_r} + q^e_{t-l_e} - D_t and
+    c_t = c_r q^r_t + c_e q^e_t + h [I_{t+1}]^+ + b [-I_{t+1}]^+."""
+    model = DualSourcingModel(
+        regular_lead_time=2,
+        expedited_lead_time=1,
+        regular_order_cost=1,
+        expedited_order_cost=20,
+        holding_cost=5,
+        shortage_cost=495,
+        init_inventory=2,
+        demand_generator=CustomDemand({3: 1.0}),
+    )
+    controller = CappedDualIndexController()
+    controller.fit(model, sourcing_periods=100)
+    model.reset()
+    regular, expedited = [5, 0, 2, 1], [1, 3, 0, 0]
+    inventory = 2
+    for t, (qr, qe) in enumerate(zip(regular, expedited)):
+        model.order(torch.tensor([[float(qr)]]), torch.tensor([[float(qe)]]))
+        arrived = (regular[t - 2] if t >= 2 else 0) + (expedited[t - 1] if t >= 1 else 0)
+        inventory = inventory + arrived - 3
+        assert model.get_current_inventory().item() == inventory
+        cost = controller.get_last_cost(model).item()
+        assert cost == 1 * qr + 20 * qe + 5 * max(inventory, 0) + 495 * max(-inventory, 0)
+    assert inventory == 2 + (5 + 0) + (1 + 3 + 0) - 12
+
+
 # --------------------------------------------------------------- get_started/get_started.rst
 def test_page_get_started(close_figures):
     single_sourcing_model = docs_single_model(lead_time=0, low=1)
