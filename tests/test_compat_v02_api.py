@@ -364,3 +364,53 @@ def test_load_refuses_code_in_file(cls, tmp_path):
         with pytest.raises(ValueError):
             cls().load(p)
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------- every signature
+SIGNATURES = json.loads((DATA / "v02_signatures.json").read_text())["signatures"]
+# Not part of what users call: the abstract model base's constructor (users build the two
+# concrete models), and the demand classes 0.2's sourcing_model module merely imported (their
+# signatures are checked under idinn.demand; the names are checked below).
+_DEMAND_REEXPORTS = ("idinn.sourcing_model.UniformDemand", "idinn.sourcing_model.CustomDemand")
+SIGNATURE_CASES = sorted(
+    (cls, method)
+    for cls, methods in SIGNATURES.items()
+    for method in methods
+    if cls not in _DEMAND_REEXPORTS and (cls, method) != ("idinn.sourcing_model.BaseSourcingModel", "__init__")
+)
+
+
+def test_sourcing_model_module_exposes_demand_classes():
+    """0.2's custom-demand page uses UniformDemand after importing only idinn.sourcing_model."""
+    import idinn.demand
+    import idinn.sourcing_model
+
+    assert idinn.sourcing_model.UniformDemand is idinn.demand.UniformDemand
+    assert idinn.sourcing_model.CustomDemand is idinn.demand.CustomDemand
+
+
+@pytest.mark.parametrize(("qualname", "method"), SIGNATURE_CASES)
+def test_reference_signature_accepted(qualname, method):
+    """Every public method of 0.2's documented modules (its API page lists them all) exists
+    here and accepts the same calls: each 0.2 parameter by name, the 0.2 positional
+    parameters at the same positions, and every optional 0.2 parameter is optional here."""
+    import importlib
+    import inspect
+
+    module_name, class_name = qualname.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module_name), class_name)
+    ours = inspect.signature(getattr(cls, method))
+    params = [p for p in ours.parameters.values() if p.name != "self"]
+    by_name = {p.name: p for p in params}
+    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    for index, (name, kind, has_default) in enumerate(SIGNATURES[qualname][method]):
+        if kind in ("VAR_POSITIONAL", "VAR_KEYWORD"):
+            continue
+        assert name in by_name or var_keyword, f"{class_name}.{method} lacks parameter {name!r}"
+        if kind == "POSITIONAL_OR_KEYWORD":
+            assert index < len(positional) and positional[index] == name, (
+                f"{class_name}.{method}: 0.2 takes {name!r} as positional argument {index}; ours: {positional}"
+            )
+        if has_default and name in by_name:
+            assert by_name[name].default is not inspect.Parameter.empty, f"{class_name}.{method}: {name!r} must be optional"
