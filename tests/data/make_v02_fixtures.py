@@ -67,3 +67,36 @@ dp = DynamicProgrammingController()
 dp.fit(dp_model, max_iterations=10000, tolerance=1e-6)
 json.dump({"reference": "idinn 0.2.0.post1", "vf": float(dp.vf),
            "qf": [[list(k), list(v)] for k, v in dp.qf.items()]}, open(f"{out}/v02_dp_qf.json", "w"))
+
+# Parameters of every public method of 0.2's documented modules (names, kinds, optionality).
+import inspect
+
+import idinn.demand
+import idinn.dual_controller
+import idinn.single_controller
+import idinn.sourcing_model
+
+signatures = {}
+for mod in (idinn.sourcing_model, idinn.demand, idinn.single_controller, idinn.dual_controller):
+    for cname, cls in sorted(vars(mod).items()):
+        if not inspect.isclass(cls) or not cls.__module__.startswith("idinn") or cname.startswith("_"):
+            continue
+        methods = {}
+        for klass in reversed(cls.__mro__):
+            if not klass.__module__.startswith("idinn"):
+                continue
+            for mname, fn in vars(klass).items():
+                if mname.startswith("_") and mname != "__init__":
+                    continue
+                f = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
+                if not callable(f):
+                    continue
+                try:
+                    sig = inspect.signature(f)
+                except (TypeError, ValueError):
+                    continue
+                methods[mname] = [[p.name, p.kind.name, p.default is not inspect.Parameter.empty]
+                                  for p in sig.parameters.values() if p.name != "self"]
+        signatures[f"{mod.__name__}.{cname}"] = methods
+json.dump({"reference": "idinn 0.2.0.post1", "signatures": signatures}, open(f"{out}/v02_signatures.json", "w"),
+          indent=0, sort_keys=True)
