@@ -121,7 +121,7 @@ def refuse(cfg, message):
 
 
 NEURAL_FIT = ("'discount', 'epochs', 'finite_horizon', 'init_inventory_freq', 'init_inventory_lr', 'log_freq', "
-              "'parameters_lr', 'progress', 'seed', 'sourcing_periods', 'validation', 'validation_freq', "
+              "'parameters_lr', 'progress', 'seed', 'sourcing_periods', 'tune_threads', 'validation', 'validation_freq', "
               "'validation_sourcing_periods', 'warm_start'")
 
 
