@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
-from ..dynamics import period_cost, transition
+from ..dynamics import check_capacities, period_cost, transition
 from ..policy import as_policy_function
 from ._enumerate import merge_rows
 from ._inputs import problem_and_state
@@ -237,7 +237,7 @@ def solve_finite_horizon(
     horizon = check_int(horizon, "horizon", owner, minimum=1)
     discount = check_real(discount, "discount", owner, exclusive_minimum=0, maximum=1)
     pmfs = demand_pmfs(problem.demand, horizon, owner=owner, name="demand_generator")
-    red = _reduction(problem.params)
+    red = _reduction(problem.params, owner)
     z0_arr, p0_arr = _reduce_states(red, s0[None])
     z0, p0 = int(z0_arr[0]), p0_arr[0]
     given, max_widenings = _check_bounds(
@@ -427,6 +427,7 @@ def evaluate_policy_finite_horizon(
                    f"entries in period {t} ({n} states x {k} demand values)",
                    "Shorten the horizon or use a policy with a smaller reachable state space.")
         q = fn(states, t)
+        check_capacities(q, params, owner)
         orders_mean[t] = prob @ q
         qq = np.repeat(q, k, axis=0)
         nxt = transition(np.repeat(states, k, axis=0), qq, np.tile(values, n), params)
