@@ -347,3 +347,14 @@ type = "ss"
     cfg = to_config(problem, "ss")
     assert cfg["model"]["fixed_order_cost"] == 64.0 and cfg["model"]["order_capacity"] == 9
     assert from_config(tomllib.loads(to_toml(cfg))).model.problem.params == problem.params
+
+
+def test_cli_exact_optimum_uses_the_method_that_models_the_terms():
+    from idinn.cli import exact_optimum
+
+    name, value = exact_optimum(single(lead_time=1, fixed_order_cost=10))
+    assert name == "optimal (s, S) policy" and value == SSController().fit(single(lead_time=1, fixed_order_cost=10)).expected_cost_
+    assert exact_optimum(single(lead_time=1, order_capacity=3))[0] == "optimal modified base-stock policy"
+    assert exact_optimum(single(lead_time=1, order_capacity=3, fixed_order_cost=1)) is None
+    assert exact_optimum(dual(regular_fixed_order_cost=1)) is None
+    assert exact_optimum(single(lead_time=1))[0] == "optimal base-stock policy"
