@@ -265,10 +265,10 @@ def capacity_value(value: Any, name: str, owner: str) -> int | None:
 
 def check_capacity_covers_demand(params: SourcingParams, demand: BaseDemand, owner: str = _OWNER) -> None:
     """Refuse capacities whose total cannot meet the mean demand (every policy's backlog
-    would grow without bound); only when every supplier is capped."""
+    would grow without bound); only under backlog and when every supplier is capped."""
     caps = params.order_capacities
-    if not caps or any(u is None for u in caps):
-        return
+    if not caps or any(u is None for u in caps) or params.excess_demand != "backlog":
+        return  # (under lost sales excess demand is lost, so a small capacity is stable)
     total = sum(int(u) for u in caps)
     season = getattr(demand, "season_length", None)
     try:
