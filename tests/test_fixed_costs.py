@@ -358,3 +358,17 @@ def test_cli_exact_optimum_uses_the_method_that_models_the_terms():
     assert exact_optimum(single(lead_time=1, order_capacity=3, fixed_order_cost=1)) is None
     assert exact_optimum(dual(regular_fixed_order_cost=1)) is None
     assert exact_optimum(single(lead_time=1))[0] == "optimal base-stock policy"
+
+
+def test_environment_action_space_respects_the_capacity_and_charges_the_fixed_cost():
+    from idinn.envs import SourcingEnv
+
+    problem = single(lead_time=0, order_capacity=3, fixed_order_cost=7).problem
+    env = SourcingEnv(problem)
+    assert env.action_space.nvec.tolist() == [4]  # orders 0..3
+    with pytest.raises(ValueError, match=r"'max_order' parameter of SourcingEnv must be at most the supplier capacities \[3\]"):
+        SourcingEnv(problem, max_order=5)
+    env.reset(seed=0)
+    _, reward, *_, info = env.step(np.array([3]))
+    d = info["demand"]  # cost by hand: K + h (3 - D)^+ + b (D - 3)^+
+    assert -reward == 7 + max(3 - d, 0) * 1 + max(d - 3, 0) * 9

@@ -147,6 +147,12 @@ class SourcingParams:
         """Whether some supplier has an order capacity :math:`u_k`."""
         return bool(self.order_capacities)
 
+    @property
+    def capacities(self) -> tuple[int | None, ...] | None:
+        """Per-supplier capacities (``None`` entries: uncapped), or ``None`` when no supplier
+        is capped (the Gymnasium environments cap their action space with it)."""
+        return self.order_capacities or None
+
     def fixed_order_cost(self, k: int) -> float:
         """:math:`K_k` of supplier ``k`` (0.0 when unset)."""
         return self.fixed_order_costs[k] if self.fixed_order_costs else 0.0
