@@ -158,8 +158,8 @@ def test_string_for_a_boolean_is_refused():
          "The valid keys are: 'controller', 'evaluation', 'model', 'plot', 'training'."),
         (cfg_of({**SINGLE, "leadtime": 1}, {"type": "base_stock"}),
          "m.toml: unknown key 'leadtime' in [model] (type 'single', SingleSourcingModel). Did you mean 'lead_time'? "
-         "The valid keys are: 'batch_size', 'demand', 'holding_cost', 'init_inventory', 'lead_time', 'order_cost', "
-         "'shortage_cost'."),
+         "The valid keys are: 'batch_size', 'demand', 'fixed_order_cost', 'holding_cost', 'init_inventory', "
+         "'lead_time', 'order_capacity', 'order_cost', 'shortage_cost'."),
         (cfg_of({**SINGLE, "demand": {"type": "uniform", "low": 0, "hgih": 4}}, {"type": "base_stock"}),
          "m.toml: unknown key 'hgih' in [model.demand] (demand type 'uniform'). Did you mean 'high'? "
          "The valid keys are: 'high', 'low'."),
@@ -170,7 +170,7 @@ def test_string_for_a_boolean_is_refused():
         (cfg_of(SINGLE, {"type": "capped_dual_index"}),
          "m.toml: controller type 'capped_dual_index' is not available for this model ([model] type = 'single'); "
          "it controls 'dual' models. Choose from: base_stock, discounted_base_stock, finite_horizon_base_stock, "
-         "neural."),
+         "modified_base_stock, neural, ss."),
         (cfg_of(SINGLE, {"type": "base_stock", "level": 3}),
          "m.toml: unknown key 'level' in [controller] (controller type 'base_stock', BaseStockController). "
          "The valid keys are: 'base_stock_level'."),

@@ -79,6 +79,18 @@ def single_model(batch_size: int = 4) -> SingleSourcingModel:
                                demand_generator=UniformDemand(0, 2), batch_size=batch_size)
 
 
+def single_model_fixed_cost(batch_size: int = 4) -> SingleSourcingModel:
+    """Single sourcing with a fixed order cost K = 3 (the (s, S) controller's problem)."""
+    return SingleSourcingModel(lead_time=1, holding_cost=1, shortage_cost=9, init_inventory=2,
+                               demand_generator=UniformDemand(0, 2), batch_size=batch_size, fixed_order_cost=3)
+
+
+def single_model_capacity(batch_size: int = 4) -> SingleSourcingModel:
+    """Single sourcing with an order capacity u = 2 (the modified base-stock controller's problem)."""
+    return SingleSourcingModel(lead_time=1, holding_cost=1, shortage_cost=9, init_inventory=2,
+                               demand_generator=UniformDemand(0, 2), batch_size=batch_size, order_capacity=2)
+
+
 def dual_model(batch_size: int = 4) -> DualSourcingModel:
     return DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
                              expedited_order_cost=5, holding_cost=1, shortage_cost=9, init_inventory=2,
@@ -107,6 +119,8 @@ RECIPES: dict[str, Recipe] = {
     "DiscountedBaseStockController": Recipe(single_model, {"discount": 0.8}, exact=("discounted", 0.8)),
     # 60 cheap epochs (about 0.3 s) give a stable policy, so its exact check is a real one
     "SingleSourcingNeuralController": Recipe(single_model, {**_NEURAL, "epochs": 60}, {"hidden_layers": [4]}),
+    "SSController": Recipe(single_model_fixed_cost),
+    "ModifiedBaseStockController": Recipe(single_model_capacity),
     "DynamicProgrammingController": Recipe(dual_model),
     "FiniteHorizonDPController": Recipe(dual_model, {"horizon": 8}, exact=("finite", 8)),
     "DiscountedDPController": Recipe(dual_model, {"discount": 0.8}, exact=("discounted", 0.8)),

@@ -62,8 +62,8 @@ def test_equality_is_by_value():
     [
         ({"holding_cost": -1}, ValueError, "The 'holding_cost' parameter of SourcingProblem.from_dict must be a finite real number >= 0. Got -1 instead."),
         ({"seeed": 1}, ValueError, "The 'seeed' parameter of SourcingProblem.from_dict must be one of the keys"),
-        ({"suppliers": [{"lead_time": 1, "capacity": 5}]}, ValueError,
-         "The 'capacity' parameter of SourcingProblem.from_dict must be absent: it is not supported yet (planned). Got 5 instead."),
+        ({"suppliers": [{"lead_time": 1, "capacity": 0}]}, ValueError,
+         "The 'capacity' parameter of SourcingProblem.from_dict must be an int >= 1. Got 0 instead."),
         ({"suppliers": []}, TypeError, "The 'suppliers' parameter of SourcingProblem.from_dict must be a non-empty list"),
         ({"excess_demand": "lost_sales"}, ValueError,
          "The 'excess_demand' parameter of SourcingParams must be 'backlog' (the only excess-demand rule implemented so far; lost sales are not supported yet). Got 'lost_sales' instead."),

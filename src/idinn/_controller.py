@@ -79,6 +79,10 @@ class BaseController:
     #: Class whose module holds the dataclasses of the saved state (exact solutions).
     _saved_dataclass_home: type | None = None
     sourcing_model: BaseSourcingModel | None = None
+    #: Whether ``fit`` models fixed order costs :math:`K_k` (others refuse a problem with them).
+    _accepts_fixed_order_costs: bool = False
+    #: Whether the orders never exceed the order capacities :math:`u_k` (others refuse them).
+    _accepts_order_capacities: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -143,12 +147,23 @@ class BaseController:
                 type(sourcing_model).__name__,
                 TypeError,
             )
+        self._check_supported_terms(sourcing_model.params)
         return sourcing_model
+
+    def _check_supported_terms(self, params: SourcingParams) -> None:
+        """Refuse fixed order costs or capacities this controller does not model (before any work)."""
+        if params.has_fixed_costs and not self._accepts_fixed_order_costs:
+            fail("sourcing_model", self._owner, "a model without fixed order costs (this controller does not model "
+                 "them; for single sourcing use SSController)", list(params.fixed_order_costs))
+        if params.has_capacities and not self._accepts_order_capacities:
+            fail("sourcing_model", self._owner, "a model without order capacities (this controller does not "
+                 "honour them)", list(params.order_capacities))
 
     def _model_to_fit(self, sourcing_model: Any) -> BaseSourcingModel:
         """The model ``fit`` works on: the given model, or a fresh one of a
         :class:`~idinn.problem.SourcingProblem` (``fit`` accepts either)."""
         if isinstance(sourcing_model, SourcingProblem):
+            self._check_supported_terms(sourcing_model.params)
             return self._model_class.from_problem(sourcing_model)
         return self._check_model(sourcing_model)
 

@@ -51,10 +51,19 @@ def exact_optimum(model: Any) -> tuple[str, float] | None:
     demand = model.demand_generator
     if not demand.has_finite_support or demand.season_length is not None:
         return None
+    params = model.params
     if isinstance(model, SingleSourcingModel):
-        from .single_controller import BaseStockController
+        from .single_controller import BaseStockController, ModifiedBaseStockController, SSController
 
+        if params.has_fixed_costs and params.has_capacities:
+            return None  # no exact method for both yet
+        if params.has_fixed_costs:
+            return "optimal (s, S) policy", float(SSController().fit(model).expected_cost_)
+        if params.has_capacities:
+            return "optimal modified base-stock policy", float(ModifiedBaseStockController().fit(model).expected_cost_)
         return "optimal base-stock policy", float(BaseStockController().fit(model).expected_cost_)
+    if params.has_fixed_costs or params.has_capacities:
+        return None  # the dual-sourcing DP models neither yet
     if model.regular_lead_time - model.expedited_lead_time <= 4:
         from .dual_controller import DynamicProgrammingController
 

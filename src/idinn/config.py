@@ -488,6 +488,13 @@ def to_config(
                  "holding_cost": spec["holding_cost"], "shortage_cost": spec["shortage_cost"]}
     else:
         raise ConfigError(f"to_config: the CLI describes one or two suppliers; this problem has {len(sup)}.")
+    # fixed order costs and capacities: the models' keywords, written only where set
+    prefixes = ("",) if len(sup) == 1 else ("regular_", "expedited_")
+    for prefix, s in zip(prefixes, sup):
+        if "fixed_order_cost" in s:
+            model[f"{prefix}fixed_order_cost"] = s["fixed_order_cost"]
+        if "capacity" in s:
+            model[f"{prefix}order_capacity"] = s["capacity"]
     model["init_inventory"] = spec["init_inventory"]
     model["batch_size"] = batch_size if batch_size is not None else getattr(problem, "batch_size", 1)
     model["demand"] = demand_to_config(as_problem(problem, "to_config", "problem").demand)

@@ -17,7 +17,11 @@ Order of events in period :math:`t`
        (lead time 0: the order just placed);
     3. demand :math:`D_t` is realised; unmet demand is backlogged;
     4. :math:`I_{t+1} = I_t + \sum_k q^k_{t-l_k} - D_t`;
-    5. cost :math:`c_t = \sum_k c_k q^k_t + h [I_{t+1}]^+ + b [-I_{t+1}]^+`.
+    5. cost :math:`c_t = \sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h [I_{t+1}]^+ + b [-I_{t+1}]^+`
+       (:math:`K_k` the fixed order cost, zero unless set).
+
+Each order respects its supplier's capacity, :math:`q^k_t \le u_k` (uncapped unless set);
+the simulator and the exact evaluators refuse orders above it (:func:`check_capacities`).
 
 The functions work on batched ``torch.Tensor`` s (differentiable) and on ``numpy``
 arrays alike.
@@ -33,7 +37,14 @@ import torch
 
 from ._validation import check_cost, check_int, fail
 
-__all__ = ["SourcingParams", "EXCESS_DEMAND_RULES", "transition", "period_cost", "inventory_position"]
+__all__ = [
+    "SourcingParams",
+    "EXCESS_DEMAND_RULES",
+    "transition",
+    "period_cost",
+    "inventory_position",
+    "check_capacities",
+]
 
 EXCESS_DEMAND_RULES = ("backlog",)
 """Excess-demand rules the dynamics implement (``SourcingParams.excess_demand``)."""
@@ -60,13 +71,25 @@ class SourcingParams:
         What happens to demand that on-hand stock cannot meet. ``"backlog"``: it is
         carried as negative net inventory and met from later arrivals (the only rule
         implemented; ``"lost_sales"`` is refused until the lost-sales dynamics land).
+    fixed_order_costs : tuple of float, default=()
+        Fixed cost of each supplier charged in every period with a positive order
+        [:math:`K_k`, cost per order]; empty means zero for every supplier. A tuple of
+        zeros is stored as ``()``, so a zero fixed cost is the same problem as none.
+    order_capacities : tuple of (int or None), default=()
+        Largest order of each supplier per period [:math:`u_k`, units], ``None`` for an
+        uncapped supplier; empty means every supplier uncapped (an all-``None`` tuple is
+        stored as ``()``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        With the project's wording: tuples of the wrong length, a negative or NaN fixed
+        cost, a capacity that is not an int >= 1.
 
     Notes
     -----
-    Room for extensions, per supplier and in the same tuple layout as ``lead_times``: a
-    fixed order cost :math:`K_k` (charged when :math:`q^k_t > 0`) and an order capacity
-    :math:`u_k` (:math:`q^k_t \le u_k`) would be new tuple fields here, a new term in
-    :func:`period_cost` and a clamp in the policy adapter; see docs/architecture.md.
+    Fixed order costs: Scarf (1960), Zheng & Federgruen (1991). Capacities: Federgruen &
+    Zipkin (1986). See docs/fixed_costs.md.
     """
 
     lead_times: tuple[int, ...]
@@ -74,6 +97,8 @@ class SourcingParams:
     holding_cost: float
     shortage_cost: float
     excess_demand: str = "backlog"
+    fixed_order_costs: tuple[float, ...] = ()
+    order_capacities: tuple[int | None, ...] = ()
 
     def __post_init__(self) -> None:
         owner = "SourcingParams"
@@ -94,10 +119,47 @@ class SourcingParams:
         set_(self, "order_costs", tuple(check_cost(c, "order_costs", owner) for c in self.order_costs))
         set_(self, "holding_cost", check_cost(self.holding_cost, "holding_cost", owner))
         set_(self, "shortage_cost", check_cost(self.shortage_cost, "shortage_cost", owner))
+        n = len(self.lead_times)
+        for name in ("fixed_order_costs", "order_capacities"):
+            value = getattr(self, name)
+            if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+                fail(name, owner, "a tuple with one entry per supplier (or empty)", value, TypeError)
+            if len(value) not in (0, n):
+                fail(name, owner, f"empty or of length {n} (one per supplier)", value)
+        fixed = tuple(check_cost(k, "fixed_order_costs", owner) for k in self.fixed_order_costs)
+        set_(self, "fixed_order_costs", fixed if any(k != 0 for k in fixed) else ())
+        caps = tuple(
+            None if u is None else check_int(u, "order_capacities", owner, minimum=1) for u in self.order_capacities
+        )
+        set_(self, "order_capacities", caps if any(u is not None for u in caps) else ())
 
     @property
     def n_suppliers(self) -> int:
         return len(self.lead_times)
+
+    @property
+    def has_fixed_costs(self) -> bool:
+        """Whether some supplier has a fixed order cost :math:`K_k > 0`."""
+        return bool(self.fixed_order_costs)
+
+    @property
+    def has_capacities(self) -> bool:
+        """Whether some supplier has an order capacity :math:`u_k`."""
+        return bool(self.order_capacities)
+
+    @property
+    def capacities(self) -> tuple[int | None, ...] | None:
+        """Per-supplier capacities (``None`` entries: uncapped), or ``None`` when no supplier
+        is capped (the Gymnasium environments cap their action space with it)."""
+        return self.order_capacities or None
+
+    def fixed_order_cost(self, k: int) -> float:
+        """:math:`K_k` of supplier ``k`` (0.0 when unset)."""
+        return self.fixed_order_costs[k] if self.fixed_order_costs else 0.0
+
+    def order_capacity(self, k: int) -> int | None:
+        """:math:`u_k` of supplier ``k`` (``None``: uncapped)."""
+        return self.order_capacities[k] if self.order_capacities else None
 
     @property
     def state_dim(self) -> int:
@@ -153,7 +215,11 @@ def transition(state: Array, orders: Array, demand: Array, params: SourcingParam
 
 
 def period_cost(next_inventory: Array, orders: Array, params: SourcingParams) -> Array:
-    r"""Cost of one period: :math:`\sum_k c_k q^k_t + h[I_{t+1}]^+ + b[-I_{t+1}]^+`.
+    r"""Cost of one period: :math:`\sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h[I_{t+1}]^+ + b[-I_{t+1}]^+`.
+
+    The fixed-cost term (Scarf 1960) is added only for suppliers with :math:`K_k > 0`, so
+    a problem without fixed costs gives bit-for-bit the cost it always had. On tensors the
+    indicator has gradient zero (the neural controllers refuse fixed costs).
 
     Parameters
     ----------
@@ -171,7 +237,39 @@ def period_cost(next_inventory: Array, orders: Array, params: SourcingParams) ->
     for k, c in enumerate(params.order_costs):
         if c != 0:
             cost = cost + c * orders[:, k]
+    for k, fixed in enumerate(params.fixed_order_costs):
+        if fixed != 0:
+            placed = orders[:, k] > 0
+            cost = cost + fixed * (placed.to(cost.dtype) if isinstance(placed, torch.Tensor) else placed)
     return cost
+
+
+def check_capacities(orders: Array, params: SourcingParams, owner: str, name: str = "policy") -> None:
+    r"""Refuse orders above a supplier's capacity (:math:`q^k_t \le u_k`).
+
+    Parameters
+    ----------
+    orders : tensor or ndarray, shape (B, n_suppliers)
+    params : SourcingParams
+    owner, name : str
+        Used in the error message.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending order row and the capacities. Orders are never clipped.
+    """
+    if not params.order_capacities:
+        return
+    for k, u in enumerate(params.order_capacities):
+        if u is None:
+            continue
+        col = orders[:, k]
+        over = col > u
+        if bool(over.any()):
+            row = orders[over.nonzero()[0][0] if not isinstance(over, torch.Tensor) else over.nonzero()[0, 0]]
+            fail(name, owner, f"returning orders within the order capacities {list(params.order_capacities)}",
+                 [float(x) for x in row.tolist()])
 
 
 def inventory_position(state: Array, params: SourcingParams, horizon: int | None = None) -> Array:

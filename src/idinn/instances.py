@@ -1,4 +1,7 @@
-r"""Named dual-sourcing test-bed instances with published costs.
+r"""Named test-bed instances with published costs.
+
+Dual sourcing (:func:`load_testbed`) and single sourcing with a fixed order cost
+(:func:`load_zheng_federgruen`).
 
 The 15 instances of Böttcher, Asikis & Fragkos (2023, *INFORMS Journal on Computing*
 35(6):1308-1328), after Gijsbrechts et al. (2022): regular lead time
@@ -28,9 +31,20 @@ from ._validation import check_int, fail
 from .demand import UniformDemand
 from .sourcing_model import DualSourcingModel
 
-__all__ = ["TestbedInstance", "load_testbed", "get_instance", "make_model"]
+__all__ = [
+    "TestbedInstance",
+    "load_testbed",
+    "get_instance",
+    "make_model",
+    "FixedCostInstance",
+    "load_zheng_federgruen",
+    "zheng_federgruen_pmf",
+]
 
 _FILE = "dual_sourcing_testbed.csv"
+_ZF_FILE = "fixed_cost_zheng_federgruen1991.csv"
+#: Poisson tail left out of the instances' pmf (far below the published three decimals).
+ZF_TAIL_MASS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -136,3 +150,68 @@ def make_model(instance: TestbedInstance, batch_size: int = 1, init_inventory: i
         demand_generator=UniformDemand(instance.demand_low, instance.demand_high),
         batch_size=batch_size,
     )
+
+
+@dataclass(frozen=True)
+class FixedCostInstance:
+    r"""One instance of Zheng & Federgruen (1991, Table 1): the optimal :math:`(s, S)`.
+
+    Backlog, Poisson demand per period, fixed order cost :math:`K = 64`, :math:`h = 1`,
+    :math:`b = 9`, lead time 0, no unit order cost; costs are long-run averages per period.
+
+    Attributes
+    ----------
+    demand : str
+        ``"poisson"``.
+    mean : float
+        Poisson mean demand per period [:math:`\lambda`].
+    lead_time : int
+        [:math:`l`].
+    holding_cost, shortage_cost, fixed_order_cost : float
+        [:math:`h`], [:math:`b`], [:math:`K`].
+    s_optimal, S_optimal : int
+        The published optimal reorder point :math:`s^*` and order-up-to level :math:`S^*`.
+    optimal_cost : float
+        The published optimal average cost (three decimals).
+    """
+
+    demand: str
+    mean: float
+    lead_time: int
+    holding_cost: float
+    shortage_cost: float
+    fixed_order_cost: float
+    s_optimal: int
+    S_optimal: int
+    optimal_cost: float
+
+
+def load_zheng_federgruen() -> list[FixedCostInstance]:
+    """The 24 instances of Zheng & Federgruen (1991), in file order (mean 10 ... 75).
+
+    Source: Zheng, Y.-S. & Federgruen, A. (1991), *Operations Research* 39(4):654-665, Table 1.
+    """
+    text = resources.files("idinn").joinpath("data", _ZF_FILE).read_text(encoding="utf-8")
+    ints = {"lead_time", "s_optimal", "S_optimal"}
+    out = []
+    for row in csv.DictReader(io.StringIO(text)):
+        values = {f.name: (row[f.name] if f.name == "demand" else int(row[f.name]) if f.name in ints
+                           else float(row[f.name])) for f in fields(FixedCostInstance)}
+        out.append(FixedCostInstance(**values))  # type: ignore[arg-type]
+    return out
+
+
+def zheng_federgruen_pmf(instance: FixedCostInstance):  # -> tuple[np.ndarray, np.ndarray]
+    """Per-period demand pmf of ``instance``: Poisson censored where its tail is below 1e-12.
+
+    Returns
+    -------
+    values : ndarray of int64, probs : ndarray of float64
+    """
+    from .demand import PoissonDemand
+    from .exact import demand_pmf
+
+    if not isinstance(instance, FixedCostInstance):
+        fail("instance", "zheng_federgruen_pmf", "a FixedCostInstance (see load_zheng_federgruen)", instance,
+             TypeError)
+    return demand_pmf(PoissonDemand(instance.mean).truncated(tail_mass=ZF_TAIL_MASS))

@@ -85,6 +85,7 @@ class SourcingProblem:
         for q in pipe:
             check_exact_quantity(q, "init_pipeline", _OWNER)
         object.__setattr__(self, "init_pipeline", pipe)
+        check_capacity_covers_demand(self.params, self.demand)
 
     # ------------------------------------------------------------- constructors
     @classmethod
@@ -97,13 +98,18 @@ class SourcingProblem:
         demand: BaseDemand,
         init_inventory: int = 0,
         order_cost: float = 0.0,
+        fixed_order_cost: float = 0.0,
+        order_capacity: int | None = None,
     ) -> SourcingProblem:
-        """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters)."""
+        """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters, plus the
+        fixed order cost :math:`K` and the order capacity :math:`u`)."""
         params = SourcingParams(
             lead_times=(check_int(lead_time, "lead_time", _OWNER, minimum=0),),
             order_costs=(check_cost(order_cost, "order_cost", _OWNER),),
             holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+            fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", _OWNER),),
+            order_capacities=(capacity_value(order_capacity, "order_capacity", _OWNER),),
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -119,8 +125,13 @@ class SourcingProblem:
         shortage_cost: float,
         demand: BaseDemand,
         init_inventory: int = 0,
+        regular_fixed_order_cost: float = 0.0,
+        expedited_fixed_order_cost: float = 0.0,
+        regular_order_capacity: int | None = None,
+        expedited_order_capacity: int | None = None,
     ) -> SourcingProblem:
-        """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters)."""
+        """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters, plus fixed
+        order costs :math:`K_r, K_e` and order capacities :math:`u_r, u_e`)."""
         lr = check_int(regular_lead_time, "regular_lead_time", _OWNER, minimum=0)
         le = check_int(expedited_lead_time, "expedited_lead_time", _OWNER, minimum=0)
         if le > lr:
@@ -133,6 +144,14 @@ class SourcingProblem:
             ),
             holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+            fixed_order_costs=(
+                check_cost(regular_fixed_order_cost, "regular_fixed_order_cost", _OWNER),
+                check_cost(expedited_fixed_order_cost, "expedited_fixed_order_cost", _OWNER),
+            ),
+            order_capacities=(
+                capacity_value(regular_order_capacity, "regular_order_capacity", _OWNER),
+                capacity_value(expedited_order_capacity, "expedited_order_capacity", _OWNER),
+            ),
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -163,15 +182,25 @@ class SourcingProblem:
         Layout::
 
             {"suppliers": [{"lead_time": 2, "order_cost": 100.0}, ...],  # regular first
+             # optional per supplier: "fixed_order_cost": 64.0, "capacity": 10
              "holding_cost": 5.0, "shortage_cost": 495.0, "excess_demand": "backlog",
              "demand": {"type": "uniform", "low": 0, "high": 4},
              "init_inventory": 0, "init_pipeline": []}
 
-        ``init_pipeline`` is empty when every pipeline starts empty.
+        ``init_pipeline`` is empty when every pipeline starts empty; ``fixed_order_cost``
+        and ``capacity`` are written only for suppliers that have them.
         """
         p = self.params
+        suppliers: list[dict[str, Any]] = []
+        for k, (lt, c) in enumerate(zip(p.lead_times, p.order_costs)):
+            sup: dict[str, Any] = {"lead_time": lt, "order_cost": c}
+            if p.fixed_order_cost(k) != 0:
+                sup["fixed_order_cost"] = p.fixed_order_cost(k)
+            if p.order_capacity(k) is not None:
+                sup["capacity"] = p.order_capacity(k)
+            suppliers.append(sup)
         return {
-            "suppliers": [{"lead_time": lt, "order_cost": c} for lt, c in zip(p.lead_times, p.order_costs)],
+            "suppliers": suppliers,
             "holding_cost": p.holding_cost,
             "shortage_cost": p.shortage_cost,
             "excess_demand": p.excess_demand,
@@ -185,7 +214,8 @@ class SourcingProblem:
         """Rebuild a problem from :meth:`to_dict` (or a hand-written dict of that layout).
 
         ``excess_demand``, ``init_inventory``, ``init_pipeline`` and each supplier's
-        ``order_cost`` may be left out (defaults ``"backlog"``, 0, empty, 0.0).
+        ``order_cost``, ``fixed_order_cost`` and ``capacity`` may be left out (defaults
+        ``"backlog"``, 0, empty, 0.0, 0.0, uncapped).
 
         Raises
         ------
@@ -199,14 +229,17 @@ class SourcingProblem:
         if isinstance(sups, str | bytes | Mapping) or not isinstance(sups, Sequence) or len(sups) == 0:
             fail("suppliers", owner, "a non-empty list of {'lead_time': int, 'order_cost': float}", sups, TypeError)
         for s in sups:
-            _check_mapping(s, "suppliers", owner, required=("lead_time",), optional=("order_cost",),
-                           planned=("fixed_order_cost", "capacity"))
+            _check_mapping(s, "suppliers", owner, required=("lead_time",),
+                           optional=("order_cost", "fixed_order_cost", "capacity"))
         params = SourcingParams(
             lead_times=tuple(check_int(s["lead_time"], "lead_time", owner, minimum=0) for s in sups),
             order_costs=tuple(check_cost(s.get("order_cost", 0.0), "order_cost", owner) for s in sups),
             holding_cost=check_cost(d["holding_cost"], "holding_cost", owner),
             shortage_cost=check_cost(d["shortage_cost"], "shortage_cost", owner),
             excess_demand=d.get("excess_demand", "backlog"),
+            fixed_order_costs=tuple(check_cost(s.get("fixed_order_cost", 0.0), "fixed_order_cost", owner)
+                                    for s in sups),
+            order_capacities=tuple(capacity_value(s.get("capacity"), "capacity", owner) for s in sups),
         )
         demand = d["demand"]
         if not isinstance(demand, BaseDemand):
@@ -219,6 +252,37 @@ class SourcingProblem:
         import dataclasses
 
         return dataclasses.replace(self, **changes)
+
+
+def capacity_value(value: Any, name: str, owner: str) -> int | None:
+    """An order capacity: ``None`` (uncapped) or an int >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not is_integral(value) or isinstance(value, float):
+        fail(name, owner, "None (uncapped) or an int >= 1", value, TypeError)
+    return check_int(value, name, owner, minimum=1)
+
+
+def check_capacity_covers_demand(params: SourcingParams, demand: BaseDemand, owner: str = _OWNER) -> None:
+    """Refuse capacities whose total cannot meet the mean demand (every policy's backlog
+    would grow without bound); only under backlog and when every supplier is capped."""
+    caps = params.order_capacities
+    if not caps or any(u is None for u in caps) or params.excess_demand != "backlog":
+        return  # (under lost sales excess demand is lost, so a small capacity is stable)
+    total = sum(int(u) for u in caps)
+    season = getattr(demand, "season_length", None)
+    try:
+        means = [float(demand.mean(t)) for t in range(season or 1)]
+    except Exception:  # a demand model without a known mean: nothing to check
+        return
+    try:
+        deterministic = season is None and int(demand.get_min_demand()) == int(demand.get_max_demand())
+    except Exception:  # unbounded support
+        deterministic = False
+    mean = sum(means) / len(means)
+    if total < mean or (total == mean and not deterministic):
+        rule = f"a total capacity {'>=' if deterministic else '>'} the mean demand per period ({mean:g})"
+        fail("order_capacities", owner, rule + ": otherwise the backlog grows without bound", list(caps))
 
 
 def _check_mapping(

@@ -22,7 +22,8 @@ import torch
 from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
 from .dynamics import SourcingParams, period_cost, transition
-from .problem import SourcingProblem
+from .dynamics import check_capacities as check_orders_within_capacities
+from .problem import SourcingProblem, capacity_value, check_capacity_covers_demand
 
 __all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
 
@@ -67,6 +68,7 @@ class BaseSourcingModel:
         if not is_integral(init_inventory):
             fail("init_inventory", owner, "an integer number of units", init_inventory)
         check_exact_quantity(int(init_inventory), "init_inventory", owner)
+        check_capacity_covers_demand(params, demand_generator, owner)
         self.params = params
         self.demand_generator = demand_generator
         self._init_pipeline: tuple[int, ...] = ()
@@ -187,6 +189,7 @@ class BaseSourcingModel:
             demand = self.demand_generator.sample_periods(
                 self.batch_size, 1, self.generator, start_period=self._periods
             )[:, 0]
+        check_orders_within_capacities(orders, self.params, self._owner, "orders")
         nxt = transition(self._state, orders, demand, self.params)
         cost = period_cost(nxt[:, 0], orders, self.params)
         self._state = nxt
@@ -256,6 +259,10 @@ class SingleSourcingModel(BaseSourcingModel):
         Number of sample paths simulated together.
     order_cost : float, default=0
         Cost per unit ordered [:math:`c`].
+    fixed_order_cost : float, default=0
+        Cost per order placed (charged in each period with an order > 0) [:math:`K`].
+    order_capacity : int or None, default=None
+        Largest order per period [:math:`u`, units]; ``None``: uncapped.
 
     Examples
     --------
@@ -278,6 +285,9 @@ class SingleSourcingModel(BaseSourcingModel):
         demand_generator: BaseDemand,
         batch_size: int = 1,
         order_cost: float = 0.0,
+        *,
+        fixed_order_cost: float = 0.0,
+        order_capacity: int | None = None,
     ) -> None:
         o = self._owner
         params = SourcingParams(
@@ -285,6 +295,8 @@ class SingleSourcingModel(BaseSourcingModel):
             order_costs=(check_cost(order_cost, "order_cost", o),),
             holding_cost=check_cost(holding_cost, "holding_cost", o),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+            fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", o),),
+            order_capacities=(capacity_value(order_capacity, "order_capacity", o),),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -297,6 +309,14 @@ class SingleSourcingModel(BaseSourcingModel):
 
     def get_order_cost(self) -> float:
         return self.params.order_costs[0]
+
+    def get_fixed_order_cost(self) -> float:
+        """[:math:`K`], cost per order placed."""
+        return self.params.fixed_order_cost(0)
+
+    def get_order_capacity(self) -> int | None:
+        """[:math:`u`], largest order per period (``None``: uncapped)."""
+        return self.params.order_capacity(0)
 
     def get_past_orders(self) -> torch.Tensor:
         """Orders placed so far, preceded by a 0 column; shape (batch_size, periods + 1)."""
@@ -342,6 +362,11 @@ class DualSourcingModel(BaseSourcingModel):
         Initial net inventory [:math:`I_0`]; both pipelines start empty.
     demand_generator : BaseDemand
     batch_size : int, default=1
+    regular_fixed_order_cost, expedited_fixed_order_cost : float, default=0
+        Cost per order placed with each supplier [:math:`K_r`], [:math:`K_e`] (keyword only).
+    regular_order_capacity, expedited_order_capacity : int or None, default=None
+        Largest order per period from each supplier [:math:`u_r`], [:math:`u_e`];
+        ``None``: uncapped (keyword only).
     """
 
     _owner = "DualSourcingModel"
@@ -357,6 +382,11 @@ class DualSourcingModel(BaseSourcingModel):
         init_inventory: float,
         demand_generator: BaseDemand,
         batch_size: int = 1,
+        *,
+        regular_fixed_order_cost: float = 0.0,
+        expedited_fixed_order_cost: float = 0.0,
+        regular_order_capacity: int | None = None,
+        expedited_order_capacity: int | None = None,
     ) -> None:
         o = self._owner
         lr = check_int(regular_lead_time, "regular_lead_time", o, minimum=0)
@@ -371,6 +401,14 @@ class DualSourcingModel(BaseSourcingModel):
             ),
             holding_cost=check_cost(holding_cost, "holding_cost", o),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+            fixed_order_costs=(
+                check_cost(regular_fixed_order_cost, "regular_fixed_order_cost", o),
+                check_cost(expedited_fixed_order_cost, "expedited_fixed_order_cost", o),
+            ),
+            order_capacities=(
+                capacity_value(regular_order_capacity, "regular_order_capacity", o),
+                capacity_value(expedited_order_capacity, "expedited_order_capacity", o),
+            ),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -393,6 +431,18 @@ class DualSourcingModel(BaseSourcingModel):
 
     def get_expedited_order_cost(self) -> float:
         return self.params.order_costs[1]
+
+    def get_regular_fixed_order_cost(self) -> float:
+        return self.params.fixed_order_cost(0)
+
+    def get_expedited_fixed_order_cost(self) -> float:
+        return self.params.fixed_order_cost(1)
+
+    def get_regular_order_capacity(self) -> int | None:
+        return self.params.order_capacity(0)
+
+    def get_expedited_order_capacity(self) -> int | None:
+        return self.params.order_capacity(1)
 
     def get_past_regular_orders(self) -> torch.Tensor:
         """Regular orders placed so far, preceded by a 0 column; (batch_size, periods + 1)."""

@@ -61,3 +61,8 @@ __all__ += [
     "solve_discounted",
     "solve_finite_horizon",
 ]
+
+# Fixed order costs: the optimal (s, S) policy (Zheng & Federgruen 1991).
+from .fixed_cost import SSPolicyResult, optimal_ss_policy, ss_average_cost  # noqa: E402
+
+__all__ += ["SSPolicyResult", "optimal_ss_policy", "ss_average_cost"]

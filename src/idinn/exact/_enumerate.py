@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..dynamics import SourcingParams, period_cost, transition
+from ..dynamics import SourcingParams, check_capacities, period_cost, transition
 from ._pmf import Pmf, check_size
 
 __all__ = ["Chain", "enumerate_chain", "row_keys", "radix_keys", "merge_rows", "StateLimit"]
@@ -155,6 +155,7 @@ def enumerate_chain(
                    f"entries for the transitions of the {first + m:,} states reached so far ({k} demand values each)",
                    "Lower 'max_states' or use a policy with a smaller reachable state space.")
         q = orders_fn(frontier, phase)
+        check_capacities(q, params, owner)
         qq = np.repeat(q, k, axis=0)
         nxt = transition(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
         inv = nxt[:, 0].astype(np.float64)

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import fail
-from ..dynamics import SourcingParams
+from ..dynamics import SourcingParams, check_capacities
 from ._markov import cesaro_limit
 from ._pmf import Pmf, check_size, convolve_pmf, newsvendor_cost
 
@@ -86,6 +86,7 @@ def evaluate_on_positions(
                "Give narrower 'inventory_bounds'.")
     positions = np.arange(lo, hi + 1, dtype=np.int64)
     q = check_position_policy(orders_fn, positions, params.state_dim, owner)
+    check_capacities(q[:, None], params, owner)
     y = positions + q
     raw = y[:, None] - values[None, :]
     low, high = raw < lo, raw > hi
@@ -99,7 +100,7 @@ def evaluate_on_positions(
     under = newsvendor_cost(y, vl, pl, 0.0, 1.0)  # E[(D^(l+1) - y)^+]
     cut = (low | high).any(axis=1)
     return {
-        "average_cost": float(pi @ (c * q + h * over + b * under)),
+        "average_cost": float(pi @ (c * q + params.fixed_order_cost(0) * (q > 0) + h * over + b * under)),
         "boundary_mass": float(pi[cut].sum()),
         "states": _rows(positions, params.state_dim, False),
         "probabilities": pi,

@@ -90,7 +90,25 @@ class _Reduced:
         return min(self.fast_cost, self.regular_cost) if self.gap >= 1 else self.fast_cost
 
 
-def _reduction(params: SourcingParams) -> _Reduced:
+def refuse_fixed_costs_and_capacities(params: SourcingParams, owner: str) -> None:
+    """The reduced-state dynamic programs have no fixed order cost nor capacity: refuse both.
+
+    (The reduced state keeps only inventory positions; a fixed cost or a capacity makes the
+    optimal orders depend on more than that. For one supplier with a fixed cost use
+    :func:`idinn.exact.fixed_cost.optimal_ss_policy`.)
+    """
+    if params.has_fixed_costs:
+        fail("sourcing_model", owner, "a problem without fixed order costs (the exact dynamic programs do not "
+             "model them yet; for one supplier use idinn.exact.fixed_cost.optimal_ss_policy or SSController)",
+             list(params.fixed_order_costs))
+    if params.has_capacities:
+        fail("sourcing_model", owner, "a problem without order capacities (the exact dynamic programs do not "
+             "model them yet; evaluate a capacity-respecting policy with evaluate_policy)",
+             list(params.order_capacities))
+
+
+def _reduction(params: SourcingParams, owner: str = "the exact dynamic program") -> _Reduced:
+    refuse_fixed_costs_and_capacities(params, owner)
     h, b = params.holding_cost, params.shortage_cost
     if params.n_suppliers == 1:
         (lt,) = params.lead_times

@@ -270,7 +270,7 @@ def solve_discounted(
     tolerance = check_real(tolerance, "tolerance", owner, exclusive_minimum=0)
     max_iterations = check_int(max_iterations, "max_iterations", owner, minimum=1)
     demand = problem.demand
-    red = _reduction(problem.params)
+    red = _reduction(problem.params, owner)
     z0_arr, p0_arr = _reduce_states(red, s0[None])
     z0, p0 = int(z0_arr[0]), p0_arr[0]
     given, max_widenings = _check_bounds(

@@ -45,6 +45,7 @@ from ._inputs import problem_and_state
 from ._markov import cesaro_limit
 from ._pmf import clean_pmf, convolve_pmf, newsvendor_cost, newsvendor_level, stationary_pmf
 from ._reduced import _bellman, _Box, _cap_flags, _check_box, _embed, _forgiven_units, _reduction, _stage, _transitions, reduce_dual_state
+from ._reduced import refuse_fixed_costs_and_capacities
 
 __all__ = [
     "DualSourcingDPResult",
@@ -216,6 +217,7 @@ class DualSourcingDPResult:
 def _check_params(params: SourcingParams, owner: str) -> tuple[int, int]:
     if not isinstance(params, SourcingParams) or params.n_suppliers != 2:
         fail("params", owner, "the SourcingParams of a dual-sourcing model", params, TypeError)
+    refuse_fixed_costs_and_capacities(params, owner)
     lr, le = params.lead_times
     if le >= lr:
         fail(
@@ -339,7 +341,7 @@ def dual_sourcing_relative_value_iteration(
     spread = max(int(values[-1] - values[0]), 1)
     steps = {"min_position": -spread, "max_position": spread, "max_regular_order": max(1, spread // 2)}
 
-    red = _reduction(params)  # fast supplier: expedited; gap L = l_r - l_e >= 1
+    red = _reduction(params, owner)  # fast supplier: expedited; gap L = l_r - l_e >= 1
     pmf = (values, probs)
     window = convolve_pmf(values, probs, le + 1)
     v = None
@@ -476,6 +478,7 @@ def solve_dual_sourcing_average_cost(sourcing_model: Any, **kwargs: Any) -> Dual
     """
     owner = "solve_dual_sourcing_average_cost"
     problem, s0 = problem_and_state(sourcing_model, None, owner)
+    refuse_fixed_costs_and_capacities(problem.params, owner)
     if problem.n_suppliers != 2:
         fail("sourcing_model", owner, "a dual-sourcing problem or DualSourcingModel", sourcing_model, TypeError)
     values, probs = stationary_pmf(problem.demand, owner=owner, name="demand_generator")

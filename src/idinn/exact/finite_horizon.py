@@ -37,12 +37,22 @@ Bellman recursion
     :math:`q^r`), and :math:`V_t \equiv 0` (order nothing) in the last :math:`l_f`
     periods, whose orders arrive after the horizon. The holding and shortage costs of
     periods :math:`0, \dots, l_f - 1` are fixed by the initial state (the *committed*
-    cost). There is no terminal cost: inventory or backlog left after period
-    :math:`T - 1` costs nothing.
+    cost).
+
+Terminal cost
+    Optionally, stock left at the end earns a salvage value :math:`v` per unit and backlog
+    left at the end costs :math:`p_T` per unit: :math:`-v (I_T)^+ + p_T (I_T)^-`, weighted
+    like period :math:`T - 1` (:math:`\gamma^{T-1}`). :math:`I_T = y - D_{t..t+l_f}` for
+    the last decision that can influence it (:math:`t = T - 1 - l_f`), so it enters that
+    decision's stage cost as :math:`\gamma^{l_f} E[-v (I_T)^+ + p_T (I_T)^-]`; when
+    :math:`T \le l_f` it is fixed by the initial state (committed). Textbook finite-horizon
+    models (e.g. Snyder & Shen 2019, section 4.3.3, terminal cost :math:`\theta_{T+1}`)
+    use both; without them the last periods' order-up-to levels differ.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -50,12 +60,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
-from ..dynamics import period_cost, transition
+from .._validation import check_int, check_real, fail
+from ..dynamics import check_capacities, period_cost, transition
 from ..policy import as_policy_function
 from ._enumerate import merge_rows
 from ._inputs import problem_and_state
-from ._pmf import Pmf, check_size, demand_pmfs, sum_pmf
+from ._pmf import Pmf, check_size, demand_pmfs, newsvendor_cost, sum_pmf
 from ._reduced import (
     WIDENING_TARGET,
     _Box,
@@ -162,6 +172,8 @@ def solve_finite_horizon(
     max_regular_order: int | None = None,
     max_widenings: int = 20,
     max_entries: int | None = None,
+    salvage_value: float = 0.0,
+    terminal_backlog_cost: float = 0.0,
 ) -> FiniteHorizonSolution:
     r"""Optimal policy of exactly ``horizon`` periods by backward induction.
 
@@ -204,6 +216,11 @@ def solve_finite_horizon(
         Memory budget in table entries (8 bytes each; default
         :data:`idinn.exact._pmf.MAX_TABLE_ENTRIES`, about 1 GiB). A box needing more is
         refused with a ``MemoryError`` before any work, giving its size.
+    salvage_value : float, default=0
+        Credit per unit of stock left at the end [:math:`v`], at most
+        :math:`h + \min_k c_k` (above it, ordering only to salvage would pay without bound).
+    terminal_backlog_cost : float, default=0
+        Cost per unit of backlog left at the end [:math:`p_T`], >= 0.
 
     Returns
     -------
@@ -237,7 +254,8 @@ def solve_finite_horizon(
     horizon = check_int(horizon, "horizon", owner, minimum=1)
     discount = check_real(discount, "discount", owner, exclusive_minimum=0, maximum=1)
     pmfs = demand_pmfs(problem.demand, horizon, owner=owner, name="demand_generator")
-    red = _reduction(problem.params)
+    red = _reduction(problem.params, owner)
+    terminal = _terminal_costs(salvage_value, terminal_backlog_cost, problem.params, owner)
     z0_arr, p0_arr = _reduce_states(red, s0[None])
     z0, p0 = int(z0_arr[0]), p0_arr[0]
     given, max_widenings = _check_bounds(
@@ -246,12 +264,18 @@ def solve_finite_horizon(
     active = max(horizon - red.shift, 0)  # decisions t < active influence a cost
     windows = [sum_pmf(pmfs[t : t + red.shift + 1]) for t in range(active)]
     committed = _committed_cost(red, s0, pmfs, horizon, discount)
+    if active == 0 and terminal != (0.0, 0.0):  # I_T is fixed by the initial state
+        committed += discount ** (horizon - 1) * _terminal_expectation(red.lead_times, s0, pmfs, horizon, terminal)
 
     box = _default_box(red, pmfs, windows, z0, p0, given)
+    if active and terminal != (0.0, 0.0) and given["max_position"] is None:
+        # the last decision may order up to the largest demand of its window (never beyond:
+        # each further unit costs c_f + gamma^l_f (h - v) >= 0)
+        box = dataclasses.replace(box, z_hi=max(box.z_hi, int(windows[active - 1][0][-1])))
     widenings = 0
     while True:
         _check_box(box, owner, max_entries, layers=horizon)
-        values, policies, masses = _solve_box(red, box, pmfs, windows, horizon, active, discount, s0)
+        values, policies, masses = _solve_box(red, box, pmfs, windows, horizon, active, discount, s0, terminal)
         touched = [n for n in masses if given[n] is None and masses[n] > WIDENING_TARGET]
         if not touched or widenings >= max_widenings:
             break
@@ -285,6 +309,7 @@ def _solve_box(
     active: int,
     discount: float,
     s0: np.ndarray,
+    terminal: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Backward induction on one box, then the forward boundary pass."""
     nz, m = box.nz, box.m
@@ -294,6 +319,9 @@ def _solve_box(
     iys[active:] = np.arange(nz)[None, :, None]  # no order in the last l_f periods
     for t in range(active - 1, -1, -1):
         stage = _stage(red, box, windows[t], discount)
+        if t == active - 1 and terminal != (0.0, 0.0):  # this decision's arrivals set I_T
+            y = np.arange(box.z_lo, box.z_hi + 1)
+            stage = stage + discount**red.shift * newsvendor_cost(y, *windows[t], -terminal[0], terminal[1])
         step = _bellman(values[t + 1], pmfs[t], stage, red, box, discount, greedy=True)
         values[t], iys[t], qrs[t] = step.v_sel, step.iy, step.qr
     policies = np.stack([_order_table(red, box, iys[t], qrs[t]) for t in range(horizon)])
@@ -327,7 +355,7 @@ class FiniteHorizonEvaluation:
     Attributes
     ----------
     total_cost : float
-        :math:`E\sum_{t=0}^{T-1}\gamma^t c_t` from the initial state.
+        :math:`E\sum_{t=0}^{T-1}\gamma^t c_t` from the initial state, plus the terminal cost.
     period_costs : ndarray of float64, shape (T,)
         Undiscounted expected cost :math:`E[c_t]` of each period.
     mean_orders : ndarray of float64, shape (T, n_suppliers)
@@ -338,6 +366,9 @@ class FiniteHorizonEvaluation:
         Number of distinct states with positive probability at the start of each period.
     horizon : int
     discount : float
+    terminal_cost : float
+        :math:`\gamma^{T-1} E[-v (I_T)^+ + p_T (I_T)^-]` (0 without salvage value and
+        terminal backlog cost).
     """
 
     total_cost: float
@@ -348,6 +379,7 @@ class FiniteHorizonEvaluation:
     n_states: np.ndarray
     horizon: int
     discount: float
+    terminal_cost: float = 0.0
 
 
 def evaluate_policy_finite_horizon(
@@ -358,6 +390,8 @@ def evaluate_policy_finite_horizon(
     discount: float = 1.0,
     init_state: Any = None,
     max_entries: int | None = None,
+    salvage_value: float = 0.0,
+    terminal_backlog_cost: float = 0.0,
 ) -> FiniteHorizonEvaluation:
     r"""Exact expected total (discounted) cost of any policy over ``horizon`` periods.
 
@@ -389,6 +423,10 @@ def evaluate_policy_finite_horizon(
         :data:`idinn.exact._pmf.MAX_TABLE_ENTRIES`). A period whose state distribution
         times the demand support needs more is refused with a ``MemoryError`` naming the
         period, the number of states and the memory.
+    salvage_value, terminal_backlog_cost : float, default=0
+        Terminal cost :math:`-v (I_T)^+ + p_T (I_T)^-` on the net inventory left at the
+        end, weighted by :math:`\gamma^{T-1}` (module docstring; same rule on
+        :math:`v` as :func:`solve_finite_horizon`).
 
     Returns
     -------
@@ -413,6 +451,7 @@ def evaluate_policy_finite_horizon(
     fn = as_policy_function(policy, n_sup, owner=owner)
     horizon = check_int(horizon, "horizon", owner, minimum=1)
     discount = check_real(discount, "discount", owner, exclusive_minimum=0, maximum=1)
+    terminal = _terminal_costs(salvage_value, terminal_backlog_cost, params, owner)
     pmfs = demand_pmfs(problem.demand, horizon, owner=owner, name="demand_generator")
     states, prob = s0[None], np.ones(1)
     costs = np.zeros(horizon)
@@ -427,6 +466,7 @@ def evaluate_policy_finite_horizon(
                    f"entries in period {t} ({n} states x {k} demand values)",
                    "Shorten the horizon or use a policy with a smaller reachable state space.")
         q = fn(states, t)
+        check_capacities(q, params, owner)
         orders_mean[t] = prob @ q
         qq = np.repeat(q, k, axis=0)
         nxt = transition(np.repeat(states, k, axis=0), qq, np.tile(values, n), params)
@@ -437,7 +477,8 @@ def evaluate_policy_finite_horizon(
         inv_neg[t] = float(w @ np.clip(-inv, 0, None))
         if t + 1 < horizon:
             states, prob = merge_rows(nxt, w)
-    total = float(sum(discount**t * c for t, c in enumerate(costs)))
+    end = discount ** (horizon - 1) * float(w @ (-terminal[0] * np.clip(inv, 0, None) + terminal[1] * np.clip(-inv, 0, None)))
+    total = float(sum(discount**t * c for t, c in enumerate(costs))) + end
     return FiniteHorizonEvaluation(
         total_cost=total,
         period_costs=costs,
@@ -447,4 +488,29 @@ def evaluate_policy_finite_horizon(
         n_states=n_states,
         horizon=horizon,
         discount=discount,
+        terminal_cost=end,
     )
+
+
+# ========================================================================= terminal cost
+def _terminal_costs(salvage_value: Any, terminal_backlog_cost: Any, params: Any, owner: str) -> tuple[float, float]:
+    r"""``(v, p_T)`` checked: finite, >= 0, and :math:`v \le h + \min_k c_k` (bounded problem)."""
+    v = check_real(salvage_value, "salvage_value", owner, minimum=0)
+    p_end = check_real(terminal_backlog_cost, "terminal_backlog_cost", owner, minimum=0)
+    bound = params.holding_cost + min(params.order_costs)
+    if v > bound:
+        fail("salvage_value", owner, f"<= holding_cost + the smallest unit order cost ({bound:g}); above it ordering "
+             "only to salvage the stock would pay without bound", salvage_value)
+    return v, p_end
+
+
+def _terminal_expectation(lead_times: Any, s0: np.ndarray, pmfs: list[Pmf], horizon: int,
+                          terminal: tuple[float, float]) -> float:
+    """:math:`E[-v (I_T)^+ + p_T (I_T)^-]` when no order placed in the horizon arrives in it."""
+    arrived = int(s0[0])
+    start = 1
+    for lt in lead_times:
+        arrived += int(s0[start : start + min(lt, horizon)].sum())
+        start += lt
+    v, p = sum_pmf(pmfs[:horizon])
+    return float(newsvendor_cost(np.array([arrived]), v, p, -terminal[0], terminal[1])[0])

@@ -2,7 +2,9 @@
 
 from .base import BaseSingleController
 from .base_stock import BaseStockController
+from .modified_base_stock import ModifiedBaseStockController
 from .neural import SingleSourcingNeuralController
+from .ss_policy import SSController
 from .time_dp import DiscountedBaseStockController, FiniteHorizonBaseStockController
 
 __all__ = [
@@ -10,5 +12,7 @@ __all__ = [
     "BaseStockController",
     "DiscountedBaseStockController",
     "FiniteHorizonBaseStockController",
+    "ModifiedBaseStockController",
     "SingleSourcingNeuralController",
+    "SSController",
 ]
