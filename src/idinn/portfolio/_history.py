@@ -13,13 +13,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["read_table", "read_demand_history"]
+from .._validation import _message
+
+__all__ = ["read_table", "read_demand_history", "rename_history_columns", "HISTORY_COLUMNS"]
 
 _FREQS = {1: "D", 7: "W"}
 
 
-def read_table(source: Any, name: str) -> Any:
-    """A pandas DataFrame from a DataFrame or a CSV / Parquet path (by suffix)."""
+def read_table(source: Any, name: str, sku_column: str = "sku") -> Any:
+    """A pandas DataFrame from a DataFrame or a CSV / Parquet path (by suffix).
+
+    The ``sku_column`` of a CSV file is read as text (``"007"`` stays ``"007"``).
+    """
     import pandas as pd
 
     if isinstance(source, pd.DataFrame):
@@ -32,7 +37,7 @@ def read_table(source: Any, name: str) -> Any:
         if low.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
         if low.endswith((".csv", ".csv.gz", ".txt")):
-            return pd.read_csv(path, dtype={"sku": str})
+            return pd.read_csv(path, dtype={sku_column: str})
         raise ValueError(f"The {name} file {path!r} must end in .csv or .parquet (got neither).")
     raise TypeError(
         f"The {name!r} parameter of solve_portfolio must be a pandas DataFrame or a path to a "
@@ -91,8 +96,44 @@ def _missing_text(periods: np.ndarray, column: str, name: Any, shown: int = 5) -
     return f"{len(absent)} missing period(s) between {column} {first} and {last}: {listed}"
 
 
+#: Roles of a demand-history column that ``columns=`` may map to the user's own names.
+HISTORY_COLUMNS = ("sku", "date", "period", "quantity")
+
+
+def rename_history_columns(frame: Any, columns: Any, owner: str = "solve_portfolio") -> Any:
+    """``frame`` with the user's column names renamed to ``sku``/``date``/``period``/``quantity``.
+
+    ``columns`` maps a role to the column that holds it, e.g. ``{"sku": "sku_id",
+    "date": "day", "quantity": "demand"}``; ``None`` or ``{}`` keeps the names. An unknown
+    role, a name that is not a string or a column that does not exist is refused.
+    """
+    if columns is None:
+        return frame
+    if not isinstance(columns, dict):
+        raise TypeError(_message("history_columns", owner, "None or a dict such as {'sku': 'sku_id'}", columns))
+    for role, col in columns.items():
+        if role not in HISTORY_COLUMNS:
+            raise ValueError(_message("history_columns", owner, f"a dict whose keys are among {list(HISTORY_COLUMNS)}",
+                                      columns))
+        if not isinstance(col, str) or col not in frame.columns:
+            raise ValueError(
+                f"The 'history_columns' parameter of {owner} names the {role} column {col!r}, which the demand "
+                f"history does not have. Got columns {list(frame.columns)!r}."
+            )
+    if "date" in columns and "period" in columns:
+        raise ValueError(_message("history_columns", owner, "a dict naming 'date' or 'period', not both", columns))
+    mapping = {col: role for role, col in columns.items() if col != role}
+    clash = [role for role in mapping.values() if role in frame.columns and role not in columns.values()]
+    frame = frame.drop(columns=clash).rename(columns=mapping)
+    if "date" in columns and "period" in frame.columns:
+        frame = frame.drop(columns="period")
+    if "period" in columns and "date" in frame.columns:
+        frame = frame.drop(columns="date")
+    return frame
+
+
 def read_demand_history(
-    source: Any, *, fill_missing: bool = False
+    source: Any, *, fill_missing: bool = False, columns: dict[str, str] | None = None
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, str]]:
     """Per-SKU demand series from a long table, sorted by period.
 
@@ -104,6 +145,10 @@ def read_demand_history(
         number of days).
     fill_missing : bool, default=False
         Fill missing periods with zero demand instead of refusing the SKU.
+    columns : dict of str to str, optional
+        The table's own names of the columns, by role: keys among ``"sku"``, ``"date"``,
+        ``"period"``, ``"quantity"`` (``{"sku": "sku_id", "quantity": "demand"}``); roles
+        not named keep their default name.
 
     Returns
     -------
@@ -114,7 +159,8 @@ def read_demand_history(
     """
     import pandas as pd
 
-    frame = read_table(source, "demand_history")
+    sku_column = (columns or {}).get("sku", "sku") if isinstance(columns, dict) else "sku"
+    frame = rename_history_columns(read_table(source, "demand_history", sku_column), columns)
     missing = [c for c in ("sku", "quantity") if c not in frame.columns]
     if missing:
         raise ValueError(

@@ -85,14 +85,16 @@ def _check_args(method: Any, executor: Any, n_workers: Any, seed: Any, progress:
             raise FileNotFoundError(f"The folder {str(out.parent)!r} of the output {str(out)!r} does not exist.")
 
 
-def _specs(table: Any, history: Any, method: str, seed: int, fill_missing: bool) -> tuple[list[Any], list[str]]:
+def _specs(
+    table: Any, history: Any, method: str, seed: int, fill_missing: bool, history_columns: Any = None
+) -> tuple[list[Any], list[str]]:
     """One SkuSpec or error record per row, and each row's fingerprint."""
     if "sku" not in table.columns:
         raise ValueError(f"The portfolio table must have a 'sku' column. Got columns {list(table.columns)!r} instead.")
     histories: dict[str, Any] = {}
     hist_errors: dict[str, str] = {}
     if history is not None:
-        histories, hist_errors = read_demand_history(history, fill_missing=fill_missing)
+        histories, hist_errors = read_demand_history(history, fill_missing=fill_missing, columns=history_columns)
     records = table.to_dict("records")
     row_hashes = table_fingerprints(table)
     ids = ["" if _missing(r.get("sku")) else str(r.get("sku")).strip() for r in records]
@@ -218,6 +220,7 @@ def solve_portfolio(
     progress_bar: bool = True,
     fill_missing: bool = False,
     chunk_size: int | None = None,
+    history_columns: dict[str, str] | None = None,
 ) -> Any:
     r"""Solve every SKU of a portfolio table: one policy and its exact KPIs per row.
 
@@ -254,6 +257,11 @@ def solve_portfolio(
         Count missing periods of a demand history as zero demand instead of refusing them.
     chunk_size : int, optional
         Rows per chunk of vectorised base-stock rows (default 5000).
+    history_columns : dict of str to str, optional
+        Names of the demand history's columns, by role, when they are not ``sku``,
+        ``period``/``date`` and ``quantity``: e.g. ``{"sku": "sku_id", "date": "date",
+        "quantity": "demand"}`` (keys among ``"sku"``, ``"date"``, ``"period"``,
+        ``"quantity"``). A name the table lacks is refused before any work.
 
     Returns
     -------
@@ -274,7 +282,9 @@ def solve_portfolio(
     if scheduler is not None and executor != "dask":
         raise ValueError(_message("scheduler", _OWNER, 'None unless executor="dask"', scheduler))
     table = read_table(skus, "skus")
-    items, hashes = _specs(table, demand_history, method, int(seed), fill_missing)
+    if history_columns is not None and demand_history is None:
+        raise ValueError(_message("history_columns", _OWNER, "None when there is no demand_history", history_columns))
+    items, hashes = _specs(table, demand_history, method, int(seed), fill_missing, history_columns)
     total = len(items)
     done_records: dict[int, dict[str, Any]] = {}
     folder = fmt = None
