@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -245,7 +246,8 @@ def solve_portfolio(
     output : path, optional
         ``.csv`` or ``.parquet`` result file. Each finished chunk is first written to
         ``<output>.parts/``; rows already there with the same inputs, method and seed are
-        not solved again (a killed run resumes). The output file is (re)written at the end.
+        not solved again (a killed run resumes). The output file is (re)written at the end,
+        and ``<output>.parts/`` is then removed; a run that raises or is interrupted keeps it.
     seed : int, default=0
         Seed of the randomised methods (each SKU's own seed derives from it and its id).
     progress : callable, optional
@@ -351,4 +353,7 @@ def solve_portfolio(
         frame[col] = frame[col].fillna("").astype(str)
     if output is not None:
         _write(frame, Path(output), fmt or "csv")
+        # The output is complete: the parts only served a resume.
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return frame
