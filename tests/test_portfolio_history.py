@@ -65,3 +65,29 @@ def test_portfolio_cli_maps_history_column_names(tmp_path, capsys):
     assert "'quantity'" in capsys.readouterr().err
     assert main([str(skus), "-o", str(tmp_path / "x.csv"), "--sku-column", "sku_id"]) == 2
     assert "need --demand-history" in capsys.readouterr().err
+
+
+def test_not_supported_rows_are_done_not_failed(tmp_path, monkeypatch, capsys):
+    from idinn.portfolio import _run
+    from idinn.portfolio.cli import main
+
+    skus = tmp_path / "skus.csv"
+    skus.write_text("sku,model,lead_time,holding_cost,shortage_cost,demand_type,demand_low,demand_high\n"
+                    "a,single,0,5,495,uniform,0,4\nb,single,0,5,495,uniform,0,4\nc,single,0,-1,495,uniform,0,4\n")
+    real = _run.solve_chunk
+
+    def one_unsupported(chunk, seed):  # row b stands for any row a method does not support yet
+        records = real(chunk, seed)
+        for r in records:
+            if r["sku"] == "b":
+                r.update(status="not_supported", message="not supported yet")
+        return records
+
+    monkeypatch.setattr(_run, "solve_chunk", one_unsupported)
+    calls = []
+    res = _run.solve_portfolio(skus, progress=lambda d, f, t: calls.append((d, f, t)), progress_bar=False)
+    assert list(res.status) == ["ok", "not_supported", "error"]
+    assert calls[-1] == (3, 1, 3)  # 3 done, 1 failed (row c's negative cost): b is not a failure
+    out = tmp_path / "r.csv"
+    assert main([str(skus), "-o", str(out), "--no-progress"]) == 1
+    assert capsys.readouterr().out == f"3 SKUs: 1 ok, 1 not_supported, 1 failed (error). Results written to {out}.\n"

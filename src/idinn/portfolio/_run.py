@@ -251,10 +251,12 @@ def solve_portfolio(
     seed : int, default=0
         Seed of the randomised methods (each SKU's own seed derives from it and its id).
     progress : callable, optional
-        ``progress(done, failed, total)`` after every chunk (done counts failed rows too).
+        ``progress(done, failed, total)`` after every chunk: ``done`` rows finished
+        whatever their status, ``failed`` of them with status ``"error"`` (a
+        ``"not_supported"`` row is done, not failed).
         An exception it raises stops the run; finished chunks stay on disk.
     progress_bar : bool, default=True
-        Show a tqdm bar (done, failed, estimated time left) on stderr.
+        Show a tqdm bar (done, failed, not supported, estimated time left) on stderr.
     fill_missing : bool, default=False
         Count missing periods of a demand history as zero demand instead of refusing them.
     chunk_size : int, optional
@@ -316,7 +318,8 @@ def solve_portfolio(
             name = f"part-{int(records[0]['position']):09d}-{uuid.uuid4().hex[:8]}.{ 'parquet' if fmt == 'parquet' else 'csv'}"
             _write(pd.DataFrame(records), folder / name, fmt or "csv")
 
-    failed = sum(1 for r in done_records.values() if r.get("status") != "ok")
+    failed = sum(1 for r in done_records.values() if r.get("status") == "error")
+    unsupported = sum(1 for r in done_records.values() if r.get("status") == "not_supported")
     bar = None
     if progress_bar:
         from tqdm.auto import tqdm
@@ -326,21 +329,22 @@ def solve_portfolio(
     try:
         if errors_now:
             save(errors_now)
-            failed += len(errors_now)
+            failed += sum(1 for r in errors_now if r.get("status") == "error")
+            unsupported += sum(1 for r in errors_now if r.get("status") == "not_supported")
         if bar is not None:
             bar.update(len(errors_now))
-            bar.set_postfix(failed=failed)
+            bar.set_postfix(failed=failed, not_supported=unsupported)
         if progress is not None:
             progress(len(done_records), failed, total)
         chunks = _chunks(pending, sizes)
         if chunks:
             for records in dispatcher.run(chunks, int(seed)):
                 save(records)
-                bad = sum(1 for r in records if r["status"] != "ok")
-                failed += bad
+                failed += sum(1 for r in records if r["status"] == "error")
+                unsupported += sum(1 for r in records if r["status"] == "not_supported")
                 if bar is not None:
                     bar.update(len(records))
-                    bar.set_postfix(failed=failed)
+                    bar.set_postfix(failed=failed, not_supported=unsupported)
                 if progress is not None:
                     progress(len(done_records), failed, total)
     finally:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from ._schema import METHODS
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "status_summary"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="result table (.csv or .parquet)")
     p.add_argument("--force", action="store_true", help="overwrite the output (and discard an earlier run's parts)")
     return p
+
+
+def status_summary(statuses: Sequence[str]) -> str:
+    """``"10 ok, 1 not_supported, 0 failed (error)"``: the same three counts as the progress bar."""
+    values = list(statuses)
+    ok = sum(1 for v in values if v == "ok")
+    unsupported = sum(1 for v in values if v == "not_supported")
+    failed = len(values) - ok - unsupported
+    return f"{ok} ok, {unsupported} not_supported, {failed} failed (error)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,9 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, TypeError, ValueError) as err:
         print(f"idinn portfolio: error: {err}", file=sys.stderr)
         return 2
+    print(f"{len(frame)} SKUs: {status_summary(frame['status'])}. Results written to {out}.")
     counts = frame["status"].value_counts().to_dict()
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(frame)} SKUs: {summary}. Results written to {out}.")
     return 0 if counts.get("ok", 0) == len(frame) else 1
 
 
