@@ -413,6 +413,7 @@ def test_sigterm_to_the_wrapper_stops_the_streamlit_child():
     import os
     import re
     import signal
+    import socket
     import subprocess
     import time
 
@@ -422,8 +423,15 @@ def test_sigterm_to_the_wrapper_stops_the_streamlit_child():
     try:
         line = wrapper.stdout.readline()
         child = int(re.search(r"Streamlit process (\d+)", line).group(1))
-        os.kill(child, 0)  # the server is running
-        time.sleep(1.0)  # let Streamlit start handling signals
+        port = int(re.search(r"127\.0\.0\.1:(\d+) ", line).group(1))
+        deadline = time.monotonic() + 60
+        while True:  # wait until the server answers, so the signal reaches a running server
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and wrapper.poll() is None, "the app did not start"
+                time.sleep(0.2)
         wrapper.send_signal(signal.SIGTERM)
         assert wrapper.wait(timeout=15) == 0
         # the wrapper waited for its child, so the child is gone (not even a zombie)
