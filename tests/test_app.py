@@ -384,7 +384,20 @@ def test_cli_serves_with_streamlit_and_names_the_extra(monkeypatch, capsys):
     from idinn.app import cli
 
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+
+    class FakeChild:
+        pid = 12345
+
+        def __init__(self, cmd):
+            calls.append(cmd)
+
+        def poll(self):
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakeChild)
     assert cli.main(["--port", "0"]) == 0
     (cmd,) = calls
     port = int(cmd[cmd.index("--server.port") + 1])
@@ -393,6 +406,51 @@ def test_cli_serves_with_streamlit_and_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "streamlit", None)  # as if the extra were not installed
     assert cli.main([]) == 2
     assert 'pip install "idinn[app]"' in capsys.readouterr().err
+
+
+
+def test_sigterm_to_the_wrapper_stops_the_streamlit_child():
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    wrapper = subprocess.Popen([sys.executable, "-m", "idinn.app.cli", "--port", "0"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    child = None
+    try:
+        line = wrapper.stdout.readline()
+        child = int(re.search(r"Streamlit process (\d+)", line).group(1))
+        port = int(re.search(r"127\.0\.0\.1:(\d+) ", line).group(1))
+        deadline = time.monotonic() + 60
+        while True:  # wait until the server answers, so the signal reaches a running server
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and wrapper.poll() is None, "the app did not start"
+                time.sleep(0.2)
+        wrapper.send_signal(signal.SIGTERM)
+        assert wrapper.wait(timeout=15) == 0
+        # the wrapper waited for its child, so the child is gone (not even a zombie)
+        assert not os.path.exists(f"/proc/{child}") or _state(child) != "running"
+    finally:
+        if wrapper.poll() is None:
+            wrapper.kill()
+            wrapper.wait()
+        if child is not None and _state(child) == "running":  # never leave a server behind
+            os.kill(child, signal.SIGKILL)
+
+
+def _state(pid):
+    """'running' unless /proc says the process is a zombie or dead."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return "gone" if f.read().rsplit(")", 1)[1].split()[0] in "ZX" else "running"
+    except FileNotFoundError:
+        return "gone"
 
 
 # ------------------------------------------------------------------------ portfolio

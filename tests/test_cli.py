@@ -214,3 +214,67 @@ def test_saved_config_reads_demand_files_from_anywhere(tmp_path, capsys):
     assert main(["run", "--config", str(cfg), "--no-plot", "--save-config", str(saved)]) == 0
     assert f'path = "{tmp_path / "sales.csv"}"' in saved.read_text()
     assert main(["run", "--config", str(saved), "--no-plot"]) == 0
+
+
+PAPER_BASE_STOCK = BASE_STOCK.replace("lead_time = 2", "lead_time = 0").replace("init_inventory = 0", "init_inventory = 10")
+
+CDI_FIXED = """
+[model]
+type = "dual"
+regular_lead_time = 2
+expedited_lead_time = 0
+regular_order_cost = 0
+expedited_order_cost = 20
+holding_cost = 5
+shortage_cost = 495
+init_inventory = 0
+demand = { type = "uniform", low = 0, high = 4 }
+
+[controller]
+type = "capped_dual_index"
+s_e = 3
+s_r = 9
+q_r = 4
+
+[training]
+search = false
+sourcing_periods = 20
+n_paths = 4
+
+[evaluation]
+sourcing_periods = 20
+"""
+
+
+def test_run_prints_the_fitted_base_stock_level(tmp_path, capsys):
+    # The JOSS paper's example (l = 0, h = 5, b = 495, U{0..4}): S* = 4.
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(PAPER_BASE_STOCK)
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 0
+    assert "Policy:     base-stock level S = 4\n" in capsys.readouterr().out
+
+
+def test_run_prints_the_capped_dual_index_parameters(tmp_path, capsys):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(CDI_FIXED)
+    assert main(["run", "--config", str(cfg), "--no-plot"]) == 0
+    assert "Policy:     s_e = 3, s_r = 9, q_r = 4\n" in capsys.readouterr().out
+
+
+def test_describe_policy_of_table_and_neural_controllers():
+    from idinn.cli import describe_policy
+    from idinn.demand import UniformDemand
+    from idinn.single_controller import FiniteHorizonBaseStockController, SingleSourcingNeuralController
+    from idinn.sourcing_model import SingleSourcingModel
+
+    model = SingleSourcingModel(lead_time=0, holding_cost=5, shortage_cost=495, init_inventory=10,
+                                demand_generator=UniformDemand(0, 4))
+    finite = FiniteHorizonBaseStockController().fit(model, horizon=3)
+    text = describe_policy(finite)
+    # Newsvendor with b/(b+h) = 0.99 on U{0..4}: S_t = 4 in every period of the horizon.
+    assert text.startswith("order-up-to levels S_t = [4, 4, 4] (3 periods); optimal cost"), text
+    neural = SingleSourcingNeuralController(hidden_layers=[3, 2])
+    neural.init_layers(lead_time=2)
+    text = describe_policy(neural)
+    assert text.startswith("neural network ") and text.endswith(" -> 3 -> 2 -> 1 (inputs -> hidden -> outputs)"), text
+    assert describe_policy(object()) == ""

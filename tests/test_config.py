@@ -316,6 +316,18 @@ def test_docs_name_every_demand_and_controller_type():
         assert f"| `{name}` |" in text and entry.cls.__name__ in text, name
 
 
+def test_docs_list_every_training_key():
+    text = DOCS.read_text()
+    training = text[text.index("### `[training]`"):text.index("### `[evaluation]`")]
+    for (model, name), entry in controller_registry().items():
+        rows = [line for line in training.splitlines() if line.startswith(f"| `{name}`") or f", `{name}`" in line]
+        if name == "neural":  # the dual row lists what it adds to the single one
+            rows = [line for line in training.splitlines() if line.startswith("| `neural`")]
+        assert rows, name
+        missing = [key for key in entry.fit_keys if not any(f"`{key}`" in row for row in rows)]
+        assert not missing, f"[training] keys of {model} {name} missing from docs/cli.md: {missing}"
+
+
 def test_docs_toml_examples_build(tmp_path):
     (tmp_path / "weekly_sales.csv").write_text(
         "date,sku_id,demand\n2024-01-15,A-100,4\n2024-01-01,A-100,2\n2024-01-01,B-7,9\n")

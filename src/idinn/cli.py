@@ -71,6 +71,56 @@ def exact_optimum(model: Any) -> tuple[str, float] | None:
     return None
 
 
+def _levels_text(levels: Any, shown: int = 6) -> str:
+    """``[4, 5, 6, ...] (12 periods)``: the first ``shown`` order-up-to levels; ``-inf`` is "none"."""
+    import numpy as np
+
+    values = np.asarray(levels, dtype=float).ravel()
+    items = ["none" if not np.isfinite(v) else f"{v:g}" for v in values[:shown]]
+    more = ", ..." if values.size > shown else ""
+    return f"[{', '.join(items)}{more}] ({values.size} period{'s' if values.size != 1 else ''})"
+
+
+def describe_policy(controller: Any) -> str:
+    """One line naming the fitted policy's parameters, read from documented fitted attributes.
+
+    - base stock: ``base-stock level S = 4`` (``z_star``);
+    - dual heuristics (capped dual index, dual index, single index, tailored base surge):
+      their levels in the order of ``_param_names``, e.g. ``s_e = 3, s_r = 9, q_r = 4``;
+    - finite-horizon / discounted base stock: the order-up-to levels ``base_stock_levels_``
+      of the first periods;
+    - dynamic-programming controllers: ``optimal_cost_`` and the size of the policy table;
+    - neural controllers: the network's layer widths (inputs -> hidden -> outputs).
+
+    Returns an empty string for a controller it does not know (nothing is printed then).
+    """
+    import numpy as np
+
+    if hasattr(controller, "z_star"):
+        return f"base-stock level S = {controller.z_star}"
+    names = getattr(controller, "_param_names", ())
+    if names:
+        return ", ".join(f"{name} = {int(getattr(controller, name))}" for name in names)
+    if hasattr(controller, "optimal_cost_"):
+        table = getattr(controller, "policy_table_", None)
+        if table is None:
+            table = getattr(controller, "policy_tables_", None)
+        size = "" if table is None else f", policy table of {int(np.prod(np.shape(table)[:-1])):,} entries"
+        text = f"optimal cost {float(controller.optimal_cost_):.4f}{size}"
+        if hasattr(controller, "base_stock_levels_"):
+            text = f"order-up-to levels S_t = {_levels_text(controller.base_stock_levels_)}; {text}"
+        return text
+    network = getattr(controller, "model", None)
+    if network is not None and hasattr(network, "modules"):
+        import torch
+
+        linear = [m for m in network.modules() if isinstance(m, torch.nn.Linear)]
+        if linear:
+            widths = [linear[0].in_features] + [m.out_features for m in linear]
+            return "neural network " + " -> ".join(str(w) for w in widths) + " (inputs -> hidden -> outputs)"
+    return ""
+
+
 _PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf", "raw", "rgba", "svgz")
 
 
@@ -140,6 +190,9 @@ def run(
     periods = rc.evaluation_periods
     avg = float(ctrl.get_average_cost(model, sourcing_periods=periods, seed=rc.evaluation_seed).detach())
     print(f"Fit time:   {elapsed:.2f} s")
+    described = describe_policy(ctrl)
+    if described:
+        print(f"Policy:     {described}")
     print(f"Average cost per period over {periods} simulated periods (batch {model.batch_size}): {avg:.4f}")
     try:
         from .exact import evaluate_policy

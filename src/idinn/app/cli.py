@@ -9,7 +9,7 @@ import sys
 
 from . import SCRIPT
 
-__all__ = ["main", "streamlit_command"]
+__all__ = ["main", "serve", "streamlit_command"]
 
 
 def free_port() -> int:
@@ -51,11 +51,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(" ".join(cmd))
         return 0
-    print(f"idinn app: serving on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    child = subprocess.Popen(cmd)
+    print(f"idinn app: serving on http://127.0.0.1:{port} (Streamlit process {child.pid}; Ctrl-C to stop)",
+          flush=True)
+    return serve(child)
+
+
+def serve(child: subprocess.Popen, grace_s: float = 10.0) -> int:
+    """Wait for the Streamlit ``child``; SIGTERM / SIGINT to this process are passed on to it.
+
+    After a forwarded signal the child has ``grace_s`` seconds to stop before it is killed,
+    so that stopping the wrapper (a service manager's SIGTERM, Ctrl-C) never leaves a
+    server running. Returns the child's exit status (0 when it stopped on our signal).
+    """
+    import signal
+    import threading
+
+    forwarded: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        forwarded.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, forward)
     try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        return 0
+        while True:
+            try:
+                code = child.wait(timeout=grace_s if forwarded else None)
+                break
+            except subprocess.TimeoutExpired:
+                child.kill()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if forwarded and code in (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGKILL) else int(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

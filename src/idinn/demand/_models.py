@@ -355,7 +355,7 @@ class TraceDemand(BaseDemand):
             file that is not valid text in ``encoding``, several series without
             ``key``/``sku``, or a missing period. The message names the file, the data row
             (1-based, header excluded) with its line number, and the column; nothing is
-            dropped silently. See :func:`idinn._demand_io.read_demand_history`.
+            dropped silently. Examples of long-format files are in ``docs/demand.md``.
         """
         from .._demand_io import read_demand_series
 

@@ -13,13 +13,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["read_table", "read_demand_history"]
+from .._validation import _message
+
+__all__ = ["read_table", "read_demand_history", "rename_history_columns", "HISTORY_COLUMNS"]
 
 _FREQS = {1: "D", 7: "W"}
 
 
-def read_table(source: Any, name: str) -> Any:
-    """A pandas DataFrame from a DataFrame or a CSV / Parquet path (by suffix)."""
+def read_table(source: Any, name: str, sku_column: str = "sku") -> Any:
+    """A pandas DataFrame from a DataFrame or a CSV / Parquet path (by suffix).
+
+    The ``sku_column`` of a CSV file is read as text (``"007"`` stays ``"007"``).
+    """
     import pandas as pd
 
     if isinstance(source, pd.DataFrame):
@@ -32,7 +37,7 @@ def read_table(source: Any, name: str) -> Any:
         if low.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
         if low.endswith((".csv", ".csv.gz", ".txt")):
-            return pd.read_csv(path, dtype={"sku": str})
+            return pd.read_csv(path, dtype={sku_column: str})
         raise ValueError(f"The {name} file {path!r} must end in .csv or .parquet (got neither).")
     raise TypeError(
         f"The {name!r} parameter of solve_portfolio must be a pandas DataFrame or a path to a "
@@ -40,34 +45,95 @@ def read_table(source: Any, name: str) -> Any:
     )
 
 
-def _period_index(frame: Any) -> tuple[np.ndarray, str]:
-    """Integer period of every row (from ``period`` or ``date``) and the column used."""
+def _period_index(frame: Any) -> tuple[np.ndarray, str, Any]:
+    """Integer period of every row (from ``period`` or ``date``), the column used, and a
+    function naming an integer period as the user wrote it (the period number, or the date
+    ``YYYY-MM-DD`` that starts it) for messages."""
     import pandas as pd
 
     if "period" in frame.columns:
         col = frame["period"]
         num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
-        return num, "period"
+        return num, "period", lambda k: str(int(k))
     if "date" in frame.columns:
         dates = pd.to_datetime(frame["date"], errors="coerce")
         uniq = np.sort(dates.dropna().unique())
         days = np.diff(uniq.astype("datetime64[D]").astype(np.int64)) if uniq.size > 1 else np.array([1])
         step = int(np.bincount(days[days > 0]).argmax()) if (days > 0).any() else 1
-        if step in _FREQS:
-            ordinal = dates.dt.to_period(_FREQS[step]).map(lambda p: np.nan if pd.isna(p) else p.ordinal)
-        elif 28 <= step <= 31:
-            ordinal = dates.dt.to_period("M").map(lambda p: np.nan if pd.isna(p) else p.ordinal)
+        freq = _FREQS.get(step, "M" if 28 <= step <= 31 else None)
+        if freq is not None:
+            ordinal = dates.dt.to_period(freq).map(lambda p: np.nan if pd.isna(p) else p.ordinal)
+            origin = pd.Timestamp(uniq[0]) if uniq.size else pd.Timestamp(0)
+            first = origin.to_period(freq).ordinal
+
+            def name(k: int, freq: str = freq) -> str:
+                if freq == "M":  # a month: "2024-03"
+                    return str(pd.Period(ordinal=int(k), freq=freq))
+                # a day or week: the date on the history's own weekday
+                return str((origin + pd.Timedelta(days=(int(k) - first) * step)).date())
         else:
-            ordinal = (dates - uniq[0]).dt.days / step
-        return np.asarray(ordinal, dtype=np.float64), "date"
+            origin = pd.Timestamp(uniq[0]) if uniq.size else pd.Timestamp(0)
+            ordinal = (dates - origin).dt.days / step
+
+            def name(k: int) -> str:
+                return str((origin + pd.Timedelta(days=int(k) * step)).date())
+        return np.asarray(ordinal, dtype=np.float64), "date", name
     raise ValueError(
         "The demand history must have the columns 'sku', 'quantity' and one of 'period' or 'date'. "
         f"Got columns {list(frame.columns)!r} instead."
     )
 
 
+def _missing_text(periods: np.ndarray, column: str, name: Any, shown: int = 5) -> str:
+    """``"2 missing period(s) between date 2024-01-01 and 2024-01-09: 2024-01-03, 2024-01-04"``.
+
+    The periods absent from a sorted series of integer ``periods``, named by ``name``.
+    """
+    gaps = np.flatnonzero(np.diff(periods) > 1)
+    absent = [k for g in gaps.tolist() for k in range(int(periods[g]) + 1, int(periods[g + 1]))]
+    listed = ", ".join(name(k) for k in absent[:shown]) + (f", ... ({len(absent) - shown} more)" if len(absent) > shown else "")
+    first, last = name(int(periods[0])), name(int(periods[-1]))
+    return f"{len(absent)} missing period(s) between {column} {first} and {last}: {listed}"
+
+
+#: Roles of a demand-history column that ``columns=`` may map to the user's own names.
+HISTORY_COLUMNS = ("sku", "date", "period", "quantity")
+
+
+def rename_history_columns(frame: Any, columns: Any, owner: str = "solve_portfolio") -> Any:
+    """``frame`` with the user's column names renamed to ``sku``/``date``/``period``/``quantity``.
+
+    ``columns`` maps a role to the column that holds it, e.g. ``{"sku": "sku_id",
+    "date": "day", "quantity": "demand"}``; ``None`` or ``{}`` keeps the names. An unknown
+    role, a name that is not a string or a column that does not exist is refused.
+    """
+    if columns is None:
+        return frame
+    if not isinstance(columns, dict):
+        raise TypeError(_message("history_columns", owner, "None or a dict such as {'sku': 'sku_id'}", columns))
+    for role, col in columns.items():
+        if role not in HISTORY_COLUMNS:
+            raise ValueError(_message("history_columns", owner, f"a dict whose keys are among {list(HISTORY_COLUMNS)}",
+                                      columns))
+        if not isinstance(col, str) or col not in frame.columns:
+            raise ValueError(
+                f"The 'history_columns' parameter of {owner} names the {role} column {col!r}, which the demand "
+                f"history does not have. Got columns {list(frame.columns)!r}."
+            )
+    if "date" in columns and "period" in columns:
+        raise ValueError(_message("history_columns", owner, "a dict naming 'date' or 'period', not both", columns))
+    mapping = {col: role for role, col in columns.items() if col != role}
+    clash = [role for role in mapping.values() if role in frame.columns and role not in columns.values()]
+    frame = frame.drop(columns=clash).rename(columns=mapping)
+    if "date" in columns and "period" in frame.columns:
+        frame = frame.drop(columns="period")
+    if "period" in columns and "date" in frame.columns:
+        frame = frame.drop(columns="date")
+    return frame
+
+
 def read_demand_history(
-    source: Any, *, fill_missing: bool = False
+    source: Any, *, fill_missing: bool = False, columns: dict[str, str] | None = None
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, str]]:
     """Per-SKU demand series from a long table, sorted by period.
 
@@ -79,6 +145,10 @@ def read_demand_history(
         number of days).
     fill_missing : bool, default=False
         Fill missing periods with zero demand instead of refusing the SKU.
+    columns : dict of str to str, optional
+        The table's own names of the columns, by role: keys among ``"sku"``, ``"date"``,
+        ``"period"``, ``"quantity"`` (``{"sku": "sku_id", "quantity": "demand"}``); roles
+        not named keep their default name.
 
     Returns
     -------
@@ -89,14 +159,15 @@ def read_demand_history(
     """
     import pandas as pd
 
-    frame = read_table(source, "demand_history")
+    sku_column = (columns or {}).get("sku", "sku") if isinstance(columns, dict) else "sku"
+    frame = rename_history_columns(read_table(source, "demand_history", sku_column), columns)
     missing = [c for c in ("sku", "quantity") if c not in frame.columns]
     if missing:
         raise ValueError(
             f"The demand history must have the columns 'sku', 'quantity' and one of 'period' or 'date'; "
             f"{missing!r} missing. Got columns {list(frame.columns)!r} instead."
         )
-    period, pcol = _period_index(frame)
+    period, pcol, name = _period_index(frame)
     qty = pd.to_numeric(frame["quantity"], errors="coerce").to_numpy(dtype=np.float64)
     skus = frame["sku"].astype(str).to_numpy()
     errors: dict[str, str] = {}
@@ -119,13 +190,12 @@ def read_demand_history(
         q = qty[a:b].astype(np.int64)
         step = np.diff(p)
         if (step == 0).any():
-            errors[sku] = f"{pcol} {int(p[1:][step == 0][0])} appears twice for this sku"
+            errors[sku] = f"{pcol} {name(int(p[1:][step == 0][0]))} appears twice for this sku"
             continue
         if (step > 1).any():
             if not fill_missing:
-                k = int(np.flatnonzero(step > 1)[0])
                 errors[sku] = (
-                    f"{int(step[k] - 1)} missing period(s) after {pcol} index {int(p[k])} "
+                    f"{_missing_text(p, pcol, name)} "
                     "(pass fill_missing=True / --fill-missing to count them as zero demand)"
                 )
                 continue

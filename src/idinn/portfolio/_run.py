@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,14 +86,16 @@ def _check_args(method: Any, executor: Any, n_workers: Any, seed: Any, progress:
             raise FileNotFoundError(f"The folder {str(out.parent)!r} of the output {str(out)!r} does not exist.")
 
 
-def _specs(table: Any, history: Any, method: str, seed: int, fill_missing: bool) -> tuple[list[Any], list[str]]:
+def _specs(
+    table: Any, history: Any, method: str, seed: int, fill_missing: bool, history_columns: Any = None
+) -> tuple[list[Any], list[str]]:
     """One SkuSpec or error record per row, and each row's fingerprint."""
     if "sku" not in table.columns:
         raise ValueError(f"The portfolio table must have a 'sku' column. Got columns {list(table.columns)!r} instead.")
     histories: dict[str, Any] = {}
     hist_errors: dict[str, str] = {}
     if history is not None:
-        histories, hist_errors = read_demand_history(history, fill_missing=fill_missing)
+        histories, hist_errors = read_demand_history(history, fill_missing=fill_missing, columns=history_columns)
     records = table.to_dict("records")
     row_hashes = table_fingerprints(table)
     ids = ["" if _missing(r.get("sku")) else str(r.get("sku")).strip() for r in records]
@@ -218,6 +221,7 @@ def solve_portfolio(
     progress_bar: bool = True,
     fill_missing: bool = False,
     chunk_size: int | None = None,
+    history_columns: dict[str, str] | None = None,
 ) -> Any:
     r"""Solve every SKU of a portfolio table: one policy and its exact KPIs per row.
 
@@ -242,18 +246,26 @@ def solve_portfolio(
     output : path, optional
         ``.csv`` or ``.parquet`` result file. Each finished chunk is first written to
         ``<output>.parts/``; rows already there with the same inputs, method and seed are
-        not solved again (a killed run resumes). The output file is (re)written at the end.
+        not solved again (a killed run resumes). The output file is (re)written at the end,
+        and ``<output>.parts/`` is then removed; a run that raises or is interrupted keeps it.
     seed : int, default=0
         Seed of the randomised methods (each SKU's own seed derives from it and its id).
     progress : callable, optional
-        ``progress(done, failed, total)`` after every chunk (done counts failed rows too).
+        ``progress(done, failed, total)`` after every chunk: ``done`` rows finished
+        whatever their status, ``failed`` of them with status ``"error"`` (a
+        ``"not_supported"`` row is done, not failed).
         An exception it raises stops the run; finished chunks stay on disk.
     progress_bar : bool, default=True
-        Show a tqdm bar (done, failed, estimated time left) on stderr.
+        Show a tqdm bar (done, failed, not supported, estimated time left) on stderr.
     fill_missing : bool, default=False
         Count missing periods of a demand history as zero demand instead of refusing them.
     chunk_size : int, optional
         Rows per chunk of vectorised base-stock rows (default 5000).
+    history_columns : dict of str to str, optional
+        Names of the demand history's columns, by role, when they are not ``sku``,
+        ``period``/``date`` and ``quantity``: e.g. ``{"sku": "sku_id", "date": "date",
+        "quantity": "demand"}`` (keys among ``"sku"``, ``"date"``, ``"period"``,
+        ``"quantity"``). A name the table lacks is refused before any work.
 
     Returns
     -------
@@ -274,7 +286,9 @@ def solve_portfolio(
     if scheduler is not None and executor != "dask":
         raise ValueError(_message("scheduler", _OWNER, 'None unless executor="dask"', scheduler))
     table = read_table(skus, "skus")
-    items, hashes = _specs(table, demand_history, method, int(seed), fill_missing)
+    if history_columns is not None and demand_history is None:
+        raise ValueError(_message("history_columns", _OWNER, "None when there is no demand_history", history_columns))
+    items, hashes = _specs(table, demand_history, method, int(seed), fill_missing, history_columns)
     total = len(items)
     done_records: dict[int, dict[str, Any]] = {}
     folder = fmt = None
@@ -304,7 +318,8 @@ def solve_portfolio(
             name = f"part-{int(records[0]['position']):09d}-{uuid.uuid4().hex[:8]}.{ 'parquet' if fmt == 'parquet' else 'csv'}"
             _write(pd.DataFrame(records), folder / name, fmt or "csv")
 
-    failed = sum(1 for r in done_records.values() if r.get("status") != "ok")
+    failed = sum(1 for r in done_records.values() if r.get("status") == "error")
+    unsupported = sum(1 for r in done_records.values() if r.get("status") == "not_supported")
     bar = None
     if progress_bar:
         from tqdm.auto import tqdm
@@ -314,21 +329,22 @@ def solve_portfolio(
     try:
         if errors_now:
             save(errors_now)
-            failed += len(errors_now)
+            failed += sum(1 for r in errors_now if r.get("status") == "error")
+            unsupported += sum(1 for r in errors_now if r.get("status") == "not_supported")
         if bar is not None:
             bar.update(len(errors_now))
-            bar.set_postfix(failed=failed)
+            bar.set_postfix(failed=failed, not_supported=unsupported)
         if progress is not None:
             progress(len(done_records), failed, total)
         chunks = _chunks(pending, sizes)
         if chunks:
             for records in dispatcher.run(chunks, int(seed)):
                 save(records)
-                bad = sum(1 for r in records if r["status"] != "ok")
-                failed += bad
+                failed += sum(1 for r in records if r["status"] == "error")
+                unsupported += sum(1 for r in records if r["status"] == "not_supported")
                 if bar is not None:
                     bar.update(len(records))
-                    bar.set_postfix(failed=failed)
+                    bar.set_postfix(failed=failed, not_supported=unsupported)
                 if progress is not None:
                     progress(len(done_records), failed, total)
     finally:
@@ -341,4 +357,7 @@ def solve_portfolio(
         frame[col] = frame[col].fillna("").astype(str)
     if output is not None:
         _write(frame, Path(output), fmt or "csv")
+        # The output is complete: the parts only served a resume.
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return frame

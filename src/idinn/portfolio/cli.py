@@ -5,6 +5,7 @@
     idinn portfolio skus.csv [--demand-history sales.csv] [--method auto]
         [--executor serial|processes|dask] [--scheduler ADDRESS] [--workers N]
         [--seed N] [--fill-missing] [--no-progress] -o results.csv [--force]
+        [--sku-column NAME] [--date-column NAME | --period-column NAME] [--quantity-column NAME]
 
 Paths are checked before any work; an existing output is never overwritten without
 ``--force`` (which also discards the part files of an earlier run). Without ``--force`` an
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 
 from ._schema import METHODS
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "status_summary"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,11 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --executor dask)")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (processes / local Dask cluster)")
     p.add_argument("--seed", type=int, default=0, help="seed of randomised methods (default 0)")
+    for role, example in (("sku", "sku_id"), ("date", "day"), ("period", "week"), ("quantity", "demand")):
+        p.add_argument(f"--{role}-column", metavar="NAME",
+                       help=f"the demand history's {role} column, if not named {role!r} (e.g. {example})")
     p.add_argument("--fill-missing", action="store_true", help="count missing history periods as zero demand")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="result table (.csv or .parquet)")
     p.add_argument("--force", action="store_true", help="overwrite the output (and discard an earlier run's parts)")
     return p
+
+
+def status_summary(statuses: Sequence[str]) -> str:
+    """``"10 ok, 1 not_supported, 0 failed (error)"``: the same three counts as the progress bar."""
+    values = list(statuses)
+    ok = sum(1 for v in values if v == "ok")
+    unsupported = sum(1 for v in values if v == "not_supported")
+    failed = len(values) - ok - unsupported
+    return f"{ok} ok, {unsupported} not_supported, {failed} failed (error)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems.append(f"--workers must be an int >= 1. Got {args.workers} instead.")
     if args.seed < 0:
         problems.append(f"--seed must be an int >= 0. Got {args.seed} instead.")
+    if args.date_column is not None and args.period_column is not None:
+        problems.append("--date-column and --period-column exclude each other: a history has dates or periods.")
+    history_columns = {role: name for role in ("sku", "date", "period", "quantity")
+                       if (name := getattr(args, f"{role}_column")) is not None}
+    if history_columns and args.demand_history is None:
+        problems.append("--sku-column, --date-column, --period-column and --quantity-column need --demand-history.")
     if problems:
         for msg in problems:
             print(f"idinn portfolio: error: {msg}", file=sys.stderr)
@@ -88,13 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             progress_bar=not args.no_progress,
             fill_missing=args.fill_missing,
+            history_columns=history_columns or None,
         )
     except (OSError, TypeError, ValueError) as err:
         print(f"idinn portfolio: error: {err}", file=sys.stderr)
         return 2
+    print(f"{len(frame)} SKUs: {status_summary(frame['status'])}. Results written to {out}.")
     counts = frame["status"].value_counts().to_dict()
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(frame)} SKUs: {summary}. Results written to {out}.")
     return 0 if counts.get("ok", 0) == len(frame) else 1
 
 
