@@ -15,9 +15,17 @@ Order of events in period :math:`t`
     1. the orders :math:`q^k_t` are placed (and paid, :math:`c_k q^k_t`);
     2. for each supplier the order placed :math:`l_k` periods ago arrives
        (lead time 0: the order just placed);
-    3. demand :math:`D_t` is realised; unmet demand is backlogged;
-    4. :math:`I_{t+1} = I_t + \sum_k q^k_{t-l_k} - D_t`;
-    5. cost :math:`c_t = \sum_k c_k q^k_t + h [I_{t+1}]^+ + b [-I_{t+1}]^+`.
+    3. demand :math:`D_t` is realised and served from stock; with ``excess_demand="backlog"``
+       unmet demand is backlogged, with ``"lost_sales"`` it is lost (Zipkin 2008);
+    4. the end-of-period net inventory is :math:`y_t = I_t + \sum_k q^k_{t-l_k} - D_t`;
+       backlog: :math:`I_{t+1} = y_t`; lost sales: :math:`I_{t+1} = [y_t]^+` (on-hand stock,
+       never negative) and :math:`[-y_t]^+` units are lost;
+    5. cost :math:`c_t = \sum_k c_k q^k_t + h [y_t]^+ + b [-y_t]^+`: :math:`b` is the cost
+       per unit backlogged or, under lost sales, the penalty :math:`p` per unit lost
+       (the ``shortage_cost`` parameter carries both).
+
+:func:`advance` returns both :math:`s_{t+1}` and :math:`y_t`; every caller that charges a
+cost passes :math:`y_t` to :func:`period_cost` (under backlog :math:`y_t = I_{t+1}`).
 
 The functions work on batched ``torch.Tensor`` s (differentiable) and on ``numpy``
 arrays alike.
@@ -33,9 +41,9 @@ import torch
 
 from ._validation import check_cost, check_int, fail
 
-__all__ = ["SourcingParams", "EXCESS_DEMAND_RULES", "transition", "period_cost", "inventory_position"]
+__all__ = ["SourcingParams", "EXCESS_DEMAND_RULES", "advance", "transition", "period_cost", "inventory_position"]
 
-EXCESS_DEMAND_RULES = ("backlog",)
+EXCESS_DEMAND_RULES = ("backlog", "lost_sales")
 """Excess-demand rules the dynamics implement (``SourcingParams.excess_demand``)."""
 
 Array = TypeVar("Array", torch.Tensor, np.ndarray)
@@ -55,11 +63,12 @@ class SourcingParams:
     holding_cost : float
         Cost per unit of end-of-period inventory [:math:`h`].
     shortage_cost : float
-        Cost per unit of end-of-period backlog [:math:`b`].
-    excess_demand : {"backlog"}, default="backlog"
+        Cost per unit of end-of-period backlog [:math:`b`]; under lost sales the
+        penalty per unit of demand lost [:math:`p`] (Zipkin 2008).
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
         What happens to demand that on-hand stock cannot meet. ``"backlog"``: it is
-        carried as negative net inventory and met from later arrivals (the only rule
-        implemented; ``"lost_sales"`` is refused until the lost-sales dynamics land).
+        carried as negative net inventory and met from later arrivals. ``"lost_sales"``:
+        it is lost; the first state entry is then the on-hand stock (>= 0).
 
     Notes
     -----
@@ -77,11 +86,8 @@ class SourcingParams:
 
     def __post_init__(self) -> None:
         owner = "SourcingParams"
-        if self.excess_demand not in EXCESS_DEMAND_RULES:
-            rule = "'backlog' (the only excess-demand rule implemented so far"
-            if self.excess_demand == "lost_sales":
-                rule += "; lost sales are not supported yet"
-            fail("excess_demand", owner, rule + ")", self.excess_demand)
+        if not isinstance(self.excess_demand, str) or self.excess_demand not in EXCESS_DEMAND_RULES:
+            fail("excess_demand", owner, f"one of {EXCESS_DEMAND_RULES}", self.excess_demand)
         for name in ("lead_times", "order_costs"):
             value = getattr(self, name)
             if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
@@ -121,8 +127,48 @@ def _cat(parts: list[Any], like: Any) -> Any:
     return np.concatenate(parts, axis=1)
 
 
+def advance(state: Array, orders: Array, demand: Array, params: SourcingParams) -> tuple[Array, Array]:
+    r"""One period of the dynamics: the next state and the end-of-period net inventory.
+
+    Parameters
+    ----------
+    state : tensor or ndarray, shape (B, state_dim)
+        :math:`[I_t, \text{pipelines}]` (:math:`I_t \ge 0` under lost sales).
+    orders : tensor or ndarray, shape (B, n_suppliers)
+        Orders :math:`q^k_t` placed now.
+    demand : tensor or ndarray, shape (B,)
+        Demand :math:`D_t`.
+    params : SourcingParams
+
+    Returns
+    -------
+    next_state : same type, shape (B, state_dim)
+        :math:`s_{t+1}`; its first column is :math:`y_t` under backlog and
+        :math:`[y_t]^+` under lost sales.
+    net_inventory : same type, shape (B,)
+        :math:`y_t = I_t + \sum_k q^k_{t-l_k} - D_t`, before lost demand is dropped; pass
+        it to :func:`period_cost` (:math:`[-y_t]^+` is the backlog or the lost sales).
+    """
+    arrivals = 0
+    parts = []
+    for k, (lt, sl) in enumerate(zip(params.lead_times, params.pipeline_slices)):
+        q = orders[:, k : k + 1]
+        if lt == 0:
+            arrivals = arrivals + q
+        else:
+            arrivals = arrivals + state[:, sl.start : sl.start + 1]
+            parts.append(state[:, sl.start + 1 : sl.stop])
+            parts.append(q)
+    y = state[:, :1] + arrivals - demand[:, None]
+    if params.excess_demand == "lost_sales":  # Zipkin (2008): unmet demand is lost
+        first = torch.relu(y) if isinstance(y, torch.Tensor) else np.maximum(y, 0)
+    else:
+        first = y
+    return _cat([first, *parts], state), y[:, 0]
+
+
 def transition(state: Array, orders: Array, demand: Array, params: SourcingParams) -> Array:
-    r"""One period of the dynamics: :math:`s_{t+1} = f(s_t, q_t, D_t)`.
+    r"""One period of the dynamics: :math:`s_{t+1} = f(s_t, q_t, D_t)` (see :func:`advance`).
 
     Parameters
     ----------
@@ -138,27 +184,17 @@ def transition(state: Array, orders: Array, demand: Array, params: SourcingParam
     -------
     next_state : same type, shape (B, state_dim)
     """
-    arrivals = 0
-    parts = []
-    for k, (lt, sl) in enumerate(zip(params.lead_times, params.pipeline_slices)):
-        q = orders[:, k : k + 1]
-        if lt == 0:
-            arrivals = arrivals + q
-        else:
-            arrivals = arrivals + state[:, sl.start : sl.start + 1]
-            parts.append(state[:, sl.start + 1 : sl.stop])
-            parts.append(q)
-    next_inventory = state[:, :1] + arrivals - demand[:, None]
-    return _cat([next_inventory, *parts], state)
+    return advance(state, orders, demand, params)[0]
 
 
 def period_cost(next_inventory: Array, orders: Array, params: SourcingParams) -> Array:
-    r"""Cost of one period: :math:`\sum_k c_k q^k_t + h[I_{t+1}]^+ + b[-I_{t+1}]^+`.
+    r"""Cost of one period: :math:`\sum_k c_k q^k_t + h[y_t]^+ + b[-y_t]^+`.
 
     Parameters
     ----------
     next_inventory : tensor or ndarray, shape (B,)
-        End-of-period net inventory :math:`I_{t+1}`.
+        End-of-period net inventory :math:`y_t` before lost demand is dropped (the second
+        output of :func:`advance`; under backlog it equals :math:`I_{t+1}`).
     orders : tensor or ndarray, shape (B, n_suppliers)
 
     Returns

@@ -76,6 +76,8 @@ class SourcingProblem:
         if isinstance(self.init_inventory, bool) or not is_integral(self.init_inventory):
             fail("init_inventory", _OWNER, "an integer number of units", self.init_inventory, TypeError)
         object.__setattr__(self, "init_inventory", check_exact_quantity(int(self.init_inventory), "init_inventory", _OWNER))
+        if self.params.excess_demand == "lost_sales" and self.init_inventory < 0:
+            fail("init_inventory", _OWNER, "an int >= 0 under lost sales (on-hand stock)", self.init_inventory)
         if isinstance(self.init_pipeline, str | bytes) or not hasattr(self.init_pipeline, "__iter__"):
             fail("init_pipeline", _OWNER, "a tuple of ints", self.init_pipeline, TypeError)
         pipe = tuple(self.init_pipeline)
@@ -97,6 +99,7 @@ class SourcingProblem:
         demand: BaseDemand,
         init_inventory: int = 0,
         order_cost: float = 0.0,
+        excess_demand: str = "backlog",
     ) -> SourcingProblem:
         """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters)."""
         params = SourcingParams(
@@ -104,6 +107,7 @@ class SourcingProblem:
             order_costs=(check_cost(order_cost, "order_cost", _OWNER),),
             holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+            excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -119,6 +123,7 @@ class SourcingProblem:
         shortage_cost: float,
         demand: BaseDemand,
         init_inventory: int = 0,
+        excess_demand: str = "backlog",
     ) -> SourcingProblem:
         """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters)."""
         lr = check_int(regular_lead_time, "regular_lead_time", _OWNER, minimum=0)
@@ -133,6 +138,7 @@ class SourcingProblem:
             ),
             holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
+            excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 

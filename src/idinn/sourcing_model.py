@@ -21,7 +21,7 @@ import torch
 
 from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
-from .dynamics import SourcingParams, period_cost, transition
+from .dynamics import EXCESS_DEMAND_RULES, SourcingParams, advance, period_cost
 from .problem import SourcingProblem
 
 __all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
@@ -47,6 +47,13 @@ def _as_order_column(q: Any, batch_size: int, name: str, owner: str) -> torch.Te
     return t
 
 
+def _check_rule(rule: Any, owner: str) -> str:
+    """The excess-demand rule, or the standard error naming the model."""
+    if not isinstance(rule, str) or rule not in EXCESS_DEMAND_RULES:
+        fail("excess_demand", owner, f"one of {EXCESS_DEMAND_RULES}", rule)
+    return rule
+
+
 class BaseSourcingModel:
     """State shared by the single- and dual-sourcing models (see their docs)."""
 
@@ -67,6 +74,8 @@ class BaseSourcingModel:
         if not is_integral(init_inventory):
             fail("init_inventory", owner, "an integer number of units", init_inventory)
         check_exact_quantity(int(init_inventory), "init_inventory", owner)
+        if params.excess_demand == "lost_sales" and init_inventory < 0:
+            fail("init_inventory", owner, "an int >= 0 under lost sales (on-hand stock)", init_inventory)
         self.params = params
         self.demand_generator = demand_generator
         self._init_pipeline: tuple[int, ...] = ()
@@ -80,6 +89,11 @@ class BaseSourcingModel:
         self.reset()
 
     # ----------------------------------------------------------------- parameters
+    @property
+    def excess_demand(self) -> str:
+        """The excess-demand rule: ``"backlog"`` or ``"lost_sales"``."""
+        return self.params.excess_demand
+
     def get_holding_cost(self) -> float:
         return self.params.holding_cost
 
@@ -187,8 +201,8 @@ class BaseSourcingModel:
             demand = self.demand_generator.sample_periods(
                 self.batch_size, 1, self.generator, start_period=self._periods
             )[:, 0]
-        nxt = transition(self._state, orders, demand, self.params)
-        cost = period_cost(nxt[:, 0], orders, self.params)
+        nxt, net = advance(self._state, orders, demand, self.params)
+        cost = period_cost(net, orders, self.params)
         self._state = nxt
         if not record:
             self._inventories.clear()
@@ -237,6 +251,10 @@ class BaseSourcingModel:
         return self._stacked("ord")[:, :, k]
 
 
+def _rule_repr(p: SourcingParams) -> str:
+    return "" if p.excess_demand == "backlog" else f", excess_demand={p.excess_demand!r}"
+
+
 class SingleSourcingModel(BaseSourcingModel):
     r"""Single-sourcing backlog inventory system.
 
@@ -256,6 +274,9 @@ class SingleSourcingModel(BaseSourcingModel):
         Number of sample paths simulated together.
     order_cost : float, default=0
         Cost per unit ordered [:math:`c`].
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
+        Unmet demand is backlogged, or lost at ``shortage_cost`` per unit (Zipkin 2008;
+        see docs/dynamics.md). Under lost sales the inventory is the on-hand stock.
 
     Examples
     --------
@@ -278,6 +299,7 @@ class SingleSourcingModel(BaseSourcingModel):
         demand_generator: BaseDemand,
         batch_size: int = 1,
         order_cost: float = 0.0,
+        excess_demand: str = "backlog",
     ) -> None:
         o = self._owner
         params = SourcingParams(
@@ -285,6 +307,7 @@ class SingleSourcingModel(BaseSourcingModel):
             order_costs=(check_cost(order_cost, "order_cost", o),),
             holding_cost=check_cost(holding_cost, "holding_cost", o),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+            excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -317,7 +340,7 @@ class SingleSourcingModel(BaseSourcingModel):
         return (
             f"SingleSourcingModel(lead_time={self.lead_time}, holding_cost={p.holding_cost}, "
             f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
-            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size}{_rule_repr(p)})"
         )
 
 
@@ -342,6 +365,8 @@ class DualSourcingModel(BaseSourcingModel):
         Initial net inventory [:math:`I_0`]; both pipelines start empty.
     demand_generator : BaseDemand
     batch_size : int, default=1
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
+        Unmet demand is backlogged, or lost at ``shortage_cost`` per unit.
     """
 
     _owner = "DualSourcingModel"
@@ -357,6 +382,7 @@ class DualSourcingModel(BaseSourcingModel):
         init_inventory: float,
         demand_generator: BaseDemand,
         batch_size: int = 1,
+        excess_demand: str = "backlog",
     ) -> None:
         o = self._owner
         lr = check_int(regular_lead_time, "regular_lead_time", o, minimum=0)
@@ -371,6 +397,7 @@ class DualSourcingModel(BaseSourcingModel):
             ),
             holding_cost=check_cost(holding_cost, "holding_cost", o),
             shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
+            excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -423,6 +450,6 @@ class DualSourcingModel(BaseSourcingModel):
             f"expedited_lead_time={self.expedited_lead_time}, regular_order_cost={p.order_costs[0]}, "
             f"expedited_order_cost={p.order_costs[1]}, holding_cost={p.holding_cost}, "
             f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
-            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size}{_rule_repr(p)})"
         )
 
