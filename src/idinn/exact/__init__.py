@@ -61,3 +61,8 @@ __all__ += [
     "solve_discounted",
     "solve_finite_horizon",
 ]
+
+# Lost sales (single sourcing, average cost).
+from .lost_sales import LostSalesSolution, solve_lost_sales_average_cost  # noqa: E402
+
+__all__ += ["LostSalesSolution", "solve_lost_sales_average_cost"]

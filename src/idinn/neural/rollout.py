@@ -55,8 +55,8 @@ def torch_rollout_cost(
             [state, time_feats[t].expand(state.shape[0], -1)], dim=1
         )
         q = ste_orders(net(x))
-        state, net = advance(state, q, demands[:, t], params)
-        c = period_cost(net, q, params).mean()
+        state, y = advance(state, q, demands[:, t], params)
+        c = period_cost(y, q, params).mean()
         total = total + (c if discounts is None else discounts[t] * c)
     return total
 

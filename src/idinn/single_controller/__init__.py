@@ -2,6 +2,7 @@
 
 from .base import BaseSingleController
 from .base_stock import BaseStockController
+from .lost_sales_dp import LostSalesDPController
 from .neural import SingleSourcingNeuralController
 from .time_dp import DiscountedBaseStockController, FiniteHorizonBaseStockController
 
@@ -10,5 +11,6 @@ __all__ = [
     "BaseStockController",
     "DiscountedBaseStockController",
     "FiniteHorizonBaseStockController",
+    "LostSalesDPController",
     "SingleSourcingNeuralController",
 ]
