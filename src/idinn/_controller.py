@@ -153,11 +153,12 @@ class BaseController:
         """``model``, or the standard error when its excess-demand rule is not handled."""
         rule = model.params.excess_demand
         if rule not in self.excess_demand_rules:
-            hint = ("; for lost sales use idinn.single_controller.LostSalesDPController or "
-                    "idinn.exact.solve_lost_sales_average_cost" if rule == "lost_sales" else "")
-            fail("sourcing_model", self._owner,
-                 f"a model with excess_demand in {self.excess_demand_rules} ({self._owner} assumes "
-                 f"backlogging{hint})", rule)
+            if rule == "lost_sales":
+                why = (f"{self._owner} assumes backlogging; for lost sales use "
+                       "idinn.single_controller.LostSalesDPController or idinn.exact.solve_lost_sales_average_cost")
+            else:
+                why = f"{self._owner} handles {' and '.join(self.excess_demand_rules)} only"
+            fail("sourcing_model", self._owner, f"a model with excess_demand in {self.excess_demand_rules} ({why})", rule)
         return model
 
     def _model_to_fit(self, sourcing_model: Any) -> BaseSourcingModel:

@@ -475,9 +475,6 @@ def to_config(
     if any(spec.get("init_pipeline") or ()):
         raise ConfigError("to_config: the CLI's models start with empty pipelines; this problem has init_pipeline "
                           f"{spec['init_pipeline']}. Simulate it from Python instead.")
-    if spec.get("excess_demand", "backlog") != "backlog":
-        raise ConfigError(f"to_config: the CLI's models backlog excess demand; this problem has excess_demand = "
-                          f"{spec['excess_demand']!r}. Simulate it from Python instead.")
     model: dict[str, Any]
     if len(sup) == 1:
         model = {"type": "single", "lead_time": sup[0]["lead_time"], "holding_cost": spec["holding_cost"],
@@ -488,6 +485,8 @@ def to_config(
                  "holding_cost": spec["holding_cost"], "shortage_cost": spec["shortage_cost"]}
     else:
         raise ConfigError(f"to_config: the CLI describes one or two suppliers; this problem has {len(sup)}.")
+    if spec.get("excess_demand", "backlog") != "backlog":
+        model["excess_demand"] = spec["excess_demand"]
     model["init_inventory"] = spec["init_inventory"]
     model["batch_size"] = batch_size if batch_size is not None else getattr(problem, "batch_size", 1)
     model["demand"] = demand_to_config(as_problem(problem, "to_config", "problem").demand)

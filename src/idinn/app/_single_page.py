@@ -62,7 +62,8 @@ def build_demand(kind: str, state: Any) -> Any:
 
 def _controller_forms(model_cls: type) -> list[tuple[type, dict[str, Any], dict[str, Any]]]:
     classes = intro.controller_classes(model_cls)
-    defaults = [c for c in classes if "Neural" not in c.__name__ and not any(f.required for f in intro.fit_fields(c))]
+    defaults = [c for c in classes if "Neural" not in c.__name__ and not any(f.required for f in intro.fit_fields(c))
+                and "backlog" in getattr(c, "excess_demand_rules", ("backlog",))]  # the app's models backlog
     chosen = st.multiselect("Controllers to compare", classes, default=defaults, format_func=lambda c: c.__name__,
                             key=f"controllers.{model_cls.__name__}")
     forms = []

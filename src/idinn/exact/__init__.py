@@ -65,4 +65,16 @@ __all__ += [
 # Lost sales (single sourcing, average cost).
 from .lost_sales import LostSalesSolution, solve_lost_sales_average_cost  # noqa: E402
 
-__all__ += ["LostSalesSolution", "solve_lost_sales_average_cost"]
+from .lost_sales_policies import (  # noqa: E402
+    LostSalesPolicyFit,
+    evaluate_lost_sales_base_stock,
+    evaluate_lost_sales_constant_order,
+    fit_lost_sales_base_stock,
+    fit_lost_sales_capped_base_stock,
+    fit_lost_sales_constant_order,
+    standard_base_stock_level,
+)
+
+__all__ += ["LostSalesSolution", "solve_lost_sales_average_cost", "LostSalesPolicyFit",
+            "evaluate_lost_sales_base_stock", "evaluate_lost_sales_constant_order", "fit_lost_sales_base_stock",
+            "fit_lost_sales_capped_base_stock", "fit_lost_sales_constant_order", "standard_base_stock_level"]

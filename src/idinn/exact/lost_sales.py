@@ -131,6 +131,82 @@ def _max_position(pmf: np.ndarray, lead_time: int, ratio: float) -> int:
     return int(np.searchsorted(np.cumsum(dist), ratio - 1e-12))
 
 
+@dataclass(frozen=True)
+class _Space:
+    """The simplex of reduced states :math:`x + \\sum v \\le \\bar S` and the demand terms on it."""
+
+    lead_time: int
+    max_position: int
+    order_cost: float
+    grids: np.ndarray  # (n, L) states (x, v_1, ..., v_{L-1})
+    flat: np.ndarray  # (n,) row-major index into the dense ((B+1),)*L table
+    dense_size: int
+    xs: np.ndarray
+    v1s: np.ndarray
+    tails: np.ndarray
+    qmax: np.ndarray
+    pmf: np.ndarray  # P(D = d), d = 0..B
+    sf: np.ndarray  # P(D >= x), x = 0..B
+    cx: np.ndarray  # C(x) = h E[x - D]^+ + p E[D - x]^+, x = 0..B
+    st0: int
+    stq: int
+    dropped_mass: float
+
+
+def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries: int | None, owner: str = _OWNER) -> _Space:
+    """States and demand terms of the lost-sales DP within position ``B`` (refuses too large spaces)."""
+    params = problem.params
+    L = params.lead_times[0]
+    h, p, c = params.holding_cost, params.shortage_cost, params.order_costs[0]
+    pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    n_states = math.comb(B + L, L)
+    dense = float((B + 1) ** L)
+    limit = MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", owner, minimum=1)
+    if 3 * dense > limit:
+        raise MemoryError(
+            f"{owner} would solve {n_states:,} states with dense tables of {3 * dense:.3g} entries "
+            f"(~{3 * dense * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries ({limit * 8 / 2**30:.3g} GiB). "
+            "Raise it with max_entries=... if the machine has the memory, or lower max_position.")
+    pm = np.zeros(B + 1)
+    pm[: min(B + 1, len(pmf))] = pmf[: B + 1]
+    cdf = np.cumsum(pmf)
+    sf = np.ones(B + 1)
+    sf[1:] = 1.0 - cdf[np.minimum(np.arange(B), len(pmf) - 1)]
+    sf = np.clip(sf, 0.0, 1.0)
+    support = np.arange(len(pmf))
+    mean = float(support @ pmf)
+    xg = np.arange(B + 1)
+    over = np.array([float(np.clip(x - support, 0, None) @ pmf) for x in xg])  # E[x - D]^+
+    cx = h * over + p * (mean - xg + over)  # E[D - x]^+ = E[D] - x + E[x - D]^+
+    grids = np.indices((B + 1,) * L).reshape(L, -1).T
+    grids = grids[grids.sum(1) <= B]
+    st = np.array([(B + 1) ** (L - 1 - j) for j in range(L)], dtype=np.int64)
+    flat = grids @ st
+    xs = grids[:, 0].astype(np.int64)
+    if L == 1:
+        v1s, tails, st0, stq = np.zeros_like(xs), np.zeros_like(xs), 1, 1
+    else:
+        v1s = grids[:, 1].astype(np.int64)
+        tails = (grids[:, 2:] @ st[1:-1]).astype(np.int64) if L > 2 else np.zeros_like(xs)
+        st0, stq = int(st[0]), int(st[-1])
+    qmax = (B - grids.sum(1)).astype(np.int64)
+    return _Space(L, B, float(c), grids, flat, int(dense), xs, v1s, tails, qmax, pm, sf, cx, st0, stq, dropped)
+
+
+def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem:
+    """The problem of ``sourcing_model``: single sourcing, lost sales, lead time >= 1."""
+    problem: SourcingProblem = as_problem(sourcing_model, owner=owner, name="sourcing_model")
+    params = problem.params
+    if params.n_suppliers != 1:
+        fail("sourcing_model", owner, "a single-sourcing problem (one supplier)", params.n_suppliers)
+    if params.excess_demand != "lost_sales":
+        fail("sourcing_model", owner, "a problem with excess_demand='lost_sales' (backlog: use the other "
+             "exact solvers)", params.excess_demand)
+    if params.lead_times[0] < 1:
+        fail("lead_time", owner, "an int >= 1 (with lead time 0 order up to the newsvendor level)", params.lead_times[0])
+    return problem
+
+
 @njit(cache=True)
 def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, st0, stq):  # pragma: no cover - compiled
     n = xs.shape[0]
@@ -195,57 +271,20 @@ def solve_lost_sales_average_cost(
         The state space is too large (the message gives the states, the memory and the limit).
     """
     t0 = time.perf_counter()
-    problem: SourcingProblem = as_problem(sourcing_model, owner=_OWNER, name="sourcing_model")
+    problem = check_lost_sales_problem(sourcing_model, _OWNER)
     params = problem.params
-    if params.n_suppliers != 1:
-        fail("sourcing_model", _OWNER, "a single-sourcing problem (one supplier)", params.n_suppliers)
-    if params.excess_demand != "lost_sales":
-        fail("sourcing_model", _OWNER, "a problem with excess_demand='lost_sales' (backlog: use the other "
-             "exact solvers)", params.excess_demand)
     L = params.lead_times[0]
-    if L < 1:
-        fail("lead_time", _OWNER, "an int >= 1 (with lead time 0 order up to the newsvendor level)", L)
     tail_mass = check_real(tail_mass, "tail_mass", _OWNER, exclusive_minimum=0, exclusive_maximum=1)
     tol = check_real(tol, "tol", _OWNER, exclusive_minimum=0)
     max_iterations = check_int(max_iterations, "max_iterations", _OWNER, minimum=1)
-    h, p, c = params.holding_cost, params.shortage_cost, params.order_costs[0]
-    pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    h, p = params.holding_cost, params.shortage_cost
     if max_position is None:
+        pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
         max_position = _max_position(pmf, L, p / (p + h) if p + h > 0 else 0.0)
-    B = check_int(max_position, "max_position", _OWNER, minimum=0)
-    n_states = math.comb(B + L, L)
-    dense = float((B + 1) ** L)
-    limit = MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", _OWNER, minimum=1)
-    if 3 * dense > limit:
-        raise MemoryError(
-            f"{_OWNER} would solve {n_states:,} states with dense tables of {3 * dense:.3g} entries "
-            f"(~{3 * dense * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries ({limit * 8 / 2**30:.3g} GiB). "
-            "Raise it with max_entries=... if the machine has the memory, or lower max_position.")
-    # demand terms on 0..B
-    pm = np.zeros(B + 1)
-    pm[: min(B + 1, len(pmf))] = pmf[: B + 1]
-    full_cdf = np.cumsum(pmf)
-    sf = np.ones(B + 1)  # P(D >= x)
-    sf[1:] = 1.0 - np.array([full_cdf[min(x - 1, len(pmf) - 1)] for x in range(1, B + 1)])
-    sf = np.clip(sf, 0.0, 1.0)
-    support = np.arange(len(pmf))
-    mean = float(support @ pmf)
-    xg = np.arange(B + 1)
-    over = np.array([float(np.clip(x - support, 0, None) @ pmf) for x in xg])  # E[x - D]^+
-    cx = h * over + p * (mean - xg + over)  # E[D - x]^+ = E[D] - x + E[x - D]^+
-    # the simplex of states, row-major flat index over ((B+1),)*L
-    grids = np.indices((B + 1,) * L).reshape(L, -1).T
-    grids = grids[grids.sum(1) <= B]
-    st = np.array([(B + 1) ** (L - 1 - j) for j in range(L)], dtype=np.int64)
-    flat = grids @ st
-    xs = grids[:, 0].astype(np.int64)
-    if L == 1:
-        v1s, tails, st0, stq = np.zeros_like(xs), np.zeros_like(xs), 1, 1
-    else:
-        v1s = grids[:, 1].astype(np.int64)
-        tails = (grids[:, 2:] @ st[1:-1]) if L > 2 else np.zeros_like(xs)
-        st0, stq = int(st[0]), int(st[-1])
-    qmax = (B - grids.sum(1)).astype(np.int64)
+    sp = build_space(problem, check_int(max_position, "max_position", _OWNER, minimum=0), tail_mass, max_entries)
+    B, c, flat, dense = sp.max_position, sp.order_cost, sp.flat, sp.dense_size
+    xs, v1s, tails, qmax, pm, sf, cx, st0, stq = sp.xs, sp.v1s, sp.tails, sp.qmax, sp.pmf, sp.sf, sp.cx, sp.st0, sp.stq
+    dropped = sp.dropped_mass
     h_dense = np.zeros(int(dense))
     hn = np.zeros(len(flat))
     pol = np.zeros(len(flat), dtype=np.int32)
@@ -253,7 +292,7 @@ def solve_lost_sales_average_cost(
     it = 0
     old = np.zeros(len(flat))
     for it in range(1, max_iterations + 1):
-        _sweep(h_dense, hn, pol, xs, v1s, tails.astype(np.int64), qmax, pm, sf, cx, float(c), st0, stq)
+        _sweep(h_dense, hn, pol, xs, v1s, tails, qmax, pm, sf, cx, float(c), st0, stq)
         diff = hn - old
         lo, hi = float(diff.min()), float(diff.max())
         ref = hn[0]

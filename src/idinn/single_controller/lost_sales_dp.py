@@ -33,7 +33,6 @@ class LostSalesDPController(TableController, BaseSingleController):
 
     excess_demand_rules = ("lost_sales",)
     _saved_dataclass_home = LostSalesSolution
-    _truncation_keywords = ("tail_mass", "max_position", "tol", "max_iterations", "max_entries")
 
     optimal_cost_ = solution_property("average_cost")
     lower_bound_ = solution_property("lower_bound")
@@ -41,18 +40,22 @@ class LostSalesDPController(TableController, BaseSingleController):
     max_position_ = solution_property("max_position")
     dropped_mass_ = solution_property("dropped_mass")
 
-    def fit(self, sourcing_model: Any, **kwargs: Any) -> LostSalesDPController:
+    def fit(
+        self, sourcing_model: Any, *, tail_mass: float = 1e-10, max_position: int | None = None, tol: float = 1e-7,
+        max_iterations: int = 100_000, max_entries: int | None = None,
+    ) -> LostSalesDPController:
         """Solve the lost-sales DP of ``sourcing_model`` (a SingleSourcingModel or SourcingProblem).
 
-        Keyword arguments (``tail_mass``, ``max_position``, ``tol``, ``max_iterations``,
-        ``max_entries``) go to :func:`idinn.exact.solve_lost_sales_average_cost`.
+        The keyword arguments are those of :func:`idinn.exact.solve_lost_sales_average_cost`.
 
         Returns
         -------
         self
         """
-        self._check_truncation(kwargs)
         model = self._model_to_fit(sourcing_model)
-        solution = solve_lost_sales_average_cost(model, **kwargs)
+        solution = solve_lost_sales_average_cost(
+            model, tail_mass=tail_mass, max_position=max_position, tol=tol, max_iterations=max_iterations,
+            max_entries=max_entries,
+        )
         self._set_solution(solution, model)
         return self
