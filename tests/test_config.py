@@ -82,6 +82,8 @@ DEMANDS = {
     "seasonal_uniform": ({"lows": [0, 10], "highs": [2, 10]}, 1.0),
     "seasonal_poisson": ({"rates": [4, 8]}, 4.0),
     "trace": ({"series": [4, 0, 7], "mode": "windows"}, 11 / 3),
+    "geometric": ({"mean": 5.0}, 5.0),
+    "truncated_geometric": ({"mean": 2.0, "max_demand": 3}, 38 / 27),
 }
 
 
@@ -158,19 +160,19 @@ def test_string_for_a_boolean_is_refused():
          "The valid keys are: 'controller', 'evaluation', 'model', 'plot', 'training'."),
         (cfg_of({**SINGLE, "leadtime": 1}, {"type": "base_stock"}),
          "m.toml: unknown key 'leadtime' in [model] (type 'single', SingleSourcingModel). Did you mean 'lead_time'? "
-         "The valid keys are: 'batch_size', 'demand', 'fixed_order_cost', 'holding_cost', 'init_inventory', "
-         "'lead_time', 'order_capacity', 'order_cost', 'shortage_cost'."),
+         "The valid keys are: 'batch_size', 'demand', 'excess_demand', 'fixed_order_cost', 'holding_cost', "
+         "'init_inventory', 'lead_time', 'order_capacity', 'order_cost', 'shortage_cost'."),
         (cfg_of({**SINGLE, "demand": {"type": "uniform", "low": 0, "hgih": 4}}, {"type": "base_stock"}),
          "m.toml: unknown key 'hgih' in [model.demand] (demand type 'uniform'). Did you mean 'high'? "
          "The valid keys are: 'high', 'low'."),
         (cfg_of({**SINGLE, "demand": {"type": "poison", "rate": 3}}, {"type": "neural"}),
          "m.toml: unknown demand type 'poison' in [model.demand]. Did you mean 'poisson'? Use one of: custom, "
-         "discretized_gamma, discretized_normal, empirical, finite, poisson, seasonal, seasonal_poisson, "
-         "seasonal_uniform, trace, truncated_poisson, uniform."),
+         "discretized_gamma, discretized_normal, empirical, finite, geometric, poisson, seasonal, seasonal_poisson, "
+         "seasonal_uniform, trace, truncated_geometric, truncated_poisson, uniform."),
         (cfg_of(SINGLE, {"type": "capped_dual_index"}),
          "m.toml: controller type 'capped_dual_index' is not available for this model ([model] type = 'single'); "
          "it controls 'dual' models. Choose from: base_stock, discounted_base_stock, finite_horizon_base_stock, "
-         "modified_base_stock, neural, ss."),
+         "lost_sales_dp, modified_base_stock, neural, ss."),
         (cfg_of(SINGLE, {"type": "base_stock", "level": 3}),
          "m.toml: unknown key 'level' in [controller] (controller type 'base_stock', BaseStockController). "
          "The valid keys are: 'base_stock_level'."),
@@ -339,3 +341,13 @@ def test_docs_toml_examples_build(tmp_path):
         "FiniteHorizonBaseStockController"]
     # The weekly file: A-100 sold 2, nothing in the week of 8 January (missing = "zero"), then 4.
     assert built[1].model.demand_generator.history.tolist() == [2, 0, 4]
+
+
+def test_lost_sales_in_the_model_table_round_trips():
+    cfg = cfg_of({**SINGLE, "excess_demand": "lost_sales", "demand": {"type": "geometric", "mean": 5.0}},
+                 {"type": "lost_sales_dp"})
+    rc = from_config(tomllib.loads(to_toml(cfg)), "t.toml")
+    assert rc.model.params.excess_demand == "lost_sales"
+    assert to_config(rc.model.problem)["model"]["excess_demand"] == "lost_sales"
+    with pytest.raises(ConfigError, match="excess_demand"):
+        from_config(cfg_of({**SINGLE, "excess_demand": "lost"}, {"type": "base_stock"}), "t.toml")

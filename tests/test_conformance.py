@@ -91,6 +91,11 @@ def single_model_capacity(batch_size: int = 4) -> SingleSourcingModel:
                                demand_generator=UniformDemand(0, 2), batch_size=batch_size, order_capacity=2)
 
 
+def lost_sales_model(batch_size: int = 4) -> SingleSourcingModel:
+    return SingleSourcingModel(lead_time=1, holding_cost=1, shortage_cost=9, init_inventory=2,
+                               demand_generator=UniformDemand(0, 2), batch_size=batch_size, excess_demand="lost_sales")
+
+
 def dual_model(batch_size: int = 4) -> DualSourcingModel:
     return DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
                              expedited_order_cost=5, holding_cost=1, shortage_cost=9, init_inventory=2,
@@ -121,6 +126,7 @@ RECIPES: dict[str, Recipe] = {
     "SingleSourcingNeuralController": Recipe(single_model, {**_NEURAL, "epochs": 60}, {"hidden_layers": [4]}),
     "SSController": Recipe(single_model_fixed_cost),
     "ModifiedBaseStockController": Recipe(single_model_capacity),
+    "LostSalesDPController": Recipe(lost_sales_model),
     "DynamicProgrammingController": Recipe(dual_model),
     "FiniteHorizonDPController": Recipe(dual_model, {"horizon": 8}, exact=("finite", 8)),
     "DiscountedDPController": Recipe(dual_model, {"discount": 0.8}, exact=("discounted", 0.8)),
@@ -274,6 +280,11 @@ def _simulated_path_costs(controller: Any, cls: type, exact: tuple[Any, ...]) ->
     controller.get_total_cost(model, sourcing_periods=periods, seed=7)
     inv = model.get_past_inventories()[:, 1:]
     orders = model._stacked("ord")[:, 1:]
+    if model.params.excess_demand == "lost_sales":  # charge y_t = I_t + arrival - D_t (one supplier, empty pipeline)
+        lead = model.params.lead_times[0]
+        start, dem = model.get_past_inventories()[:, :-1], model.get_past_demands()[:, 1:]
+        arrivals = torch.cat([torch.zeros(orders.shape[0], lead), orders[:, : periods - lead, 0]], dim=1)
+        inv = start + arrivals - dem
     costs = torch.stack([period_cost(inv[:, t], orders[:, t], model.params) for t in range(periods)], dim=1)
     costs = costs.to(torch.float64).numpy()
     if kind == "average":

@@ -524,6 +524,7 @@ def test_from_csv_column_must_be_a_name(tmp_path):
 import json  # noqa: E402
 
 from idinn.demand import CustomDemand, MAX_EXACT_DEMAND, demand_from_dict, demand_types  # noqa: E402
+from idinn.demand import GeometricDemand, TruncatedGeometricDemand  # noqa: E402
 
 
 def every_model() -> list[BaseDemand]:
@@ -538,6 +539,8 @@ def every_model() -> list[BaseDemand]:
         EmpiricalDemand([3, 1, 3, 5]),
         SeasonalDemand([UniformDemand(1, 1), PoissonDemand(4.0)]),
         TraceDemand([4, 0, 7], mode="windows"),
+        GeometricDemand(5.0),
+        TruncatedGeometricDemand(2.0, tail_mass=1e-6),
     ]
 
 
@@ -566,7 +569,8 @@ def test_to_dict_layouts():
     assert SeasonalDemand.uniform([0], [1]).to_dict() == {"type": "seasonal", "schedule": [{"type": "uniform", "low": 0, "high": 1}]}
     assert TraceDemand([4, 0]).to_dict() == {"type": "trace", "series": [4, 0], "mode": "replay"}
     assert set(demand_types()) == {"uniform", "custom", "finite", "poisson", "truncated_poisson",
-                                   "discretized_normal", "discretized_gamma", "empirical", "seasonal", "trace"}
+                                   "discretized_normal", "discretized_gamma", "empirical", "seasonal", "trace",
+                                   "geometric", "truncated_geometric"}
 
 
 def test_value_equality():

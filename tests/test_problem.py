@@ -65,8 +65,8 @@ def test_equality_is_by_value():
         ({"suppliers": [{"lead_time": 1, "capacity": 0}]}, ValueError,
          "The 'capacity' parameter of SourcingProblem.from_dict must be an int >= 1. Got 0 instead."),
         ({"suppliers": []}, TypeError, "The 'suppliers' parameter of SourcingProblem.from_dict must be a non-empty list"),
-        ({"excess_demand": "lost_sales"}, ValueError,
-         "The 'excess_demand' parameter of SourcingParams must be 'backlog' (the only excess-demand rule implemented so far; lost sales are not supported yet). Got 'lost_sales' instead."),
+        ({"excess_demand": "lost"}, ValueError,
+         "The 'excess_demand' parameter of SourcingParams must be one of ('backlog', 'lost_sales'). Got 'lost' instead."),
         ({"demand": {"type": "uniform", "low": 3, "high": 1}}, ValueError, "The 'high' parameter of UniformDemand must be an int >= low (3). Got 1 instead."),
     ],
 )
@@ -85,7 +85,8 @@ def test_missing_key_named():
 
 def test_excess_demand_declared_on_params():
     assert SourcingParams((1,), (0.0,), 1, 1).excess_demand == "backlog"
-    with pytest.raises(ValueError, match=re.escape("The 'excess_demand' parameter of SourcingParams must be 'backlog'")):
+    assert SourcingParams((1,), (0.0,), 1, 1, excess_demand="lost_sales").excess_demand == "lost_sales"
+    with pytest.raises(ValueError, match=re.escape("The 'excess_demand' parameter of SourcingParams must be one of")):
         SourcingParams((1,), (0.0,), 1, 1, excess_demand="backorder")
 
 

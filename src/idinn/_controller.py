@@ -158,14 +158,29 @@ class BaseController:
         if params.has_capacities and not self._accepts_order_capacities:
             fail("sourcing_model", self._owner, "a model without order capacities (this controller does not "
                  "honour them)", list(params.order_capacities))
+    #: Excess-demand rules (``SourcingParams.excess_demand``) this controller's ``fit``
+    #: handles; a method that assumes backlogging refuses lost sales.
+    excess_demand_rules: tuple[str, ...] = ("backlog",)
+
+    def _check_excess_demand(self, model: BaseSourcingModel) -> BaseSourcingModel:
+        """``model``, or the standard error when its excess-demand rule is not handled."""
+        rule = model.params.excess_demand
+        if rule not in self.excess_demand_rules:
+            if rule == "lost_sales":
+                why = (f"{self._owner} assumes backlogging; for lost sales use "
+                       "idinn.single_controller.LostSalesDPController or idinn.exact.solve_lost_sales_average_cost")
+            else:
+                why = f"{self._owner} handles {' and '.join(self.excess_demand_rules)} only"
+            fail("sourcing_model", self._owner, f"a model with excess_demand in {self.excess_demand_rules} ({why})", rule)
+        return model
 
     def _model_to_fit(self, sourcing_model: Any) -> BaseSourcingModel:
         """The model ``fit`` works on: the given model, or a fresh one of a
         :class:`~idinn.problem.SourcingProblem` (``fit`` accepts either)."""
         if isinstance(sourcing_model, SourcingProblem):
             self._check_supported_terms(sourcing_model.params)
-            return self._model_class.from_problem(sourcing_model)
-        return self._check_model(sourcing_model)
+            return self._check_excess_demand(self._model_class.from_problem(sourcing_model))
+        return self._check_excess_demand(self._check_model(sourcing_model))
 
     def _fitted_params(self) -> SourcingParams:
         """Parameters of the fitted problem; raises the "not fitted" error before ``fit``."""

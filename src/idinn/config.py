@@ -475,9 +475,6 @@ def to_config(
     if any(spec.get("init_pipeline") or ()):
         raise ConfigError("to_config: the CLI's models start with empty pipelines; this problem has init_pipeline "
                           f"{spec['init_pipeline']}. Simulate it from Python instead.")
-    if spec.get("excess_demand", "backlog") != "backlog":
-        raise ConfigError(f"to_config: the CLI's models backlog excess demand; this problem has excess_demand = "
-                          f"{spec['excess_demand']!r}. Simulate it from Python instead.")
     model: dict[str, Any]
     if len(sup) == 1:
         model = {"type": "single", "lead_time": sup[0]["lead_time"], "holding_cost": spec["holding_cost"],
@@ -495,6 +492,8 @@ def to_config(
             model[f"{prefix}fixed_order_cost"] = s["fixed_order_cost"]
         if "capacity" in s:
             model[f"{prefix}order_capacity"] = s["capacity"]
+    if spec.get("excess_demand", "backlog") != "backlog":
+        model["excess_demand"] = spec["excess_demand"]
     model["init_inventory"] = spec["init_inventory"]
     model["batch_size"] = batch_size if batch_size is not None else getattr(problem, "batch_size", 1)
     model["demand"] = demand_to_config(as_problem(problem, "to_config", "problem").demand)

@@ -15,10 +15,18 @@ Order of events in period :math:`t`
     1. the orders :math:`q^k_t` are placed (and paid, :math:`c_k q^k_t`);
     2. for each supplier the order placed :math:`l_k` periods ago arrives
        (lead time 0: the order just placed);
-    3. demand :math:`D_t` is realised; unmet demand is backlogged;
-    4. :math:`I_{t+1} = I_t + \sum_k q^k_{t-l_k} - D_t`;
-    5. cost :math:`c_t = \sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h [I_{t+1}]^+ + b [-I_{t+1}]^+`
-       (:math:`K_k` the fixed order cost, zero unless set).
+    3. demand :math:`D_t` is realised and served from stock; with ``excess_demand="backlog"``
+       unmet demand is backlogged, with ``"lost_sales"`` it is lost (Zipkin 2008);
+    4. the end-of-period net inventory is :math:`y_t = I_t + \sum_k q^k_{t-l_k} - D_t`;
+       backlog: :math:`I_{t+1} = y_t`; lost sales: :math:`I_{t+1} = [y_t]^+` (on-hand stock,
+       never negative) and :math:`[-y_t]^+` units are lost;
+    5. cost :math:`c_t = \sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h [y_t]^+ + b [-y_t]^+`
+       (:math:`K_k` the fixed order cost, zero unless set): :math:`b` is the cost per unit
+       backlogged or, under lost sales, the penalty :math:`p` per unit lost (the
+       ``shortage_cost`` parameter carries both).
+
+:func:`advance` returns both :math:`s_{t+1}` and :math:`y_t`; every caller that charges a
+cost passes :math:`y_t` to :func:`period_cost` (under backlog :math:`y_t = I_{t+1}`).
 
 Each order respects its supplier's capacity, :math:`q^k_t \le u_k` (uncapped unless set);
 the simulator and the exact evaluators refuse orders above it (:func:`check_capacities`).
@@ -40,13 +48,14 @@ from ._validation import check_cost, check_int, fail
 __all__ = [
     "SourcingParams",
     "EXCESS_DEMAND_RULES",
+    "advance",
     "transition",
     "period_cost",
     "inventory_position",
     "check_capacities",
 ]
 
-EXCESS_DEMAND_RULES = ("backlog",)
+EXCESS_DEMAND_RULES = ("backlog", "lost_sales")
 """Excess-demand rules the dynamics implement (``SourcingParams.excess_demand``)."""
 
 Array = TypeVar("Array", torch.Tensor, np.ndarray)
@@ -66,11 +75,12 @@ class SourcingParams:
     holding_cost : float
         Cost per unit of end-of-period inventory [:math:`h`].
     shortage_cost : float
-        Cost per unit of end-of-period backlog [:math:`b`].
-    excess_demand : {"backlog"}, default="backlog"
+        Cost per unit of end-of-period backlog [:math:`b`]; under lost sales the
+        penalty per unit of demand lost [:math:`p`] (Zipkin 2008).
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
         What happens to demand that on-hand stock cannot meet. ``"backlog"``: it is
-        carried as negative net inventory and met from later arrivals (the only rule
-        implemented; ``"lost_sales"`` is refused until the lost-sales dynamics land).
+        carried as negative net inventory and met from later arrivals. ``"lost_sales"``:
+        it is lost; the first state entry is then the on-hand stock (>= 0).
     fixed_order_costs : tuple of float, default=()
         Fixed cost of each supplier charged in every period with a positive order
         [:math:`K_k`, cost per order]; empty means zero for every supplier. A tuple of
@@ -102,11 +112,8 @@ class SourcingParams:
 
     def __post_init__(self) -> None:
         owner = "SourcingParams"
-        if self.excess_demand not in EXCESS_DEMAND_RULES:
-            rule = "'backlog' (the only excess-demand rule implemented so far"
-            if self.excess_demand == "lost_sales":
-                rule += "; lost sales are not supported yet"
-            fail("excess_demand", owner, rule + ")", self.excess_demand)
+        if not isinstance(self.excess_demand, str) or self.excess_demand not in EXCESS_DEMAND_RULES:
+            fail("excess_demand", owner, f"one of {EXCESS_DEMAND_RULES}", self.excess_demand)
         for name in ("lead_times", "order_costs"):
             value = getattr(self, name)
             if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
@@ -183,8 +190,48 @@ def _cat(parts: list[Any], like: Any) -> Any:
     return np.concatenate(parts, axis=1)
 
 
+def advance(state: Array, orders: Array, demand: Array, params: SourcingParams) -> tuple[Array, Array]:
+    r"""One period of the dynamics: the next state and the end-of-period net inventory.
+
+    Parameters
+    ----------
+    state : tensor or ndarray, shape (B, state_dim)
+        :math:`[I_t, \text{pipelines}]` (:math:`I_t \ge 0` under lost sales).
+    orders : tensor or ndarray, shape (B, n_suppliers)
+        Orders :math:`q^k_t` placed now.
+    demand : tensor or ndarray, shape (B,)
+        Demand :math:`D_t`.
+    params : SourcingParams
+
+    Returns
+    -------
+    next_state : same type, shape (B, state_dim)
+        :math:`s_{t+1}`; its first column is :math:`y_t` under backlog and
+        :math:`[y_t]^+` under lost sales.
+    net_inventory : same type, shape (B,)
+        :math:`y_t = I_t + \sum_k q^k_{t-l_k} - D_t`, before lost demand is dropped; pass
+        it to :func:`period_cost` (:math:`[-y_t]^+` is the backlog or the lost sales).
+    """
+    arrivals = 0
+    parts = []
+    for k, (lt, sl) in enumerate(zip(params.lead_times, params.pipeline_slices)):
+        q = orders[:, k : k + 1]
+        if lt == 0:
+            arrivals = arrivals + q
+        else:
+            arrivals = arrivals + state[:, sl.start : sl.start + 1]
+            parts.append(state[:, sl.start + 1 : sl.stop])
+            parts.append(q)
+    y = state[:, :1] + arrivals - demand[:, None]
+    if params.excess_demand == "lost_sales":  # Zipkin (2008): unmet demand is lost
+        first = torch.relu(y) if isinstance(y, torch.Tensor) else np.maximum(y, 0)
+    else:
+        first = y
+    return _cat([first, *parts], state), y[:, 0]
+
+
 def transition(state: Array, orders: Array, demand: Array, params: SourcingParams) -> Array:
-    r"""One period of the dynamics: :math:`s_{t+1} = f(s_t, q_t, D_t)`.
+    r"""One period of the dynamics: :math:`s_{t+1} = f(s_t, q_t, D_t)` (see :func:`advance`).
 
     Parameters
     ----------
@@ -200,22 +247,11 @@ def transition(state: Array, orders: Array, demand: Array, params: SourcingParam
     -------
     next_state : same type, shape (B, state_dim)
     """
-    arrivals = 0
-    parts = []
-    for k, (lt, sl) in enumerate(zip(params.lead_times, params.pipeline_slices)):
-        q = orders[:, k : k + 1]
-        if lt == 0:
-            arrivals = arrivals + q
-        else:
-            arrivals = arrivals + state[:, sl.start : sl.start + 1]
-            parts.append(state[:, sl.start + 1 : sl.stop])
-            parts.append(q)
-    next_inventory = state[:, :1] + arrivals - demand[:, None]
-    return _cat([next_inventory, *parts], state)
+    return advance(state, orders, demand, params)[0]
 
 
 def period_cost(next_inventory: Array, orders: Array, params: SourcingParams) -> Array:
-    r"""Cost of one period: :math:`\sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h[I_{t+1}]^+ + b[-I_{t+1}]^+`.
+    r"""Cost of one period: :math:`\sum_k (c_k q^k_t + K_k \mathbf 1[q^k_t > 0]) + h[y_t]^+ + b[-y_t]^+`.
 
     The fixed-cost term (Scarf 1960) is added only for suppliers with :math:`K_k > 0`, so
     a problem without fixed costs gives bit-for-bit the cost it always had. On tensors the
@@ -224,7 +260,8 @@ def period_cost(next_inventory: Array, orders: Array, params: SourcingParams) ->
     Parameters
     ----------
     next_inventory : tensor or ndarray, shape (B,)
-        End-of-period net inventory :math:`I_{t+1}`.
+        End-of-period net inventory :math:`y_t` before lost demand is dropped (the second
+        output of :func:`advance`; under backlog it equals :math:`I_{t+1}`).
     orders : tensor or ndarray, shape (B, n_suppliers)
 
     Returns

@@ -39,6 +39,8 @@ __all__ = [
     "FixedCostInstance",
     "load_zheng_federgruen",
     "zheng_federgruen_pmf",
+    "LostSalesInstance",
+    "load_lost_sales_testbed",
 ]
 
 _FILE = "dual_sourcing_testbed.csv"
@@ -215,3 +217,70 @@ def zheng_federgruen_pmf(instance: FixedCostInstance):  # -> tuple[np.ndarray, n
         fail("instance", "zheng_federgruen_pmf", "a FixedCostInstance (see load_zheng_federgruen)", instance,
              TypeError)
     return demand_pmf(PoissonDemand(instance.mean).truncated(tail_mass=ZF_TAIL_MASS))
+
+
+# --------------------------------------------------------------------------- lost sales
+_LOST_SALES_FILE = "lost_sales_zipkin2008.csv"
+_LOST_SALES_POLICIES = ("optimal", "myopic", "myopic_2", "dual_balancing", "std_vector_base_stock",
+                        "better_vector_base_stock", "std_base_stock", "best_base_stock", "best_constant_order")
+
+
+@dataclass(frozen=True)
+class LostSalesInstance:
+    r"""One row of Zipkin's (2008, *Oper. Res.* 56(5), Tables 3 and 4) lost-sales test bed.
+
+    Attributes
+    ----------
+    name : str
+        ``{poisson|geometric}_L{L}_p{p}``.
+    demand : str
+        ``"poisson"`` or ``"geometric_from_0"`` (geometric on 0, 1, ...).
+    mean : float
+        Mean demand per period.
+    lead_time : int
+        [:math:`L`].
+    holding_cost, lost_sales_penalty : float
+        [:math:`h`], [:math:`p`] (idinn's ``shortage_cost`` under lost sales).
+    costs : dict
+        Published long-run average cost per period of ``"optimal"`` and of each heuristic
+        (``myopic``, ``myopic_2``, ``dual_balancing``, ``std_vector_base_stock``,
+        ``better_vector_base_stock``, ``std_base_stock``, ``best_base_stock``,
+        ``best_constant_order``), as printed (two decimals).
+    """
+
+    name: str
+    demand: str
+    mean: float
+    lead_time: int
+    holding_cost: float
+    lost_sales_penalty: float
+    costs: dict
+
+    def demand_model(self):  # -> BaseDemand
+        """The demand model: :class:`~idinn.demand.PoissonDemand` or :class:`~idinn.demand.GeometricDemand`."""
+        from .demand import GeometricDemand, PoissonDemand
+
+        return PoissonDemand(self.mean) if self.demand == "poisson" else GeometricDemand(self.mean)
+
+    def problem(self):  # -> SourcingProblem
+        """The :class:`~idinn.problem.SourcingProblem` (lost sales, zero order cost, empty start)."""
+        from .problem import SourcingProblem
+
+        return SourcingProblem.single(lead_time=self.lead_time, holding_cost=self.holding_cost,
+                                      shortage_cost=self.lost_sales_penalty, demand=self.demand_model(),
+                                      excess_demand="lost_sales")
+
+
+def load_lost_sales_testbed() -> list[LostSalesInstance]:
+    """Zipkin's 32 lost-sales instances (geometric then Poisson, mean 5, h = 1), in file order."""
+    text = resources.files("idinn").joinpath("data", _LOST_SALES_FILE).read_text(encoding="utf-8")
+    out = []
+    for row in csv.DictReader(io.StringIO(text)):
+        kind = "poisson" if row["demand"] == "poisson" else "geometric"
+        L, p = int(row["lead_time"]), float(row["lost_sales_penalty"])
+        out.append(LostSalesInstance(
+            name=f"{kind}_L{L}_p{p:g}", demand=row["demand"], mean=float(row["mean"]), lead_time=L,
+            holding_cost=float(row["holding_cost"]), lost_sales_penalty=p,
+            costs={k: float(row[k]) for k in _LOST_SALES_POLICIES if row.get(k, "").strip()},
+        ))
+    return out

@@ -76,6 +76,8 @@ class SourcingProblem:
         if isinstance(self.init_inventory, bool) or not is_integral(self.init_inventory):
             fail("init_inventory", _OWNER, "an integer number of units", self.init_inventory, TypeError)
         object.__setattr__(self, "init_inventory", check_exact_quantity(int(self.init_inventory), "init_inventory", _OWNER))
+        if self.params.excess_demand == "lost_sales" and self.init_inventory < 0:
+            fail("init_inventory", _OWNER, "an int >= 0 under lost sales (on-hand stock)", self.init_inventory)
         if isinstance(self.init_pipeline, str | bytes) or not hasattr(self.init_pipeline, "__iter__"):
             fail("init_pipeline", _OWNER, "a tuple of ints", self.init_pipeline, TypeError)
         pipe = tuple(self.init_pipeline)
@@ -100,6 +102,7 @@ class SourcingProblem:
         order_cost: float = 0.0,
         fixed_order_cost: float = 0.0,
         order_capacity: int | None = None,
+        excess_demand: str = "backlog",
     ) -> SourcingProblem:
         """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters, plus the
         fixed order cost :math:`K` and the order capacity :math:`u`)."""
@@ -110,6 +113,7 @@ class SourcingProblem:
             shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
             fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", _OWNER),),
             order_capacities=(capacity_value(order_capacity, "order_capacity", _OWNER),),
+            excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -129,6 +133,7 @@ class SourcingProblem:
         expedited_fixed_order_cost: float = 0.0,
         regular_order_capacity: int | None = None,
         expedited_order_capacity: int | None = None,
+        excess_demand: str = "backlog",
     ) -> SourcingProblem:
         """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters, plus fixed
         order costs :math:`K_r, K_e` and order capacities :math:`u_r, u_e`)."""
@@ -152,6 +157,7 @@ class SourcingProblem:
                 capacity_value(regular_order_capacity, "regular_order_capacity", _OWNER),
                 capacity_value(expedited_order_capacity, "expedited_order_capacity", _OWNER),
             ),
+            excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 

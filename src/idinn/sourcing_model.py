@@ -21,7 +21,7 @@ import torch
 
 from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
-from .dynamics import SourcingParams, period_cost, transition
+from .dynamics import EXCESS_DEMAND_RULES, SourcingParams, advance, period_cost
 from .dynamics import check_capacities as check_orders_within_capacities
 from .problem import SourcingProblem, capacity_value, check_capacity_covers_demand
 
@@ -48,6 +48,13 @@ def _as_order_column(q: Any, batch_size: int, name: str, owner: str) -> torch.Te
     return t
 
 
+def _check_rule(rule: Any, owner: str) -> str:
+    """The excess-demand rule, or the standard error naming the model."""
+    if not isinstance(rule, str) or rule not in EXCESS_DEMAND_RULES:
+        fail("excess_demand", owner, f"one of {EXCESS_DEMAND_RULES}", rule)
+    return rule
+
+
 class BaseSourcingModel:
     """State shared by the single- and dual-sourcing models (see their docs)."""
 
@@ -69,6 +76,8 @@ class BaseSourcingModel:
             fail("init_inventory", owner, "an integer number of units", init_inventory)
         check_exact_quantity(int(init_inventory), "init_inventory", owner)
         check_capacity_covers_demand(params, demand_generator, owner)
+        if params.excess_demand == "lost_sales" and init_inventory < 0:
+            fail("init_inventory", owner, "an int >= 0 under lost sales (on-hand stock)", init_inventory)
         self.params = params
         self.demand_generator = demand_generator
         self._init_pipeline: tuple[int, ...] = ()
@@ -82,6 +91,11 @@ class BaseSourcingModel:
         self.reset()
 
     # ----------------------------------------------------------------- parameters
+    @property
+    def excess_demand(self) -> str:
+        """The excess-demand rule: ``"backlog"`` or ``"lost_sales"``."""
+        return self.params.excess_demand
+
     def get_holding_cost(self) -> float:
         return self.params.holding_cost
 
@@ -190,8 +204,8 @@ class BaseSourcingModel:
                 self.batch_size, 1, self.generator, start_period=self._periods
             )[:, 0]
         check_orders_within_capacities(orders, self.params, self._owner, "orders")
-        nxt = transition(self._state, orders, demand, self.params)
-        cost = period_cost(nxt[:, 0], orders, self.params)
+        nxt, net = advance(self._state, orders, demand, self.params)
+        cost = period_cost(net, orders, self.params)
         self._state = nxt
         if not record:
             self._inventories.clear()
@@ -240,6 +254,10 @@ class BaseSourcingModel:
         return self._stacked("ord")[:, :, k]
 
 
+def _rule_repr(p: SourcingParams) -> str:
+    return "" if p.excess_demand == "backlog" else f", excess_demand={p.excess_demand!r}"
+
+
 class SingleSourcingModel(BaseSourcingModel):
     r"""Single-sourcing backlog inventory system.
 
@@ -259,6 +277,9 @@ class SingleSourcingModel(BaseSourcingModel):
         Number of sample paths simulated together.
     order_cost : float, default=0
         Cost per unit ordered [:math:`c`].
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
+        Unmet demand is backlogged, or lost at ``shortage_cost`` per unit (Zipkin 2008;
+        see docs/dynamics.md). Under lost sales the inventory is the on-hand stock.
     fixed_order_cost : float, default=0
         Cost per order placed (charged in each period with an order > 0) [:math:`K`].
     order_capacity : int or None, default=None
@@ -286,6 +307,7 @@ class SingleSourcingModel(BaseSourcingModel):
         batch_size: int = 1,
         order_cost: float = 0.0,
         *,
+        excess_demand: str = "backlog",
         fixed_order_cost: float = 0.0,
         order_capacity: int | None = None,
     ) -> None:
@@ -297,6 +319,7 @@ class SingleSourcingModel(BaseSourcingModel):
             shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
             fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", o),),
             order_capacities=(capacity_value(order_capacity, "order_capacity", o),),
+            excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -337,7 +360,7 @@ class SingleSourcingModel(BaseSourcingModel):
         return (
             f"SingleSourcingModel(lead_time={self.lead_time}, holding_cost={p.holding_cost}, "
             f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
-            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size}{_rule_repr(p)})"
         )
 
 
@@ -362,6 +385,8 @@ class DualSourcingModel(BaseSourcingModel):
         Initial net inventory [:math:`I_0`]; both pipelines start empty.
     demand_generator : BaseDemand
     batch_size : int, default=1
+    excess_demand : {"backlog", "lost_sales"}, default="backlog"
+        Unmet demand is backlogged, or lost at ``shortage_cost`` per unit.
     regular_fixed_order_cost, expedited_fixed_order_cost : float, default=0
         Cost per order placed with each supplier [:math:`K_r`], [:math:`K_e`] (keyword only).
     regular_order_capacity, expedited_order_capacity : int or None, default=None
@@ -383,6 +408,7 @@ class DualSourcingModel(BaseSourcingModel):
         demand_generator: BaseDemand,
         batch_size: int = 1,
         *,
+        excess_demand: str = "backlog",
         regular_fixed_order_cost: float = 0.0,
         expedited_fixed_order_cost: float = 0.0,
         regular_order_capacity: int | None = None,
@@ -409,6 +435,7 @@ class DualSourcingModel(BaseSourcingModel):
                 capacity_value(regular_order_capacity, "regular_order_capacity", o),
                 capacity_value(expedited_order_capacity, "expedited_order_capacity", o),
             ),
+            excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -473,6 +500,6 @@ class DualSourcingModel(BaseSourcingModel):
             f"expedited_lead_time={self.expedited_lead_time}, regular_order_cost={p.order_costs[0]}, "
             f"expedited_order_cost={p.order_costs[1]}, holding_cost={p.holding_cost}, "
             f"shortage_cost={p.shortage_cost}, init_inventory={float(self.init_inventory.item())}, "
-            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size})"
+            f"demand_generator={self.demand_generator!r}, batch_size={self.batch_size}{_rule_repr(p)})"
         )
 

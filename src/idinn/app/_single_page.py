@@ -62,10 +62,12 @@ def build_demand(kind: str, state: Any) -> Any:
 
 def _controller_forms(model_cls: type) -> list[tuple[type, dict[str, Any], dict[str, Any]]]:
     classes = intro.controller_classes(model_cls)
-    # defaults: the general classical controllers (those made for fixed costs or capacities stay selectable)
+    # defaults: the general classical backlog controllers (those made for fixed costs, capacities or lost
+    # sales stay selectable)
     special = ("_accepts_fixed_order_costs", "_accepts_order_capacities")
     defaults = [c for c in classes if "Neural" not in c.__name__ and not any(f.required for f in intro.fit_fields(c))
-                and not any(getattr(c, a, False) for a in special)]
+                and not any(getattr(c, a, False) for a in special)
+                and "backlog" in getattr(c, "excess_demand_rules", ("backlog",))]
     chosen = st.multiselect("Controllers to compare", classes, default=defaults, format_func=lambda c: c.__name__,
                             key=f"controllers.{model_cls.__name__}")
     forms = []

@@ -39,6 +39,8 @@ from ._pmf import (  # noqa: F401 - the pmf formulas, kept at their old paths
     smallest_max_demand,
 )
 
+from ._geometric import GeometricDemand, TruncatedGeometricDemand
+
 __all__ = [
     "BaseDemand",
     "FiniteDemand",
@@ -48,6 +50,8 @@ __all__ = [
     "TruncatedPoissonDemand",
     "DiscretizedNormalDemand",
     "DiscretizedGammaDemand",
+    "GeometricDemand",
+    "TruncatedGeometricDemand",
     "EmpiricalDemand",
     "SeasonalDemand",
     "TraceDemand",

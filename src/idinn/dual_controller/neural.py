@@ -210,6 +210,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
         """
         owner = "DualSourcingNeuralController"
         model = BaseDualController._check_model(self, sourcing_model)
+        self._check_excess_demand(model)  # the fused training kernels model backlog only
         check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon

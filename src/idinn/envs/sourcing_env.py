@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .._validation import check_int, fail, is_integral
-from ..dynamics import period_cost, transition
+from ..dynamics import advance, period_cost
 from ..problem import SourcingProblem, as_problem
 from ._spaces import default_inventory_bounds, default_max_order, period_feature_count, sample_demand
 
@@ -229,8 +229,9 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("SourcingEnv.step was called before reset or after the episode ended; call reset first.")
         orders = self.check_action(action)[None]
         demand = self._demands[self._period : self._period + 1]
-        nxt = transition(self._state[None], orders, demand, self.problem.params)[0]
-        cost = float(period_cost(nxt[None, 0].astype(np.float64), orders.astype(np.float64), self.problem.params)[0])
+        nxt, net = advance(self._state[None], orders, demand, self.problem.params)
+        nxt = nxt[0]
+        cost = float(period_cost(net.astype(np.float64), orders.astype(np.float64), self.problem.params)[0])
         self._state = nxt
         self._period += 1
         low, high = self.inventory_bounds

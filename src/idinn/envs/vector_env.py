@@ -11,7 +11,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .._validation import check_int, fail
-from ..dynamics import period_cost, transition
+from ..dynamics import advance, period_cost
 from ._spaces import sample_demand
 from .sourcing_env import DEFAULT_HORIZON, SourcingEnv
 
@@ -134,8 +134,8 @@ class SourcingVectorEnv(VectorEnv):
             )
         rows = np.arange(b)
         demand = self._demands[rows, np.minimum(self._period, self.horizon - 1)]
-        nxt = transition(self._state, orders, demand, self.problem.params)
-        cost = period_cost(nxt[:, 0].astype(np.float64), orders.astype(np.float64), self.problem.params)
+        nxt, net = advance(self._state, orders, demand, self.problem.params)
+        cost = period_cost(net.astype(np.float64), orders.astype(np.float64), self.problem.params)
         low, high = self.inventory_bounds
         out = live & ((nxt[:, 0] < low) | (nxt[:, 0] > high))
         self._state = np.where(live[:, None], nxt, self._state)

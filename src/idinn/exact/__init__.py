@@ -66,3 +66,19 @@ __all__ += [
 from .fixed_cost import SSPolicyResult, optimal_ss_policy, ss_average_cost  # noqa: E402
 
 __all__ += ["SSPolicyResult", "optimal_ss_policy", "ss_average_cost"]
+# Lost sales (single sourcing, average cost).
+from .lost_sales import LostSalesSolution, solve_lost_sales_average_cost  # noqa: E402
+
+from .lost_sales_policies import (  # noqa: E402
+    LostSalesPolicyFit,
+    evaluate_lost_sales_base_stock,
+    evaluate_lost_sales_constant_order,
+    fit_lost_sales_base_stock,
+    fit_lost_sales_capped_base_stock,
+    fit_lost_sales_constant_order,
+    standard_base_stock_level,
+)
+
+__all__ += ["LostSalesSolution", "solve_lost_sales_average_cost", "LostSalesPolicyFit",
+            "evaluate_lost_sales_base_stock", "evaluate_lost_sales_constant_order", "fit_lost_sales_base_stock",
+            "fit_lost_sales_capped_base_stock", "fit_lost_sales_constant_order", "standard_base_stock_level"]

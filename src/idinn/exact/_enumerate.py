@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..dynamics import SourcingParams, check_capacities, period_cost, transition
+from ..dynamics import SourcingParams, advance, check_capacities, period_cost
 from ._pmf import Pmf, check_size
 
 __all__ = ["Chain", "enumerate_chain", "row_keys", "radix_keys", "merge_rows", "StateLimit"]
@@ -157,8 +157,8 @@ def enumerate_chain(
         q = orders_fn(frontier, phase)
         check_capacities(q, params, owner)
         qq = np.repeat(q, k, axis=0)
-        nxt = transition(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
-        inv = nxt[:, 0].astype(np.float64)
+        nxt, net = advance(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
+        inv = net.astype(np.float64)
         cost_l.append(period_cost(inv, qq.astype(np.float64), params).reshape(m, k) @ probs)
         pos_l.append(np.clip(inv, 0, None).reshape(m, k) @ probs)
         neg_l.append(np.clip(-inv, 0, None).reshape(m, k) @ probs)

@@ -18,16 +18,22 @@ def _as_array(x: Any) -> Any:
     return x
 
 
-def problem_and_state(obj: Any, init_state: Any, owner: str) -> tuple[SourcingProblem, np.ndarray]:
+def problem_and_state(
+    obj: Any, init_state: Any, owner: str, *, evaluation: bool = False
+) -> tuple[SourcingProblem, np.ndarray]:
     """The :class:`~idinn.problem.SourcingProblem` of ``obj`` and the initial full state (int64).
 
     ``init_state`` ``None`` means the problem's ``init_state`` (its initial inventory, then
-    its initial pipelines).
+    its initial pipelines). ``evaluation=True`` (the exact policy evaluators, which step the
+    full state with :func:`idinn.dynamics.advance`) accepts every excess-demand rule; the
+    reduced-state solvers model backlogging only and refuse lost sales.
     """
     problem = as_problem(obj, owner=owner, name="sourcing_model")
     rule = getattr(problem.params, "excess_demand", "backlog")
-    if rule != "backlog":  # where a new excess-demand rule enters the exact engine
-        fail("sourcing_model", owner, "a problem with excess_demand='backlog' (the exact methods model backlogging)", rule)
+    if rule != "backlog" and not evaluation:  # the reduced state (inventory positions) needs backlog
+        fail("sourcing_model", owner, "a problem with excess_demand='backlog' (this solver's reduced state "
+             "assumes backlogging; for lost sales use idinn.exact.solve_lost_sales_average_cost, single "
+             "sourcing)", rule)
     dim = problem.state_dim
     if init_state is None:
         return problem, problem.init_state

@@ -449,7 +449,7 @@ def evaluate_policy_discounted(
     100.0
     """
     owner = "evaluate_policy_discounted"
-    problem, s0 = problem_and_state(sourcing_model, init_state, owner)
+    problem, s0 = problem_and_state(sourcing_model, init_state, owner, evaluation=True)
     params = problem.params
     fn = as_policy_function(policy, params.n_suppliers, owner=owner)
     gamma = check_real(discount, "discount", owner, exclusive_minimum=0, exclusive_maximum=1)

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real, fail
-from ..dynamics import check_capacities, period_cost, transition
+from ..dynamics import advance, check_capacities, period_cost
 from ..policy import as_policy_function
 from ._enumerate import merge_rows
 from ._inputs import problem_and_state
@@ -445,7 +445,7 @@ def evaluate_policy_finite_horizon(
     30.0
     """
     owner = "evaluate_policy_finite_horizon"
-    problem, s0 = problem_and_state(sourcing_model, init_state, owner)
+    problem, s0 = problem_and_state(sourcing_model, init_state, owner, evaluation=True)
     params = problem.params
     n_sup = params.n_suppliers
     fn = as_policy_function(policy, n_sup, owner=owner)
@@ -469,9 +469,9 @@ def evaluate_policy_finite_horizon(
         check_capacities(q, params, owner)
         orders_mean[t] = prob @ q
         qq = np.repeat(q, k, axis=0)
-        nxt = transition(np.repeat(states, k, axis=0), qq, np.tile(values, n), params)
+        nxt, net = advance(np.repeat(states, k, axis=0), qq, np.tile(values, n), params)
         w = (prob[:, None] * probs[None, :]).ravel()
-        inv = nxt[:, 0].astype(np.float64)
+        inv = net.astype(np.float64)
         costs[t] = float(w @ period_cost(inv, qq.astype(np.float64), params))
         inv_pos[t] = float(w @ np.clip(inv, 0, None))
         inv_neg[t] = float(w @ np.clip(-inv, 0, None))

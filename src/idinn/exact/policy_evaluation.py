@@ -174,7 +174,7 @@ def evaluate_policy(
     >>> round(evaluate_policy(base_stock, model).average_cost, 6)
     10.0
     """
-    problem, s0 = problem_and_state(sourcing_model, init_state, _OWNER)
+    problem, s0 = problem_and_state(sourcing_model, init_state, _OWNER, evaluation=True)
     params = problem.params
     fn = as_policy_function(policy, params.n_suppliers, owner=_OWNER, require_stationary=True)
     values, probs = stationary_pmf(problem.demand, owner=_OWNER, name="demand_generator")

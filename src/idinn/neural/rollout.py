@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..dynamics import SourcingParams, period_cost, transition
+from ..dynamics import SourcingParams, advance, period_cost
 from .network import (
     ACT_IDENTITY,
     Standardize,
@@ -55,8 +55,8 @@ def torch_rollout_cost(
             [state, time_feats[t].expand(state.shape[0], -1)], dim=1
         )
         q = ste_orders(net(x))
-        state = transition(state, q, demands[:, t], params)
-        c = period_cost(state[:, 0], q, params).mean()
+        state, y = advance(state, q, demands[:, t], params)
+        c = period_cost(y, q, params).mean()
         total = total + (c if discounts is None else discounts[t] * c)
     return total
 

@@ -3,6 +3,7 @@
 from .base import BaseSingleController
 from .base_stock import BaseStockController
 from .modified_base_stock import ModifiedBaseStockController
+from .lost_sales_dp import LostSalesDPController
 from .neural import SingleSourcingNeuralController
 from .ss_policy import SSController
 from .time_dp import DiscountedBaseStockController, FiniteHorizonBaseStockController
@@ -13,6 +14,7 @@ __all__ = [
     "DiscountedBaseStockController",
     "FiniteHorizonBaseStockController",
     "ModifiedBaseStockController",
+    "LostSalesDPController",
     "SingleSourcingNeuralController",
     "SSController",
 ]

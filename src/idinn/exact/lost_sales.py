@@ -1,0 +1,309 @@
+r"""Exact single-sourcing lost-sales dynamic programming (long-run average cost).
+
+Model (Zipkin 2008, *Oper. Res.* 56(5); order of events in docs/dynamics.md): lead time
+:math:`L \ge 1`, unit order cost :math:`c`, holding cost :math:`h` on end-of-period on-hand
+stock, penalty :math:`p` (``shortage_cost``) per unit of demand lost.
+
+State
+    After the order placed :math:`L` periods ago has arrived: the on-hand stock
+    :math:`x = I_t + q_{t-L}` and the :math:`L - 1` later outstanding orders
+    :math:`v = (q_{t-L+1}, \dots, q_{t-1})`. Bellman equation (relative value iteration,
+    Puterman 1994, Sec. 8.5.5):
+
+    .. math::
+
+        g + H(x, v) = C(x) + \min_{q} \Bigl\{ c\,q + \sum_d P(D = d)\,
+        H\bigl([x - d]^+ + v_1,\; v_2, \dots, v_{L-1},\; q\bigr) \Bigr\},
+
+    :math:`C(x) = h\,E[x - D]^+ + p\,E[D - x]^+` (for :math:`L = 1` the next state is
+    :math:`[x - d]^+ + q`).
+
+State space
+    Orders are bounded by the base-stock order of the backlog model with the same
+    critical ratio (Morton 1969; Zipkin 2008, "On the structure of lost-sales inventory
+    models"): :math:`q \le [\bar S - x - \sum v]^+` with :math:`\bar S` the
+    :math:`p/(p+h)` quantile of the demand over :math:`L + 1` periods. The simplex
+    :math:`x + \sum_i v_i \le \bar S` is then closed, so the DP on it is exact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from .._validation import check_int, check_real, fail
+from ..demand import BaseDemand
+from ..problem import SourcingProblem, as_problem
+from ._pmf import MAX_TABLE_ENTRIES
+
+__all__ = ["LostSalesSolution", "solve_lost_sales_average_cost", "lost_sales_demand_pmf"]
+
+_OWNER = "solve_lost_sales_average_cost"
+
+
+@dataclass(frozen=True)
+class LostSalesSolution:
+    r"""Optimal long-run average cost and policy of a single-sourcing lost-sales problem.
+
+    Attributes
+    ----------
+    average_cost : float
+        Optimal average cost per period :math:`g^*` (midpoint of the final bounds).
+    lower_bound, upper_bound : float
+        Bounds :math:`\min_s (TH - H)(s) \le g^* \le \max_s (TH - H)(s)` at the stop.
+    lead_time : int
+        :math:`L`.
+    max_position : int
+        :math:`\bar S`: states with :math:`x + \sum v \le \bar S` are solved.
+    order_table : ndarray of int32, shape ((max_position + 1),) * L
+        Optimal order at state :math:`(x, v_1, \dots, v_{L-1})` (0 outside the simplex).
+    n_states : int
+        Number of states solved.
+    dropped_mass : float
+        Tail mass :math:`P(D > \overline d)` of the truncated demand (moved onto
+        :math:`\overline d`).
+    iterations : int
+    seconds : float
+    """
+
+    average_cost: float
+    lower_bound: float
+    upper_bound: float
+    lead_time: int
+    max_position: int
+    order_table: np.ndarray
+    n_states: int
+    dropped_mass: float
+    iterations: int
+    seconds: float
+
+    def orders(self, states: np.ndarray, period: int = 0) -> np.ndarray:
+        r"""Optimal orders, shape (B, 1), for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` (B, 1 + L).
+
+        A state outside the solved simplex (position above :math:`\bar S`) orders 0, as
+        Morton's bound prescribes. ``period`` is ignored (stationary policy).
+        """
+        return self.order(states)[:, None]
+
+    def order(self, state: np.ndarray) -> np.ndarray:
+        r"""Optimal orders for full states ``[I_t, q_{t-L}, ..., q_{t-1}]``, shape (B, 1 + L) -> (B,)."""
+        s = np.asarray(state, dtype=np.int64).reshape(-1, 1 + self.lead_time)
+        x = s[:, 0] + s[:, 1]
+        red = np.concatenate([x[:, None], s[:, 2:]], axis=1)
+        inside = red.sum(1) <= self.max_position
+        out = np.zeros(len(s), dtype=np.int64)
+        if inside.any():
+            idx = tuple(red[inside].T)
+            out[inside] = self.order_table[idx]
+        return out
+
+
+def lost_sales_demand_pmf(demand: BaseDemand, tail_mass: float) -> tuple[np.ndarray, float, str]:
+    """Probabilities of 0..max (int support from 0) and the dropped tail mass of ``demand``."""
+    if not isinstance(demand, BaseDemand):
+        fail("demand", _OWNER, "a demand model from idinn.demand", demand, TypeError)
+    if demand.season_length is not None:
+        fail("demand", _OWNER, "stationary (season_length None)", demand)
+    dropped, how = 0.0, ""
+    if not demand.has_finite_support:
+        if not hasattr(demand, "truncated"):
+            fail("demand", _OWNER, "a demand with finite support or a truncated(...) method", demand)
+        demand = demand.truncated(tail_mass=tail_mass)
+        dropped = float(demand.dropped_mass)
+        how = f"{demand!r}, tail mass {dropped:.3g} moved onto max_demand"
+    values, probs = demand.pmf()
+    if values.min() < 0:
+        fail("demand", _OWNER, "non-negative", demand)
+    pmf = np.zeros(int(values.max()) + 1)
+    np.add.at(pmf, values, probs)
+    return pmf, dropped, how
+
+
+def _max_position(pmf: np.ndarray, lead_time: int, ratio: float) -> int:
+    dist = pmf
+    for _ in range(lead_time):
+        dist = np.convolve(dist, pmf)
+    return int(np.searchsorted(np.cumsum(dist), ratio - 1e-12))
+
+
+@dataclass(frozen=True)
+class _Space:
+    """The simplex of reduced states :math:`x + \\sum v \\le \\bar S` and the demand terms on it."""
+
+    lead_time: int
+    max_position: int
+    order_cost: float
+    grids: np.ndarray  # (n, L) states (x, v_1, ..., v_{L-1})
+    flat: np.ndarray  # (n,) row-major index into the dense ((B+1),)*L table
+    dense_size: int
+    xs: np.ndarray
+    v1s: np.ndarray
+    tails: np.ndarray
+    qmax: np.ndarray
+    pmf: np.ndarray  # P(D = d), d = 0..B
+    sf: np.ndarray  # P(D >= x), x = 0..B
+    cx: np.ndarray  # C(x) = h E[x - D]^+ + p E[D - x]^+, x = 0..B
+    st0: int
+    stq: int
+    dropped_mass: float
+
+
+def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries: int | None, owner: str = _OWNER) -> _Space:
+    """States and demand terms of the lost-sales DP within position ``B`` (refuses too large spaces)."""
+    params = problem.params
+    L = params.lead_times[0]
+    h, p, c = params.holding_cost, params.shortage_cost, params.order_costs[0]
+    pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    n_states = math.comb(B + L, L)
+    dense = float((B + 1) ** L)
+    limit = MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", owner, minimum=1)
+    if 3 * dense > limit:
+        raise MemoryError(
+            f"{owner} would solve {n_states:,} states with dense tables of {3 * dense:.3g} entries "
+            f"(~{3 * dense * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries ({limit * 8 / 2**30:.3g} GiB). "
+            "Raise it with max_entries=... if the machine has the memory, or lower max_position.")
+    pm = np.zeros(B + 1)
+    pm[: min(B + 1, len(pmf))] = pmf[: B + 1]
+    cdf = np.cumsum(pmf)
+    sf = np.ones(B + 1)
+    sf[1:] = 1.0 - cdf[np.minimum(np.arange(B), len(pmf) - 1)]
+    sf = np.clip(sf, 0.0, 1.0)
+    support = np.arange(len(pmf))
+    mean = float(support @ pmf)
+    xg = np.arange(B + 1)
+    over = np.array([float(np.clip(x - support, 0, None) @ pmf) for x in xg])  # E[x - D]^+
+    cx = h * over + p * (mean - xg + over)  # E[D - x]^+ = E[D] - x + E[x - D]^+
+    grids = np.indices((B + 1,) * L).reshape(L, -1).T
+    grids = grids[grids.sum(1) <= B]
+    st = np.array([(B + 1) ** (L - 1 - j) for j in range(L)], dtype=np.int64)
+    flat = grids @ st
+    xs = grids[:, 0].astype(np.int64)
+    if L == 1:
+        v1s, tails, st0, stq = np.zeros_like(xs), np.zeros_like(xs), 1, 1
+    else:
+        v1s = grids[:, 1].astype(np.int64)
+        tails = (grids[:, 2:] @ st[1:-1]).astype(np.int64) if L > 2 else np.zeros_like(xs)
+        st0, stq = int(st[0]), int(st[-1])
+    qmax = (B - grids.sum(1)).astype(np.int64)
+    return _Space(L, B, float(c), grids, flat, int(dense), xs, v1s, tails, qmax, pm, sf, cx, st0, stq, dropped)
+
+
+def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem:
+    """The problem of ``sourcing_model``: single sourcing, lost sales, lead time >= 1."""
+    problem: SourcingProblem = as_problem(sourcing_model, owner=owner, name="sourcing_model")
+    params = problem.params
+    if params.n_suppliers != 1:
+        fail("sourcing_model", owner, "a single-sourcing problem (one supplier)", params.n_suppliers)
+    if params.excess_demand != "lost_sales":
+        fail("sourcing_model", owner, "a problem with excess_demand='lost_sales' (backlog: use the other "
+             "exact solvers)", params.excess_demand)
+    if params.lead_times[0] < 1:
+        fail("lead_time", owner, "an int >= 1 (with lead time 0 order up to the newsvendor level)", params.lead_times[0])
+    return problem
+
+
+@njit(cache=True)
+def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, st0, stq):  # pragma: no cover - compiled
+    n = xs.shape[0]
+    for i in range(n):
+        x, v1, tail = xs[i], v1s[i], tails[i]
+        best, arg = np.inf, 0
+        for q in range(qmax[i] + 1):
+            base = tail + q * stq
+            val = c * q + sf[x] * h[v1 * st0 + base]
+            for d in range(x):
+                val += pmf[d] * h[(x - d + v1) * st0 + base]
+            if val < best:
+                best, arg = val, q
+        hn[i] = cx[x] + best
+        pol[i] = arg
+
+
+@njit(cache=True)
+def _scatter(dense, flat, vals):  # pragma: no cover - compiled
+    for i in range(flat.shape[0]):
+        dense[flat[i]] = vals[i]
+
+
+def solve_lost_sales_average_cost(
+    sourcing_model: Any,
+    *,
+    tail_mass: float = 1e-10,
+    max_position: int | None = None,
+    tol: float = 1e-7,
+    max_iterations: int = 100_000,
+    max_entries: int | None = None,
+) -> LostSalesSolution:
+    r"""Optimal average cost and policy of single sourcing with lost sales (exact DP).
+
+    Parameters
+    ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``,
+        stationary demand (finite support, or unbounded with ``truncated``, e.g.
+        :class:`~idinn.demand.PoissonDemand`, :class:`~idinn.demand.GeometricDemand`).
+    tail_mass : float, default=1e-10
+        Tail mass an unbounded demand is truncated at (stated as ``dropped_mass``).
+    max_position : int, optional
+        :math:`\bar S`; default the :math:`p/(p+h)` quantile of the demand over
+        :math:`L+1` periods (Morton's bound on the optimal order).
+    tol : float, default=1e-7
+        Stop when the span of :math:`TH - H` is below ``tol``.
+    max_iterations : int, default=100000
+    max_entries : int, optional
+        Refuse when the dense value tables, :math:`3 (\bar S+1)^L` entries of 8 bytes,
+        exceed this (default ``idinn.exact._pmf.MAX_TABLE_ENTRIES``).
+
+    Returns
+    -------
+    LostSalesSolution
+
+    Raises
+    ------
+    ValueError
+        Not single sourcing, not lost sales, lead time 0, non-stationary demand.
+    MemoryError
+        The state space is too large (the message gives the states, the memory and the limit).
+    """
+    t0 = time.perf_counter()
+    problem = check_lost_sales_problem(sourcing_model, _OWNER)
+    params = problem.params
+    L = params.lead_times[0]
+    tail_mass = check_real(tail_mass, "tail_mass", _OWNER, exclusive_minimum=0, exclusive_maximum=1)
+    tol = check_real(tol, "tol", _OWNER, exclusive_minimum=0)
+    max_iterations = check_int(max_iterations, "max_iterations", _OWNER, minimum=1)
+    h, p = params.holding_cost, params.shortage_cost
+    if max_position is None:
+        pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+        max_position = _max_position(pmf, L, p / (p + h) if p + h > 0 else 0.0)
+    sp = build_space(problem, check_int(max_position, "max_position", _OWNER, minimum=0), tail_mass, max_entries)
+    B, c, flat, dense = sp.max_position, sp.order_cost, sp.flat, sp.dense_size
+    xs, v1s, tails, qmax, pm, sf, cx, st0, stq = sp.xs, sp.v1s, sp.tails, sp.qmax, sp.pmf, sp.sf, sp.cx, sp.st0, sp.stq
+    dropped = sp.dropped_mass
+    h_dense = np.zeros(int(dense))
+    hn = np.zeros(len(flat))
+    pol = np.zeros(len(flat), dtype=np.int32)
+    lo = hi = 0.0
+    it = 0
+    old = np.zeros(len(flat))
+    for it in range(1, max_iterations + 1):
+        _sweep(h_dense, hn, pol, xs, v1s, tails, qmax, pm, sf, cx, float(c), st0, stq)
+        diff = hn - old
+        lo, hi = float(diff.min()), float(diff.max())
+        ref = hn[0]
+        old = hn - ref
+        _scatter(h_dense, flat, old)
+        if hi - lo < tol:
+            break
+    orders = np.zeros((B + 1,) * L, dtype=np.int32)
+    orders.reshape(-1)[flat] = pol
+    return LostSalesSolution(
+        average_cost=0.5 * (lo + hi), lower_bound=lo, upper_bound=hi, lead_time=L, max_position=B,
+        order_table=orders, n_states=int(len(flat)), dropped_mass=dropped, iterations=it,
+        seconds=time.perf_counter() - t0,
+    )

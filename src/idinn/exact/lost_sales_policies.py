@@ -1,0 +1,235 @@
+r"""Classical lost-sales policies, fitted by exact evaluation (no Monte-Carlo noise).
+
+Policies of single sourcing with lost sales (Zipkin 2008, *Oper. Res.* 56(5); Xin 2021,
+*Oper. Res.* 69(5)), on the state :math:`(x, v_1, \dots, v_{L-1})` of
+:mod:`idinn.exact.lost_sales` (on-hand stock after this period's arrival, then the later
+outstanding orders), inventory position :math:`y = x + \sum_i v_i`:
+
+* base-stock :math:`S`: order :math:`[S - y]^+`;
+* capped base-stock :math:`(S, r)` (Xin 2021): order :math:`\min([S - y]^+, r)`;
+* constant order :math:`r`: order :math:`r` every period.
+
+Each policy's long-run average cost is computed exactly: relative value iteration of the
+fixed policy on the simplex :math:`y \le S` (closed under both base-stock policies), and
+for constant orders the stationary law of the on-hand Lindley chain
+:math:`I_{t+1} = [I_t + r - D_t]^+`. ``fit_*`` scan the parameter and keep the best.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from .._validation import check_int, fail
+from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf
+
+__all__ = [
+    "LostSalesPolicyFit",
+    "evaluate_lost_sales_base_stock",
+    "evaluate_lost_sales_constant_order",
+    "fit_lost_sales_base_stock",
+    "fit_lost_sales_capped_base_stock",
+    "fit_lost_sales_constant_order",
+    "standard_base_stock_level",
+]
+
+
+@dataclass(frozen=True)
+class LostSalesPolicyFit:
+    """The best parameters of a policy class and their exact average cost.
+
+    Attributes
+    ----------
+    policy : str
+        ``"base_stock"``, ``"capped_base_stock"`` or ``"constant_order"``.
+    parameters : dict
+        ``{"base_stock_level": S}``, ``{"base_stock_level": S, "cap": r}`` or ``{"order": r}``.
+    average_cost : float
+        Exact long-run average cost per period of these parameters.
+    evaluations : int
+        Number of parameter values evaluated.
+    """
+
+    policy: str
+    parameters: dict
+    average_cost: float
+    evaluations: int
+
+
+@njit(cache=True)
+def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, st0, stq):  # pragma: no cover - compiled
+    for i in range(xs.shape[0]):
+        x, v1 = xs[i], v1s[i]
+        base = tails[i] + qs[i] * stq
+        val = cx[x] + c * qs[i] + sf[x] * h[v1 * st0 + base]
+        for d in range(x):
+            val += pmf[d] * h[(x - d + v1) * st0 + base]
+        hn[i] = val
+
+
+def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: float, max_entries: int | None,
+              owner: str) -> float:
+    sp = build_space(problem, level, tail_mass, max_entries, owner)
+    pos = sp.grids.sum(1)
+    q = np.maximum(level - pos, 0)
+    if cap is not None:
+        q = np.minimum(q, cap)
+    q = q.astype(np.int64)
+    h_dense = np.zeros(sp.dense_size)
+    hn = np.zeros(len(sp.flat))
+    old = np.zeros(len(sp.flat))
+    lo = hi = 0.0
+    for _ in range(100_000):
+        _evaluate_sweep(h_dense, hn, q, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.cx, sp.order_cost, sp.st0, sp.stq)
+        diff = hn - old
+        lo, hi = float(diff.min()), float(diff.max())
+        old = hn - hn[0]
+        h_dense[sp.flat] = old
+        if hi - lo < tol:
+            break
+    return 0.5 * (lo + hi)
+
+
+def evaluate_lost_sales_base_stock(
+    sourcing_model: Any, base_stock_level: int, cap: int | None = None, *, tail_mass: float = 1e-10,
+    tol: float = 1e-8, max_entries: int | None = None,
+) -> float:
+    r"""Exact average cost of the (capped) base-stock policy :math:`\min([S - y]^+, r)` under lost sales.
+
+    Parameters
+    ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        Single sourcing, lead time >= 1, ``excess_demand="lost_sales"``.
+    base_stock_level : int
+        :math:`S \ge 0`.
+    cap : int, optional
+        :math:`r \ge 0`; ``None`` for the uncapped base-stock policy.
+
+    Returns
+    -------
+    float
+        Long-run average cost per period (the chain is started inside :math:`y \le S`).
+    """
+    owner = "evaluate_lost_sales_base_stock"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    level = check_int(base_stock_level, "base_stock_level", owner, minimum=0)
+    if cap is not None:
+        cap = check_int(cap, "cap", owner, minimum=0)
+    return _evaluate(problem, level, cap, tail_mass, tol, max_entries, owner)
+
+
+def standard_base_stock_level(sourcing_model: Any, tail_mass: float = 1e-10) -> int:
+    r"""The backlog model's optimal level: the :math:`p/(p+h)` quantile of the demand over :math:`L+1` periods."""
+    problem = check_lost_sales_problem(sourcing_model, "standard_base_stock_level")
+    p, h = problem.params.shortage_cost, problem.params.holding_cost
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    return _max_position(pmf, problem.params.lead_times[0], p / (p + h) if p + h > 0 else 0.0)
+
+
+def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
+    """Minimise a unimodal-looking integer function: walk down then up from ``start``."""
+    seen: dict[int, float] = {}
+
+    def f(s: int) -> float:
+        if s not in seen:
+            seen[s] = cost_of(s)
+        return seen[s]
+
+    best = start
+    for step in (-1, 1):
+        s = best + step
+        while s >= low and f(s) < f(best) - 1e-12:
+            best, s = s, s + step
+    f(best)
+    return best, seen[best], len(seen)
+
+
+def fit_lost_sales_base_stock(sourcing_model: Any, *, tail_mass: float = 1e-10, max_entries: int | None = None
+                              ) -> LostSalesPolicyFit:
+    r"""Best base-stock level :math:`S` by exact evaluation (scan from the standard level down and up)."""
+    owner = "fit_lost_sales_base_stock"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    start = standard_base_stock_level(problem, tail_mass)
+    s, cost, n = _scan(lambda s: _evaluate(problem, s, None, tail_mass, 1e-8, max_entries, owner), start)
+    return LostSalesPolicyFit("base_stock", {"base_stock_level": s}, cost, n)
+
+
+def fit_lost_sales_capped_base_stock(sourcing_model: Any, *, tail_mass: float = 1e-10, max_entries: int | None = None,
+                                     max_level: int | None = None) -> LostSalesPolicyFit:
+    r"""Best capped base-stock :math:`(S, r)` (Xin 2021) by exact evaluation.
+
+    For each cap :math:`r = 1, 2, \dots` the best level is scanned (starting from the
+    previous cap's); caps stop once the cost has risen for two caps in a row or the cap
+    reaches the level (then the policy is a plain base-stock policy). ``max_level``
+    bounds :math:`S` (default twice the standard base-stock level).
+    """
+    owner = "fit_lost_sales_capped_base_stock"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    std = standard_base_stock_level(problem, tail_mass)
+    top = 2 * std + 2 if max_level is None else check_int(max_level, "max_level", owner, minimum=0)
+    best: tuple[float, int, int] = (math.inf, 0, 0)
+    level, worse, n = std, 0, 0
+    for cap in range(1, top + 1):
+        def cost_of(s: int, cap: int = cap) -> float:
+            return _evaluate(problem, min(s, top), cap, tail_mass, 1e-8, max_entries, owner) if s <= top else math.inf
+
+        level, cost, k = _scan(cost_of, level)
+        n += k
+        if cost < best[0] - 1e-12:
+            best, worse = (cost, level, cap), 0
+        else:
+            worse += 1
+        if worse >= 2 or cap >= level:
+            break
+    return LostSalesPolicyFit("capped_base_stock", {"base_stock_level": best[1], "cap": best[2]}, best[0], n)
+
+
+def evaluate_lost_sales_constant_order(sourcing_model: Any, order: int, *, tail_mass: float = 1e-12,
+                                       max_inventory: int = 1000) -> float:
+    r"""Exact average cost of ordering ``order`` every period under lost sales.
+
+    The on-hand stock at the start of a period (before the arrival) follows the Lindley
+    chain :math:`I_{t+1} = [I_t + r - D_t]^+`, whatever the lead time; its stationary law is
+    computed on ``0..max_inventory`` (the mass that would pass above is refused, not
+    dropped). Infinite when :math:`r \ge E[D]` (no stationary law).
+    """
+    owner = "evaluate_lost_sales_constant_order"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    r = check_int(order, "order", owner, minimum=0)
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    mean = float(np.arange(len(pmf)) @ pmf)
+    if r >= mean:
+        return math.inf
+    n = check_int(max_inventory, "max_inventory", owner, minimum=1) + 1
+    P = np.zeros((n, n))
+    for d, pd in enumerate(pmf):
+        if pd > 0:
+            P[np.arange(n), np.clip(np.arange(n) + r - d, 0, n - 1)] += pd
+    A = P.T - np.eye(n)
+    A[-1, :] = 1.0  # replace one balance equation by sum(pi) = 1
+    rhs = np.zeros(n)
+    rhs[-1] = 1.0
+    pi = np.linalg.solve(A, rhs)
+    if pi[-(r + 1):].sum() > 1e-10:
+        fail("max_inventory", owner, "large enough that the stationary law has no mass at its end (raise it)",
+             max_inventory)
+    h, p, c = problem.params.holding_cost, problem.params.shortage_cost, problem.params.order_costs[0]
+    support = np.arange(len(pmf))
+    y = np.arange(n)[:, None] + r - support[None, :]
+    per_state = (h * np.maximum(y, 0) + p * np.maximum(-y, 0)) @ pmf
+    return float(pi @ per_state + c * r)
+
+
+def fit_lost_sales_constant_order(sourcing_model: Any, *, tail_mass: float = 1e-12) -> LostSalesPolicyFit:
+    """Best integer constant order :math:`r < E[D]` by exact evaluation."""
+    owner = "fit_lost_sales_constant_order"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    mean = float(np.arange(len(pmf)) @ pmf)
+    costs = {r: evaluate_lost_sales_constant_order(problem, r, tail_mass=tail_mass) for r in range(int(math.ceil(mean)))}
+    r = min(costs, key=costs.get)
+    return LostSalesPolicyFit("constant_order", {"order": r}, costs[r], len(costs))
