@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from idinn.demand import CustomDemand, PoissonDemand
+from idinn.demand import CustomDemand, PoissonDemand, UniformDemand
 from idinn.dual_controller import DynamicProgrammingController
 from idinn.dynamics import SourcingParams
-from idinn.exact import evaluate_policy
+from idinn.exact import evaluate_policy, evaluate_policy_discounted
 from idinn.exact.improvement import ChainTooLarge, improvement_targets
 from idinn.neural import TrainConfig
 from idinn.single_controller import BaseStockController
@@ -98,3 +98,13 @@ def test_fault5_dp_controller_refuses_demand_always_zero_before_work():
     )
     with pytest.raises(ValueError, match="with demand always 0 nothing is ever consumed"):
         DynamicProgrammingController().fit(model)
+
+
+# ---------------------------------------------------------------------------- item 6 and "Done when"
+def test_item6_discounted_evaluation_refuses_a_chain_beyond_its_memory_budget():
+    model = SingleSourcingModel(2, 1, 9, 0, UniformDemand(0, 4))
+    order_up_to_11 = lambda s: (11 - s.sum(1, keepdim=True)).clamp(min=0)  # noqa: E731
+    with pytest.raises(MemoryError, match=r"evaluate_policy_discounted would need .* above the limit of 1e\+03"):
+        evaluate_policy_discounted(order_up_to_11, model, 0.9, max_entries=1_000)
+    # within the budget: the same policy's value, finite
+    assert evaluate_policy_discounted(order_up_to_11, model, 0.9).discounted_cost > 0
