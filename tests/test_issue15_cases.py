@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from idinn.demand import CustomDemand, PoissonDemand, UniformDemand
 from idinn.dual_controller import DynamicProgrammingController
@@ -69,13 +68,17 @@ def test_fault3_policy_improvement_look_ahead_is_refused_before_it_allocates():
         improvement_targets(dual_index, params, values, probs, np.array([0, 0, 0]), max_entries=10**6)
 
 
-def test_fault3_policy_improvement_within_budget_still_improves():
-    # Single sourcing, l = 0, U{0..4} as a pmf: ordering nothing is improved towards ordering.
+def test_fault3_policy_improvement_within_budget_keeps_the_optimum_and_improves_the_rest():
+    # Single sourcing, l = 0, U{0..4}, h = 5, b = 495: ratio 0.99, the optimal base stock is 4.
     params = SourcingParams(lead_times=(0,), order_costs=(0.0,), holding_cost=5.0, shortage_cost=495.0)
     values, probs = np.arange(5), np.full(5, 0.2)
-    nothing = lambda s: np.clip(4 - s[:, :1], 0, None)  # noqa: E731  base stock 4: optimal is 4 too
-    x, y, changed = improvement_targets(nothing, params, values, probs, np.array([0, 0]), max_entries=10**6)
+    order_up_to = lambda level: lambda s: np.clip(level - s[:, :1], 0, None)  # noqa: E731
+    x, y, changed = improvement_targets(order_up_to(4), params, values, probs, np.array([0, 0]), max_entries=10**6)
     assert changed == 0 and x.shape[0] == y.shape[0] > 0
+    x, y, changed = improvement_targets(order_up_to(1), params, values, probs, np.array([0, 0]), max_entries=10**6)
+    assert changed > 0  # base stock 1 is improved: every changed state now orders more
+    current = np.clip(1 - x[:, :1], 0, None)
+    assert (y >= current).all() and (y > current).sum() == changed
 
 
 # ---------------------------------------------------------------------------- fault 5
