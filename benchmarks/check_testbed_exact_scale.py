@@ -3,7 +3,7 @@
 Each case runs in a fresh subprocess (peak RSS is per process). The table goes to stdout
 in Markdown, for docs/exact_evaluation.md.
 
-Run: ``python benchmarks/check_testbed_exact_scale.py``
+Run: ``python benchmarks/check_testbed_exact_scale.py [NAME_PART]`` (only the rows whose name contains NAME_PART)
 """
 
 from __future__ import annotations
@@ -85,6 +85,61 @@ m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_
 t = time.perf_counter(); c = CappedDualIndexController().fit(m, seed=1); dt = time.perf_counter() - t
 out = dict(states=len(c.search_result_.candidates), value=c.best_cost_)
 """,
+    "DualIndexController.fit, N(25,8) l_r=2 (issue 15)": """
+from idinn.demand import DiscretizedNormalDemand
+from idinn.sourcing_model import DualSourcingModel
+from idinn.dual_controller import DualIndexController
+m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=100, expedited_order_cost=108,
+    holding_cost=5, shortage_cost=495, init_inventory=30, demand_generator=DiscretizedNormalDemand(mean=25, std=8))
+t = time.perf_counter(); c = DualIndexController().fit(m, seed=1); dt = time.perf_counter() - t
+out = dict(states=len(c.search_result_.candidates), value=c.best_cost_)
+""",
+    "SingleIndexController.fit, N(25,8) l_r=2 (issue 15)": """
+from idinn.demand import DiscretizedNormalDemand
+from idinn.sourcing_model import DualSourcingModel
+from idinn.dual_controller import SingleIndexController
+m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=100, expedited_order_cost=108,
+    holding_cost=5, shortage_cost=495, init_inventory=30, demand_generator=DiscretizedNormalDemand(mean=25, std=8))
+t = time.perf_counter(); c = SingleIndexController().fit(m, seed=1); dt = time.perf_counter() - t
+out = dict(states=len(c.search_result_.candidates), value=c.best_cost_)
+""",
+    "TailoredBaseSurgeController.fit, N(25,8) l_r=2 (issue 15)": """
+from idinn.demand import DiscretizedNormalDemand
+from idinn.sourcing_model import DualSourcingModel
+from idinn.dual_controller import TailoredBaseSurgeController
+m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=100, expedited_order_cost=108,
+    holding_cost=5, shortage_cost=495, init_inventory=30, demand_generator=DiscretizedNormalDemand(mean=25, std=8))
+t = time.perf_counter(); c = TailoredBaseSurgeController().fit(m, seed=1); dt = time.perf_counter() - t
+out = dict(states=len(c.search_result_.candidates), value=c.best_cost_)
+""",
+    "SingleSourcingNeuralController.fit, Poisson(1.5) l=3, 2000 epochs, exact validation (issue 15)": """
+import torch
+from idinn.demand import PoissonDemand
+from idinn.sourcing_model import SingleSourcingModel
+from idinn.single_controller import SingleSourcingNeuralController
+from idinn.exact import evaluate_policy
+m = SingleSourcingModel(lead_time=3, holding_cost=0.01, shortage_cost=6, init_inventory=6, batch_size=32,
+    demand_generator=PoissonDemand(1.5).truncated(tail_mass=1e-9))
+c = SingleSourcingNeuralController(hidden_layers=[2], activation=torch.nn.CELU(alpha=1))
+t = time.perf_counter()
+c.fit(m, sourcing_periods=50, validation_sourcing_periods=1000, epochs=2000, seed=1, progress=False)
+dt = time.perf_counter() - t
+ev = evaluate_policy(c, m)
+out = dict(states=ev.n_states, value=ev.average_cost)
+""",
+    "DualSourcingNeuralController.fit, N(25,8) l_r=2, 200 epochs (issue 15)": """
+from idinn.demand import DiscretizedNormalDemand
+from idinn.sourcing_model import DualSourcingModel
+from idinn.dual_controller import DualSourcingNeuralController
+from idinn.exact import evaluate_policy
+m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=100, expedited_order_cost=108,
+    holding_cost=5, shortage_cost=495, init_inventory=30, demand_generator=DiscretizedNormalDemand(mean=25, std=8))
+t = time.perf_counter()
+c = DualSourcingNeuralController().fit(m, sourcing_periods=100, epochs=200, seed=1, progress=False)
+dt = time.perf_counter() - t
+ev = evaluate_policy(c, m)
+out = dict(states=ev.n_states, value=ev.average_cost)
+""",
     "optimal_base_stock, U{0..10^6} l=1": """
 from idinn.demand import UniformDemand
 from idinn.single_controller.base_stock import optimal_base_stock
@@ -105,9 +160,12 @@ print(json.dumps(out))
 
 
 def main() -> None:
+    only = sys.argv[1] if len(sys.argv) > 1 else ""  # run only the rows whose name contains this
     print("| method and instance | states / candidates | value | seconds | peak RSS (MiB) |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, body in CASES.items():
+        if only not in name:
+            continue
         proc = subprocess.run([sys.executable, "-c", RUNNER.format(body=body)], capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"| {name} | failed: {proc.stderr.strip().splitlines()[-1]} | | | |")

@@ -403,6 +403,7 @@ def evaluate_policy_discounted(
     init_state: Any = None,
     inventory_bounds: tuple[int, int] | None = None,
     max_states: int = 500_000,
+    max_entries: int | None = None,
 ) -> DiscountedEvaluation:
     r"""Exact expected discounted cost of a stationary (or periodic) policy.
 
@@ -432,6 +433,10 @@ def evaluate_policy_discounted(
         on either side, and containing :math:`I_0`.
     max_states : int, default=500_000
         Most (phase, state) pairs; a ``RuntimeError`` is raised beyond.
+    max_entries : int, optional
+        Memory budget of the stored transitions, in entries (default
+        ``idinn.exact._pmf.MAX_TABLE_ENTRIES``); a ``MemoryError`` with the size is raised
+        as soon as the chain grown so far would exceed it.
 
     Returns
     -------
@@ -465,7 +470,8 @@ def evaluate_policy_discounted(
         lo, hi = check_inventory_bounds(inventory_bounds, int(s0[0]), owner)
     try:
         chain = enumerate_chain(
-            fn, params, pmfs, s0, inventory_bounds=(lo, hi), max_states=max_states, on_limit="raise", owner=owner
+            fn, params, pmfs, s0, inventory_bounds=(lo, hi), max_states=max_states, on_limit="raise", owner=owner,
+            max_entries=max_entries,
         )
     except StateLimit:
         raise RuntimeError(

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..dynamics import SourcingParams, period_cost, transition
+from . import _pmf
 from ._enumerate import radix_keys, row_keys
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
@@ -128,8 +129,13 @@ def improvement_targets(
     max_states: int = 60_000,
     box: tuple[np.ndarray, np.ndarray] | None = None,
     gamma: float = 0.999,
+    max_entries: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """One policy-improvement step on the states the policy visits from ``init_state``.
+
+    Raises :class:`ChainTooLarge` before the look-ahead when the chain has more than
+    ``max_states`` states, or when the successors of every candidate order would need
+    more than ``max_entries`` integers (default ``idinn.exact._pmf.MAX_TABLE_ENTRIES``).
 
     Returns
     -------
@@ -145,9 +151,17 @@ def improvement_targets(
     chain = _Chain(np.zeros((0, params.state_dim), dtype=np.int64), {})
     _close(chain, init_state[None, :].astype(np.int64), policy, params, values, max_states, box)
     visited = chain.states.copy()
-    current = policy(visited)
     k = params.n_suppliers
     offsets = np.array(list(itertools.product(range(-radius, radius + 1), repeat=k)), dtype=np.int64)
+    budget = _pmf.MAX_TABLE_ENTRIES if max_entries is None else max_entries
+    n_succ = visited.shape[0] * offsets.shape[0] * values.size
+    if n_succ * params.state_dim > budget:
+        raise ChainTooLarge(
+            f"the look-ahead would need {n_succ:,} successor states ({visited.shape[0]:,} states x "
+            f"{offsets.shape[0]} candidate orders x {values.size} demand values), "
+            f"{n_succ * params.state_dim:,} integers above the limit of {budget:,}"
+        )
+    current = policy(visited)
     cand = current[:, None, :] + offsets[None, :, :]  # (n, c, k)
     valid = (cand >= 0).all(axis=2)
     flat_s = np.repeat(visited, offsets.shape[0], axis=0)

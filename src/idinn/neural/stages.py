@@ -164,8 +164,8 @@ class PolicyIteration:
                 act, run.params, values, probs, _initial_state_row(run),
                 gamma=0.999 if self.discount is None else self.discount,
             )
-        except ChainTooLarge:
-            logger.info("policy iteration stopped: the policy's chain is too large")
+        except ChainTooLarge as exc:
+            logger.info("policy iteration stopped: the policy's chain is too large (%s)", exc)
             return None
         return torch.from_numpy(x), torch.from_numpy(y), changed
 
