@@ -73,7 +73,9 @@ class GradientTraining:
                 cfg.validation == "auto" and cfg.discount is None and not cfg.finite_horizon
                 and demand.season_length is None and demand.has_finite_support
             )
-            val_batch = max(batch, 1024) if cfg.finite_horizon else batch
+            # Simulated validation uses the training batch; where it only stands in for the exact
+            # evaluation (a chain too large), at least 256 paths, so that selection is not noise.
+            val_batch = max(batch, 1024) if cfg.finite_horizon else (max(batch, 256) if exact else batch)
             validator = Validator(run, val_periods, exact, init_state, val_batch, horizon, cfg.discount)
 
         opt_cls = {"adam": Adam, "rmsprop": RMSprop}[cfg.optimizer]
