@@ -106,13 +106,9 @@ class SourcingProblem:
     ) -> SourcingProblem:
         """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters, plus the
         fixed order cost :math:`K` and the order capacity :math:`u`)."""
-        params = SourcingParams(
-            lead_times=(check_int(lead_time, "lead_time", _OWNER, minimum=0),),
-            order_costs=(check_cost(order_cost, "order_cost", _OWNER),),
-            holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
-            shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
-            fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", _OWNER),),
-            order_capacities=(capacity_value(order_capacity, "order_capacity", _OWNER),),
+        params = single_sourcing_params(
+            _OWNER, lead_time=lead_time, order_cost=order_cost, holding_cost=holding_cost,
+            shortage_cost=shortage_cost, fixed_order_cost=fixed_order_cost, order_capacity=order_capacity,
             excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
@@ -137,26 +133,12 @@ class SourcingProblem:
     ) -> SourcingProblem:
         """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters, plus fixed
         order costs :math:`K_r, K_e` and order capacities :math:`u_r, u_e`)."""
-        lr = check_int(regular_lead_time, "regular_lead_time", _OWNER, minimum=0)
-        le = check_int(expedited_lead_time, "expedited_lead_time", _OWNER, minimum=0)
-        if le > lr:
-            fail("expedited_lead_time", _OWNER, f"an int <= regular_lead_time ({lr})", le)
-        params = SourcingParams(
-            lead_times=(lr, le),
-            order_costs=(
-                check_cost(regular_order_cost, "regular_order_cost", _OWNER),
-                check_cost(expedited_order_cost, "expedited_order_cost", _OWNER),
-            ),
-            holding_cost=check_cost(holding_cost, "holding_cost", _OWNER),
-            shortage_cost=check_cost(shortage_cost, "shortage_cost", _OWNER),
-            fixed_order_costs=(
-                check_cost(regular_fixed_order_cost, "regular_fixed_order_cost", _OWNER),
-                check_cost(expedited_fixed_order_cost, "expedited_fixed_order_cost", _OWNER),
-            ),
-            order_capacities=(
-                capacity_value(regular_order_capacity, "regular_order_capacity", _OWNER),
-                capacity_value(expedited_order_capacity, "expedited_order_capacity", _OWNER),
-            ),
+        params = dual_sourcing_params(
+            _OWNER, regular_lead_time=regular_lead_time, expedited_lead_time=expedited_lead_time,
+            regular_order_cost=regular_order_cost, expedited_order_cost=expedited_order_cost,
+            holding_cost=holding_cost, shortage_cost=shortage_cost,
+            regular_fixed_order_cost=regular_fixed_order_cost, expedited_fixed_order_cost=expedited_fixed_order_cost,
+            regular_order_capacity=regular_order_capacity, expedited_order_capacity=expedited_order_capacity,
             excess_demand=excess_demand,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
@@ -268,6 +250,74 @@ def capacity_value(value: Any, name: str, owner: str) -> int | None:
         fail(name, owner, "None (uncapped) or an int >= 1", value, TypeError)
     return check_int(value, name, owner, minimum=1)
 
+
+
+def single_sourcing_params(
+    owner: str,
+    *,
+    lead_time: int,
+    order_cost: float,
+    holding_cost: float,
+    shortage_cost: float,
+    fixed_order_cost: float,
+    order_capacity: int | None,
+    excess_demand: str,
+) -> SourcingParams:
+    """Checked :class:`SourcingParams` of a single-sourcing problem, errors naming ``owner``.
+
+    Shared by :meth:`SourcingProblem.single` and ``SingleSourcingModel``.
+    """
+    return SourcingParams(
+        lead_times=(check_int(lead_time, "lead_time", owner, minimum=0),),
+        order_costs=(check_cost(order_cost, "order_cost", owner),),
+        holding_cost=check_cost(holding_cost, "holding_cost", owner),
+        shortage_cost=check_cost(shortage_cost, "shortage_cost", owner),
+        fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", owner),),
+        order_capacities=(capacity_value(order_capacity, "order_capacity", owner),),
+        excess_demand=excess_demand,
+    )
+
+
+def dual_sourcing_params(
+    owner: str,
+    *,
+    regular_lead_time: int,
+    expedited_lead_time: int,
+    regular_order_cost: float,
+    expedited_order_cost: float,
+    holding_cost: float,
+    shortage_cost: float,
+    regular_fixed_order_cost: float,
+    expedited_fixed_order_cost: float,
+    regular_order_capacity: int | None,
+    expedited_order_capacity: int | None,
+    excess_demand: str,
+) -> SourcingParams:
+    """Checked :class:`SourcingParams` of a dual-sourcing problem (:math:`l_e \\le l_r`), errors
+    naming ``owner``. Shared by :meth:`SourcingProblem.dual` and ``DualSourcingModel``.
+    """
+    lr = check_int(regular_lead_time, "regular_lead_time", owner, minimum=0)
+    le = check_int(expedited_lead_time, "expedited_lead_time", owner, minimum=0)
+    if le > lr:
+        fail("expedited_lead_time", owner, f"an int <= regular_lead_time ({lr})", le)
+    return SourcingParams(
+        lead_times=(lr, le),
+        order_costs=(
+            check_cost(regular_order_cost, "regular_order_cost", owner),
+            check_cost(expedited_order_cost, "expedited_order_cost", owner),
+        ),
+        holding_cost=check_cost(holding_cost, "holding_cost", owner),
+        shortage_cost=check_cost(shortage_cost, "shortage_cost", owner),
+        fixed_order_costs=(
+            check_cost(regular_fixed_order_cost, "regular_fixed_order_cost", owner),
+            check_cost(expedited_fixed_order_cost, "expedited_fixed_order_cost", owner),
+        ),
+        order_capacities=(
+            capacity_value(regular_order_capacity, "regular_order_capacity", owner),
+            capacity_value(expedited_order_capacity, "expedited_order_capacity", owner),
+        ),
+        excess_demand=excess_demand,
+    )
 
 def check_capacity_covers_demand(params: SourcingParams, demand: BaseDemand, owner: str = _OWNER) -> None:
     """Refuse capacities whose total cannot meet the mean demand (every policy's backlog

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import check_cost, check_exact_quantity, check_int, check_seed, fail, is_integral
+from ._validation import check_exact_quantity, check_int, check_seed, fail, is_integral
 from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
 from .dynamics import EXCESS_DEMAND_RULES, SourcingParams, advance, period_cost
 from .dynamics import check_capacities as check_orders_within_capacities
-from .problem import SourcingProblem, capacity_value, check_capacity_covers_demand
+from .problem import SourcingProblem, check_capacity_covers_demand, dual_sourcing_params, single_sourcing_params
 
 __all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
 
@@ -312,13 +312,9 @@ class SingleSourcingModel(BaseSourcingModel):
         order_capacity: int | None = None,
     ) -> None:
         o = self._owner
-        params = SourcingParams(
-            lead_times=(check_int(lead_time, "lead_time", o, minimum=0),),
-            order_costs=(check_cost(order_cost, "order_cost", o),),
-            holding_cost=check_cost(holding_cost, "holding_cost", o),
-            shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
-            fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", o),),
-            order_capacities=(capacity_value(order_capacity, "order_capacity", o),),
+        params = single_sourcing_params(
+            o, lead_time=lead_time, order_cost=order_cost, holding_cost=holding_cost, shortage_cost=shortage_cost,
+            fixed_order_cost=fixed_order_cost, order_capacity=order_capacity,
             excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
@@ -415,26 +411,12 @@ class DualSourcingModel(BaseSourcingModel):
         expedited_order_capacity: int | None = None,
     ) -> None:
         o = self._owner
-        lr = check_int(regular_lead_time, "regular_lead_time", o, minimum=0)
-        le = check_int(expedited_lead_time, "expedited_lead_time", o, minimum=0)
-        if le > lr:
-            fail("expedited_lead_time", o, f"an int <= regular_lead_time ({lr})", le)
-        params = SourcingParams(
-            lead_times=(lr, le),
-            order_costs=(
-                check_cost(regular_order_cost, "regular_order_cost", o),
-                check_cost(expedited_order_cost, "expedited_order_cost", o),
-            ),
-            holding_cost=check_cost(holding_cost, "holding_cost", o),
-            shortage_cost=check_cost(shortage_cost, "shortage_cost", o),
-            fixed_order_costs=(
-                check_cost(regular_fixed_order_cost, "regular_fixed_order_cost", o),
-                check_cost(expedited_fixed_order_cost, "expedited_fixed_order_cost", o),
-            ),
-            order_capacities=(
-                capacity_value(regular_order_capacity, "regular_order_capacity", o),
-                capacity_value(expedited_order_capacity, "expedited_order_capacity", o),
-            ),
+        params = dual_sourcing_params(
+            o, regular_lead_time=regular_lead_time, expedited_lead_time=expedited_lead_time,
+            regular_order_cost=regular_order_cost, expedited_order_cost=expedited_order_cost,
+            holding_cost=holding_cost, shortage_cost=shortage_cost,
+            regular_fixed_order_cost=regular_fixed_order_cost, expedited_fixed_order_cost=expedited_fixed_order_cost,
+            regular_order_capacity=regular_order_capacity, expedited_order_capacity=expedited_order_capacity,
             excess_demand=_check_rule(excess_demand, o),
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
