@@ -83,6 +83,8 @@ class BaseController:
     _accepts_fixed_order_costs: bool = False
     #: Whether the orders never exceed the order capacities :math:`u_k` (others refuse them).
     _accepts_order_capacities: bool = False
+    #: Whether the orders honour the suppliers' review periods :math:`R_k` (others refuse them).
+    _accepts_review_periods: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,6 +160,9 @@ class BaseController:
         if params.has_capacities and not self._accepts_order_capacities:
             fail("sourcing_model", self._owner, "a model without order capacities (this controller does not "
                  "honour them)", list(params.order_capacities))
+        if params.has_review_periods and not self._accepts_review_periods:
+            fail("sourcing_model", self._owner, "a model whose suppliers can order every period (this controller "
+                 "does not honour review periods)", list(params.review_periods))
     #: Excess-demand rules (``SourcingParams.excess_demand``) this controller's ``fit``
     #: handles; a method that assumes backlogging refuses lost sales.
     excess_demand_rules: tuple[str, ...] = ("backlog",)

@@ -53,6 +53,7 @@ __all__ = [
     "period_cost",
     "inventory_position",
     "check_capacities",
+    "check_review_periods",
 ]
 
 EXCESS_DEMAND_RULES = ("backlog", "lost_sales")
@@ -89,17 +90,28 @@ class SourcingParams:
         Largest order of each supplier per period [:math:`u_k`, units], ``None`` for an
         uncapped supplier; empty means every supplier uncapped (an all-``None`` tuple is
         stored as ``()``).
+    review_periods : tuple of int, default=()
+        Review period of each supplier [:math:`R_k \ge 1`, periods]: supplier :math:`k`
+        may be ordered from only in the periods :math:`t` with
+        :math:`(t - o_k) \bmod R_k = 0`; empty means every supplier every period (an
+        all-ones tuple is stored as ``()``).
+    review_offsets : tuple of int, default=()
+        Offset of each supplier's review cycle [:math:`o_k`, :math:`0 \le o_k < R_k`];
+        empty means zeros. Set only together with ``review_periods``.
 
     Raises
     ------
     TypeError, ValueError
         With the project's wording: tuples of the wrong length, a negative or NaN fixed
-        cost, a capacity that is not an int >= 1.
+        cost, a capacity that is not an int >= 1, a review period that is not an int >= 1,
+        an offset outside ``[0, R_k)``.
 
     Notes
     -----
     Fixed order costs: Scarf (1960), Zheng & Federgruen (1991). Capacities: Federgruen &
-    Zipkin (1986). See docs/fixed_costs.md.
+    Zipkin (1986). See docs/fixed_costs.md. Periodic review per supplier (e.g. regular
+    orders once a week, expedited orders any day): Hadley & Whitin (1963), ch. 5; see
+    docs/review_periods.md.
     """
 
     lead_times: tuple[int, ...]
@@ -109,6 +121,8 @@ class SourcingParams:
     excess_demand: str = "backlog"
     fixed_order_costs: tuple[float, ...] = ()
     order_capacities: tuple[int | None, ...] = ()
+    review_periods: tuple[int, ...] = ()
+    review_offsets: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         owner = "SourcingParams"
@@ -127,7 +141,7 @@ class SourcingParams:
         set_(self, "holding_cost", check_cost(self.holding_cost, "holding_cost", owner))
         set_(self, "shortage_cost", check_cost(self.shortage_cost, "shortage_cost", owner))
         n = len(self.lead_times)
-        for name in ("fixed_order_costs", "order_capacities"):
+        for name in ("fixed_order_costs", "order_capacities", "review_periods", "review_offsets"):
             value = getattr(self, name)
             if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
                 fail(name, owner, "a tuple with one entry per supplier (or empty)", value, TypeError)
@@ -139,6 +153,18 @@ class SourcingParams:
             None if u is None else check_int(u, "order_capacities", owner, minimum=1) for u in self.order_capacities
         )
         set_(self, "order_capacities", caps if any(u is not None for u in caps) else ())
+        periods = tuple(check_int(r, "review_periods", owner, minimum=1) for r in self.review_periods)
+        offsets = tuple(check_int(o, "review_offsets", owner, minimum=0) for o in self.review_offsets)
+        if offsets and not periods:
+            fail("review_offsets", owner, "empty unless 'review_periods' is set", self.review_offsets)
+        offsets = offsets or (0,) * len(periods)
+        for r, o in zip(periods, offsets):
+            if o >= r:
+                fail("review_offsets", owner, f"within [0, R_k) for the review periods {list(periods)}",
+                     self.review_offsets)
+        periodic = any(r != 1 for r in periods)
+        set_(self, "review_periods", periods if periodic else ())
+        set_(self, "review_offsets", offsets if periodic else ())
 
     @property
     def n_suppliers(self) -> int:
@@ -159,6 +185,30 @@ class SourcingParams:
         """Per-supplier capacities (``None`` entries: uncapped), or ``None`` when no supplier
         is capped (the Gymnasium environments cap their action space with it)."""
         return self.order_capacities or None
+
+    @property
+    def has_review_periods(self) -> bool:
+        """Whether some supplier is reviewed less often than every period (:math:`R_k > 1`)."""
+        return bool(self.review_periods)
+
+    def review_period(self, k: int) -> int:
+        """:math:`R_k` of supplier ``k`` (1 when unset)."""
+        return self.review_periods[k] if self.review_periods else 1
+
+    def review_offset(self, k: int) -> int:
+        """:math:`o_k` of supplier ``k`` (0 when unset)."""
+        return self.review_offsets[k] if self.review_offsets else 0
+
+    @property
+    def review_cycle(self) -> int:
+        """Length of the joint review cycle: the least common multiple of the :math:`R_k` (1 if none)."""
+        import math
+
+        return math.lcm(*self.review_periods) if self.review_periods else 1
+
+    def may_order(self, k: int, period: int) -> bool:
+        """Whether supplier ``k`` may be ordered from in period ``period``: :math:`(t - o_k) \bmod R_k = 0`."""
+        return (period - self.review_offset(k)) % self.review_period(k) == 0
 
     def fixed_order_cost(self, k: int) -> float:
         """:math:`K_k` of supplier ``k`` (0.0 when unset)."""
@@ -307,6 +357,40 @@ def check_capacities(orders: Array, params: SourcingParams, owner: str, name: st
             row = orders[over.nonzero()[0][0] if not isinstance(over, torch.Tensor) else over.nonzero()[0, 0]]
             fail(name, owner, f"returning orders within the order capacities {list(params.order_capacities)}",
                  [float(x) for x in row.tolist()])
+
+
+def check_review_periods(
+    orders: Array, params: SourcingParams, period: int, owner: str, name: str = "policy"
+) -> None:
+    r"""Refuse a positive order to a supplier outside its review periods.
+
+    Supplier :math:`k` may order only in periods :math:`t` with
+    :math:`(t - o_k) \bmod R_k = 0` (:meth:`SourcingParams.may_order`).
+
+    Parameters
+    ----------
+    orders : tensor or ndarray, shape (B, n_suppliers)
+    params : SourcingParams
+    period : int
+        The period :math:`t` the orders are placed in (0 = first).
+    owner, name : str
+        Used in the error message.
+
+    Raises
+    ------
+    ValueError
+        Naming the supplier, the period and its review rule. Orders are never zeroed.
+    """
+    if not params.review_periods:
+        return
+    for k in range(params.n_suppliers):
+        if params.may_order(k, period):
+            continue
+        if bool((orders[:, k] > 0).any()):
+            fail(name, owner,
+                 f"ordering nothing from supplier {k} in period {period} (it is reviewed every "
+                 f"{params.review_period(k)} periods from period {params.review_offset(k)})",
+                 [float(x) for x in orders[:, k].tolist()][:8])
 
 
 def inventory_position(state: Array, params: SourcingParams, horizon: int | None = None) -> Array:

@@ -170,13 +170,15 @@ class SourcingProblem:
         Layout::
 
             {"suppliers": [{"lead_time": 2, "order_cost": 100.0}, ...],  # regular first
-             # optional per supplier: "fixed_order_cost": 64.0, "capacity": 10
+             # optional per supplier: "fixed_order_cost": 64.0, "capacity": 10,
+             #   "review_period": 7, "review_offset": 0
              "holding_cost": 5.0, "shortage_cost": 495.0, "excess_demand": "backlog",
              "demand": {"type": "uniform", "low": 0, "high": 4},
              "init_inventory": 0, "init_pipeline": []}
 
-        ``init_pipeline`` is empty when every pipeline starts empty; ``fixed_order_cost``
-        and ``capacity`` are written only for suppliers that have them.
+        ``init_pipeline`` is empty when every pipeline starts empty; ``fixed_order_cost``,
+        ``capacity`` and ``review_period``/``review_offset`` are written only for suppliers
+        that have them.
         """
         p = self.params
         suppliers: list[dict[str, Any]] = []
@@ -186,6 +188,9 @@ class SourcingProblem:
                 sup["fixed_order_cost"] = p.fixed_order_cost(k)
             if p.order_capacity(k) is not None:
                 sup["capacity"] = p.order_capacity(k)
+            if p.has_review_periods:
+                sup["review_period"] = p.review_period(k)
+                sup["review_offset"] = p.review_offset(k)
             suppliers.append(sup)
         return {
             "suppliers": suppliers,
@@ -202,8 +207,9 @@ class SourcingProblem:
         """Rebuild a problem from :meth:`to_dict` (or a hand-written dict of that layout).
 
         ``excess_demand``, ``init_inventory``, ``init_pipeline`` and each supplier's
-        ``order_cost``, ``fixed_order_cost`` and ``capacity`` may be left out (defaults
-        ``"backlog"``, 0, empty, 0.0, 0.0, uncapped).
+        ``order_cost``, ``fixed_order_cost``, ``capacity``, ``review_period`` and
+        ``review_offset`` may be left out (defaults ``"backlog"``, 0, empty, 0.0, 0.0,
+        uncapped, 1, 0).
 
         Raises
         ------
@@ -218,7 +224,8 @@ class SourcingProblem:
             fail("suppliers", owner, "a non-empty list of {'lead_time': int, 'order_cost': float}", sups, TypeError)
         for s in sups:
             _check_mapping(s, "suppliers", owner, required=("lead_time",),
-                           optional=("order_cost", "fixed_order_cost", "capacity"))
+                           optional=("order_cost", "fixed_order_cost", "capacity", "review_period",
+                                     "review_offset"))
         params = SourcingParams(
             lead_times=tuple(check_int(s["lead_time"], "lead_time", owner, minimum=0) for s in sups),
             order_costs=tuple(check_cost(s.get("order_cost", 0.0), "order_cost", owner) for s in sups),
@@ -228,6 +235,10 @@ class SourcingProblem:
             fixed_order_costs=tuple(check_cost(s.get("fixed_order_cost", 0.0), "fixed_order_cost", owner)
                                     for s in sups),
             order_capacities=tuple(capacity_value(s.get("capacity"), "capacity", owner) for s in sups),
+            review_periods=tuple(check_int(s.get("review_period", 1), "review_period", owner, minimum=1)
+                                 for s in sups),
+            review_offsets=tuple(check_int(s.get("review_offset", 0), "review_offset", owner, minimum=0)
+                                 for s in sups),
         )
         demand = d["demand"]
         if not isinstance(demand, BaseDemand):

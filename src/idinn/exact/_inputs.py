@@ -34,6 +34,9 @@ def problem_and_state(
         fail("sourcing_model", owner, "a problem with excess_demand='backlog' (this solver's reduced state "
              "assumes backlogging; for lost sales use idinn.exact.solve_lost_sales_average_cost, single "
              "sourcing)", rule)
+    if problem.params.has_review_periods:  # the state would need the phase of the review cycle
+        fail("sourcing_model", owner, "a problem whose suppliers can order every period (this exact method "
+             "does not model review periods)", list(problem.params.review_periods))
     dim = problem.state_dim
     if init_state is None:
         return problem, problem.init_state

@@ -105,6 +105,9 @@ def refuse_fixed_costs_and_capacities(params: SourcingParams, owner: str) -> Non
         fail("sourcing_model", owner, "a problem without order capacities (the exact dynamic programs do not "
              "model them yet; evaluate a capacity-respecting policy with evaluate_policy)",
              list(params.order_capacities))
+    if params.has_review_periods:
+        fail("sourcing_model", owner, "a problem whose suppliers can order every period (the reduced-state "
+             "dynamic programs do not model review periods)", list(params.review_periods))
 
 
 def _reduction(params: SourcingParams, owner: str = "the exact dynamic program") -> _Reduced:
