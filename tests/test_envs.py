@@ -308,3 +308,42 @@ def test_vector_env_same_seed_same_steps():
         act = a.action_space.sample()
         for x, y in zip(a.step(act)[:4], b.step(act)[:4]):
             np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------- review periods
+def _weekly_problem():
+    from idinn.demand import UniformDemand
+    from idinn.dynamics import SourcingParams
+    from idinn.problem import SourcingProblem
+
+    params = SourcingParams((2, 0), (0.0, 20.0), 5.0, 495.0, review_periods=(3, 1), review_offsets=(1, 0))
+    return SourcingProblem(params=params, demand=UniformDemand(0, 4))
+
+
+def test_review_periods_phase_is_observed_and_off_review_orders_refused():
+    from idinn.envs import SourcingEnv
+
+    env = SourcingEnv(_weekly_problem(), horizon=7, max_order=4)
+    assert env.observation_space.shape == (4,)  # I, two regular pipeline slots, phase t mod 3
+    assert env.observation_space.high[-1] == 2
+    obs, info = env.reset(seed=0)
+    assert obs.tolist() == [0, 0, 0, 0] and info["may_order"] == (False, True)
+    with pytest.raises(ValueError, match="supplier 0 in period 0"):
+        env.step([1, 0])
+    obs, _, _, _, info = env.step([0, 2])  # expedited only: allowed
+    assert obs[-1] == 1 and info["may_order"] == (True, True)
+    obs, _, _, _, info = env.step([3, 0])  # period 1 = offset: the regular supplier may order
+    assert obs.tolist()[1:] == [0, 3, 2] and info["may_order"] == (False, True)
+
+
+def test_review_periods_in_the_vector_env():
+    from idinn.envs import SourcingVectorEnv
+
+    venv = SourcingVectorEnv(_weekly_problem(), 2, horizon=7, max_order=4)
+    _, info = venv.reset(seed=0)
+    assert info["may_order"].tolist() == [[False, True], [False, True]]
+    with pytest.raises(ValueError, match="outside their review periods"):
+        venv.step(np.array([[0, 1], [2, 0]]))
+    venv.step(np.array([[0, 1], [0, 0]]))
+    _, _, _, _, info = venv.step(np.array([[4, 0], [1, 1]]))
+    assert info["period"].tolist() == [2, 2] and info["may_order"].tolist() == [[False, True], [False, True]]

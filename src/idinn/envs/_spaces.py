@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,8 @@ __all__ = [
     "default_max_order",
     "default_inventory_bounds",
     "period_feature_count",
+    "observation_cycle",
+    "review_mask",
 ]
 
 #: Demand quantile behind the default maximum order (see :func:`default_max_order`).
@@ -105,9 +108,33 @@ def default_inventory_bounds(
     return low, high
 
 
-def period_feature_count(demand: BaseDemand) -> int:
-    """1 (the season phase :math:`t \\bmod L`) for period-dependent demand (:math:`L \\ge 2`), else 0."""
-    return 0 if demand.season_length is None or demand.season_length < 2 else 1
+def observation_cycle(problem: SourcingProblem) -> int:
+    r"""Length :math:`C` of the cycle whose phase :math:`t \bmod C` the observation carries.
+
+    The least common multiple of the demand's season length :math:`L` (1 for stationary
+    demand) and the suppliers' review cycle :math:`\operatorname{lcm}_k R_k`
+    (:attr:`idinn.dynamics.SourcingParams.review_cycle`); 1 when neither depends on the period.
+    """
+    return math.lcm(_season(problem.demand), problem.params.review_cycle)
+
+
+def period_feature_count(problem: SourcingProblem) -> int:
+    """1 (the phase :math:`t \\bmod C` of :func:`observation_cycle`) when demand or ordering depends on the period, else 0."""
+    return 1 if observation_cycle(problem) >= 2 else 0
+
+
+def review_mask(problem: SourcingProblem, period: Any) -> np.ndarray:
+    r"""Which suppliers may be ordered from in ``period``: bool (..., n_suppliers).
+
+    Supplier :math:`k` may order in period :math:`t` when :math:`(t - o_k) \bmod R_k = 0`
+    (:meth:`idinn.dynamics.SourcingParams.may_order`); every supplier may when the
+    problem has no review periods.
+    """
+    t = np.asarray(period, dtype=np.int64)[..., None]
+    p = problem.params
+    r = np.asarray([p.review_period(k) for k in range(p.n_suppliers)], dtype=np.int64)
+    o = np.asarray([p.review_offset(k) for k in range(p.n_suppliers)], dtype=np.int64)
+    return (t - o) % r == 0
 
 
 def sample_demand(

@@ -10,9 +10,16 @@ import numpy as np
 from gymnasium import spaces
 
 from .._validation import check_int, fail, is_integral
-from ..dynamics import advance, period_cost
+from ..dynamics import advance, check_review_periods, period_cost
 from ..problem import SourcingProblem, as_problem
-from ._spaces import default_inventory_bounds, default_max_order, period_feature_count, sample_demand
+from ._spaces import (
+    default_inventory_bounds,
+    default_max_order,
+    observation_cycle,
+    period_feature_count,
+    review_mask,
+    sample_demand,
+)
 
 __all__ = ["SourcingEnv", "DEFAULT_HORIZON"]
 
@@ -60,12 +67,14 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
         The observation is the state row :math:`s_t = [I_t, \text{pipelines}]` of
         :mod:`idinn.dynamics` (net inventory, then each supplier's outstanding orders,
         oldest first), an int64 ``Box`` of length ``problem.state_dim``. When the demand
-        is period-dependent (``demand.season_length`` = :math:`L \ge 2`) one more entry
-        follows, the season phase :math:`t \bmod L`.
+        is period-dependent (``demand.season_length`` = :math:`L \ge 2`) or a supplier is
+        reviewed only every :math:`R_k \ge 2` periods, one more entry follows, the phase
+        :math:`t \bmod C` with :math:`C = \operatorname{lcm}(L, R_1, \dots, R_K)`
+        (:func:`~idinn.envs._spaces.observation_cycle`).
 
         Bounds: the net inventory lies in ``inventory_bounds``; each pipeline entry of
         supplier :math:`k` in :math:`[0, \bar q_k]` (or the largest initial pipeline
-        entry if larger); the phase in :math:`[0, L-1]`. The default inventory bounds
+        entry if larger); the phase in :math:`[0, C-1]`. The default inventory bounds
         (:func:`~idinn.envs._spaces.default_inventory_bounds`) cannot be left within
         ``horizon`` periods from the problem's initial state when demand has finite
         support. Nothing is clipped: a step whose next inventory leaves the bounds (only
@@ -77,11 +86,15 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
         ``MultiDiscrete(max_order + 1)``: the order quantities :math:`q^k_t`, one integer
         per supplier in :math:`0..\bar q_k` (suppliers in the order of
         ``problem.params.lead_times``). An action outside this set raises a
-        ``ValueError``; it is never clipped.
+        ``ValueError``; it is never clipped. Under review periods a positive order to a
+        supplier outside its review periods raises too (never zeroed); ``info["may_order"]``
+        (one bool per supplier, present when the problem has review periods) says which
+        suppliers the next action may use.
     Order of events (period :math:`t`), as in :mod:`idinn.dynamics`
         the orders are placed; the order of each supplier placed :math:`l_k` periods ago
         arrives (lead time 0: the order just placed); demand :math:`D_t` is drawn and
-        unmet demand is backlogged; :math:`I_{t+1} = I_t + \sum_k q^k_{t-l_k} - D_t`.
+        unmet demand is backlogged (or lost, under ``excess_demand="lost_sales"``), as
+        :func:`idinn.dynamics.advance` does.
     Reward
         Minus the period cost
         :math:`c_t = \sum_k c_k q^k_t + h[I_{t+1}]^+ + b[-I_{t+1}]^+`.
@@ -152,7 +165,8 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
             if not self.inventory_bounds[0] <= int(init[0]) <= self.inventory_bounds[1]:
                 fail("inventory_bounds", owner, f"a pair (low, high) containing the initial inventory {int(init[0])}", inventory_bounds)
         self.observation_space, self.action_space = _spaces(self.problem, init, self.max_order, self.inventory_bounds)
-        self._n_features = period_feature_count(self.problem.demand)
+        self._n_features = period_feature_count(self.problem)
+        self._cycle = observation_cycle(self.problem)
         self._state = init.copy()
         self._period = 0
         self._demands = np.zeros(0, dtype=np.int64)
@@ -173,7 +187,7 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
         state = np.asarray(state, dtype=np.int64)
         if not self._n_features:
             return state.copy()
-        phase = np.broadcast_to(np.asarray(period, dtype=np.int64) % self.problem.demand.season_length, state.shape[:-1])
+        phase = np.broadcast_to(np.asarray(period, dtype=np.int64) % self._cycle, state.shape[:-1])
         return np.concatenate([state, phase[..., None]], axis=-1)
 
     def check_init_state(self, value: Any) -> np.ndarray:
@@ -194,8 +208,12 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
             )
         return state
 
-    def check_action(self, action: Any) -> np.ndarray:
-        """The action as int64 orders (n_suppliers,), or a ``ValueError`` (never clipped)."""
+    def check_action(self, action: Any, period: int | None = None) -> np.ndarray:
+        """The action as int64 orders (n_suppliers,), or a ``ValueError`` (never clipped).
+
+        With ``period`` given, a positive order to a supplier outside its review periods
+        is refused too (:func:`idinn.dynamics.check_review_periods`), never zeroed.
+        """
         k = self.problem.n_suppliers
         arr = np.asarray(action)
         ok = arr.shape == (k,) and np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)
@@ -209,7 +227,20 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
                 f"{k} integer orders within 0..max_order={list(self.max_order)} (raise 'max_order' for larger orders)",
                 action,
             )
-        return arr.astype(np.int64)
+        orders = arr.astype(np.int64)
+        if period is not None:
+            check_review_periods(orders[None], self.problem.params, period, self._owner, "action")
+        return orders
+
+    def may_order(self, period: int | None = None) -> tuple[bool, ...]:
+        """Which suppliers may be ordered from in ``period`` (default: the current one), one bool each."""
+        return tuple(bool(x) for x in review_mask(self.problem, self._period if period is None else period))
+
+    def _with_review(self, info: dict[str, Any]) -> dict[str, Any]:
+        """``info`` plus ``may_order`` (for the next decision) when the problem has review periods."""
+        if self.problem.params.has_review_periods:
+            info["may_order"] = self.may_order(info["period"])
+        return info
 
     # ------------------------------------------------------------------ gym API
     def reset(
@@ -221,13 +252,13 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._state = self.problem.init_state if init is None else self.check_init_state(init)
         self._period = 0
         self._demands = sample_demand(self.problem.demand, self.np_random, 1, self.horizon, 0)[0]
-        return self.observe(self._state, 0), {"period": 0}
+        return self.observe(self._state, 0), self._with_review({"period": 0})
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """One period: place ``action``, receive, meet demand; reward = minus the period cost."""
         if self._demands.shape[0] == 0 or self._period >= self.horizon:
             raise RuntimeError("SourcingEnv.step was called before reset or after the episode ended; call reset first.")
-        orders = self.check_action(action)[None]
+        orders = self.check_action(action, self._period)[None]
         demand = self._demands[self._period : self._period + 1]
         nxt, net = advance(self._state[None], orders, demand, self.problem.params)
         nxt = nxt[0]
@@ -236,7 +267,7 @@ class SourcingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._period += 1
         low, high = self.inventory_bounds
         out = not low <= int(nxt[0]) <= high
-        info = {"period": self._period, "demand": int(demand[0]), "cost": cost, "out_of_bounds": out}
+        info = self._with_review({"period": self._period, "demand": int(demand[0]), "cost": cost, "out_of_bounds": out})
         return self.observe(nxt, self._period), -cost, out, self._period >= self.horizon, info
 
 
@@ -258,9 +289,9 @@ def _spaces(
         for j in range(sl.start, sl.stop):
             low.append(0)
             high.append(max(int(max_order[k]), int(init[j])))
-    if period_feature_count(problem.demand):
+    if period_feature_count(problem):
         low.append(0)
-        high.append(int(problem.demand.season_length) - 1)
+        high.append(observation_cycle(problem) - 1)
     obs = spaces.Box(np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64), dtype=np.int64)
     act = spaces.MultiDiscrete(np.asarray(max_order, dtype=np.int64) + 1)
     return obs, act

@@ -12,7 +12,7 @@ from gymnasium.vector.utils import batch_space
 
 from .._validation import check_int, fail
 from ..dynamics import advance, period_cost
-from ._spaces import sample_demand
+from ._spaces import review_mask, sample_demand
 from .sourcing_env import DEFAULT_HORIZON, SourcingEnv
 
 __all__ = ["SourcingVectorEnv"]
@@ -111,7 +111,10 @@ class SourcingVectorEnv(VectorEnv):
         self._demands = np.zeros((b, self.horizon), dtype=np.int64)
         self._autoreset = np.zeros(b, dtype=bool)
         self._reset_rows(np.ones(b, dtype=bool))
-        return self.single_env.observe(self._state, self._period), {"period": self._period.copy()}
+        info: dict[str, Any] = {"period": self._period.copy()}
+        if self.problem.params.has_review_periods:
+            info["may_order"] = review_mask(self.problem, self._period)
+        return self.single_env.observe(self._state, self._period), info
 
     def step(
         self, actions: Any
@@ -131,6 +134,16 @@ class SourcingVectorEnv(VectorEnv):
                 self._owner,
                 f"orders within 0..max_order={list(self.max_order)} (raise 'max_order' for larger orders)",
                 arr[np.any((orders < 0) | (orders > np.asarray(self.max_order)), axis=1)][0].tolist(),
+            )
+        allowed = review_mask(self.problem, self._period)
+        if np.any((orders > 0) & ~allowed):
+            bad = int(np.argmax(np.any((orders > 0) & ~allowed, axis=1)))
+            fail(
+                "actions",
+                self._owner,
+                f"orders of 0 to suppliers outside their review periods (copy {bad} is in period "
+                f"{int(self._period[bad])}; may order from {allowed[bad].tolist()})",
+                arr[bad].tolist(),
             )
         rows = np.arange(b)
         demand = self._demands[rows, np.minimum(self._period, self.horizon - 1)]
@@ -154,5 +167,8 @@ class SourcingVectorEnv(VectorEnv):
             "out_of_bounds": out,
             "_out_of_bounds": live.copy(),
         }
+        if self.problem.params.has_review_periods:
+            infos["may_order"] = review_mask(self.problem, self._period)
+            infos["_may_order"] = np.ones(b, dtype=bool)
         self._autoreset = out | truncated
         return self.single_env.observe(self._state, self._period), reward, out, truncated, infos
