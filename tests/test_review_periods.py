@@ -141,3 +141,61 @@ def test_review_period_keywords_are_checked_with_their_names():
                              holding_cost=1, shortage_cost=10, demand=UniformDemand(0, 4), init_inventory=5,
                              regular_review_period=7, regular_review_offset=3)
     assert p == weekly_dual_model().problem
+
+
+# ------------------------------------------------------------------------- the heuristics
+from idinn.dual_controller import (  # noqa: E402
+    CappedDualIndexController,
+    DualIndexController,
+    SingleIndexController,
+    TailoredBaseSurgeController,
+)
+from idinn.single_controller import BaseStockController  # noqa: E402
+from idinn.single_controller.base_stock import periodic_review_base_stock  # noqa: E402
+
+
+def test_periodic_review_base_stock_by_hand():
+    """l = 0, R = 2, D in {0, 1} equally likely, h = 1, b = 9:
+    C(S) = (E g(S - D) + E g(S - D1 - D2)) / 2 with g(x) = x^+ + 9 x^-:
+    C(0) = (4.5 + 9) / 2, C(1) = (0.5 + 2.5) / 2 = 1.5, C(2) = (1.5 + 1) / 2 = 1.25, C(3) = (2.5 + 2) / 2."""
+    demand = UniformDemand(0, 1)
+    assert periodic_review_base_stock(demand, 0, 2, 1.0, 9.0) == (2, 1.25)
+    for level, cost in [(0, 6.75), (1, 1.5), (3, 2.25)]:
+        assert periodic_review_base_stock(demand, 0, 2, 1.0, 9.0, level=level) == (level, pytest.approx(cost))
+    # R = 1 is the newsvendor optimum
+    from idinn.single_controller.base_stock import optimal_base_stock
+
+    assert periodic_review_base_stock(UniformDemand(0, 4), 2, 1, 5.0, 495.0) == optimal_base_stock(
+        UniformDemand(0, 4), 2, 5.0, 495.0)
+
+
+def test_base_stock_controller_is_the_r_s_policy():
+    m = SingleSourcingModel(lead_time=0, holding_cost=1, shortage_cost=9, init_inventory=0, order_cost=2,
+                            demand_generator=UniformDemand(0, 1), review_period=2, review_offset=1, batch_size=2048)
+    c = BaseStockController().fit(m)
+    assert (c.z_star, c.expected_cost_) == (2, 1.25 + 2 * 0.5) and not c.is_stationary
+    assert c.predict(0, period=1) == 2 and c.predict(0, period=2) == 0
+    simulated = float(c.get_average_cost(m, 400, seed=0))  # includes the start-up periods
+    assert simulated == pytest.approx(c.expected_cost_, abs=0.05)
+
+
+def test_dual_heuristics_order_regularly_on_review_days_only():
+    m = weekly_dual_model()
+    for cls in (DualIndexController, CappedDualIndexController, SingleIndexController, TailoredBaseSurgeController):
+        c = cls().fit(m, sourcing_periods=200, n_paths=8, n_exact=1, seed=0)
+        assert not c.is_stationary
+        _, regular, expedited = c.simulate(m, 30, seed=1)  # the simulator refuses orders off review
+        days = np.flatnonzero(regular[1:])
+        assert set(days) <= {3, 10, 17, 24} and len(days) >= 3, cls.__name__
+        assert expedited[1:].sum() > 0
+    # tailored base surge: the constant regular order is placed once a week, so up to 7 x mean - 1
+    tbs = TailoredBaseSurgeController().fit(m, sourcing_periods=100, n_paths=4, n_exact=1, seed=0)
+    assert tbs.search_result_.candidates[:, 0].max() == 13
+
+
+def test_dual_heuristics_refuse_review_periods_on_the_expedited_supplier():
+    m = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=1, expedited_order_cost=2,
+                          holding_cost=1, shortage_cost=10, init_inventory=5, demand_generator=UniformDemand(0, 4),
+                          expedited_review_period=2)
+    with pytest.raises(ValueError, match="must be a model whose expedited supplier can order every period"):
+        DualIndexController().fit(m)

@@ -200,26 +200,23 @@ class MultiIndexController(BaseMultiController):
         self.best_cost_is_exact_: bool | None = None
         self.search_: MultiIndexSearch | None = None
 
-    @property
-    def is_stationary(self) -> bool:
-        """False when the fitted problem has review periods (the orders depend on :math:`t`)."""
-        params = getattr(self.sourcing_model, "params", None)
-        return not (params is not None and params.has_review_periods)
-
     def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
         params = self._fitted_params()
         return multi_index_orders(state, params, *self.base_stock_levels_, period=period)
 
     # ---------------------------------------------------------------------- search
     def default_level_ranges(self, problem: SourcingProblem) -> list[np.ndarray]:
-        r"""The automatic search bounds: :math:`S_k \in \{0, \dots, (l_k + 1)\bar d\}` per supplier.
+        r"""The automatic search bounds: :math:`S_k \in \{0, \dots, (l_k + R_k)\bar d\}` per supplier.
 
-        :math:`\bar d` is the largest demand (one season's for seasonal demand); with a
-        capacity, :math:`(l_k + 1)\bar d` is the most the position over the horizon
-        :math:`l_k` can need. The search keeps only :math:`S_{(1)} \le \dots \le S_{(K)}`.
+        :math:`\bar d` is the largest demand (one season's for seasonal demand) and
+        :math:`R_k` the review period (1 without review periods): :math:`(l_k + R_k)\bar d`
+        is the most demand the position over the horizon :math:`l_k` must cover until the
+        next order of supplier :math:`k` arrives. The search keeps only
+        :math:`S_{(1)} \le \dots \le S_{(K)}`.
         """
         _, high, _ = demand_bounds(problem.demand, "demand_generator", self._owner)
-        return [np.arange((lt + 1) * high + 1, dtype=np.int64) for lt in problem.params.lead_times]
+        p = problem.params
+        return [np.arange((lt + p.review_period(k)) * high + 1, dtype=np.int64) for k, lt in enumerate(p.lead_times)]
 
     def fit(
         self,
@@ -315,7 +312,7 @@ class MultiIndexController(BaseMultiController):
                 key = tuple(int(v) for v in grid[i])
                 result.exact_costs[key] = cost
                 if cost is None:  # not evaluable: stop trying exactly
-                    result.notes.append(f"exact evaluation of {key} failed; ranked by simulation")
+                    result.notes.append("the exact evaluator does not model review periods yet; ranked by simulation")
                     exact_ok = False
                     break
         usable = {k: v for k, v in result.exact_costs.items() if v is not None and np.isfinite(v)}
