@@ -24,13 +24,21 @@ The rule (see :func:`multi_index_orders` and docs/multi_sourcing.md)
     :math:`q^r = [z_r - \mathrm{IP} - q^e]^+`.
 
 Sources
-    Veeraraghavan & Scheller-Wolf (2008) define the dual index policy (two order-up-to
-    levels on the expedited and the full inventory position) and note that it extends to
-    more than two supply modes by one index per lead time; Sheopuri, Janakiraman & Seshadri
-    (2010) place it in the class of base-stock policies on partial inventory positions. The
-    :math:`K`-supplier rule above, its tie-breaking, the capacity and review-period
-    variants and the search are this library's (no published fitting procedure is
-    followed).
+    Veeraraghavan & Scheller-Wolf (2008), "Now or later: a simple policy for effective dual
+    sourcing in capacitated systems", Operations Research 56(4), 850-864, define the dual
+    index policy (two order-up-to levels on the expedited and the full inventory position,
+    orders capped in capacitated systems); Sheopuri, Janakiraman & Seshadri (2010), "New
+    policies for the stochastic inventory control problem with two supply sources",
+    Operations Research 58(3), 734-745, generalise it within two suppliers. Yang, Huang &
+    Xu, "Multi-index base-stock policy for inventory systems with multiple capacitated
+    suppliers", OR Spectrum, doi:10.1007/s00291-021-00658-5, propose the multi-index
+    base-stock (MIBS) class for :math:`n` capacitated suppliers: one tailored inventory
+    position per supplier and a modified (capacitated) base-stock order for each. The
+    positions, tie-breaking, review-period variant and search written here are this
+    library's definitions, taken from those descriptions (the MIBS paper was read in its
+    abstract only, so equivalence to its exact positions is not claimed); the search is
+    exact evaluation (:func:`idinn.exact.evaluate_policy`), not their simulation-based
+    procedure.
 """
 
 from __future__ import annotations
