@@ -62,6 +62,7 @@ from ..dual_controller._heuristic_search import (
     position_weights,
     _weighted,
 )
+from ..dual_controller._search import LEVEL_CANDIDATES, MAX_EXHAUSTIVE_CANDIDATES, _coarse_to_fine
 from ..problem import SourcingProblem, as_problem
 from .base import BaseMultiController
 
@@ -253,7 +254,8 @@ class MultiIndexController(BaseMultiController):
             (:func:`idinn.exact.evaluate_policy`), so the result is the best of the grid.
             ``"screened"``: every candidate is simulated on ``n_paths`` common demand paths
             of ``sourcing_periods`` periods (first tenth burn-in) and the ``n_exact`` best
-            are evaluated exactly.
+            are evaluated exactly; grids above 4,096 vectors are simulated coarse to fine
+            (a lattice of at most 512 vectors, then finer lattices around the 2 best).
         search : bool, default=True
             ``False``: keep the constructor's ``base_stock_levels`` and only evaluate them.
         sourcing_periods, n_paths, n_exact : int
@@ -309,7 +311,15 @@ class MultiIndexController(BaseMultiController):
             grid = np.array([self.base_stock_levels], dtype=np.int64)
         result = MultiIndexSearch(grid, method)
         exact_ok = self._exact_available(problem, result)
-        if method == "screened" and grid.shape[0] > 1:
+        if method == "screened" and grid.shape[0] > MAX_EXHAUSTIVE_CANDIDATES:
+            # a lattice of the grid, then finer lattices around the 2 best (as the dual heuristics)
+            idx, costs = _coarse_to_fine(
+                lambda rows: simulate_levels(rows, problem, sourcing_periods, n_paths, seed), grid, LEVEL_CANDIDATES)
+            result.notes.append(f"coarse-to-fine: simulated {len(idx)} of {grid.shape[0]} candidates")
+            grid = result.candidates = grid[idx]
+            result.simulated_costs = costs
+            top = np.argsort(costs, kind="stable")[: n_exact if exact_ok else 1]
+        elif method == "screened" and grid.shape[0] > 1:
             result.simulated_costs = simulate_levels(grid, problem, sourcing_periods, n_paths, seed)
             top = np.argsort(result.simulated_costs, kind="stable")[: n_exact if exact_ok else 1]
         else:
