@@ -218,7 +218,16 @@ def solve_chunk(specs: list[SkuSpec], seed: int = 0) -> list[dict[str, Any]]:
 
 
 def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
+    from ._neural import batch_key, solve_neural_batched
+
     out: list[dict[str, Any] | None] = [None] * len(specs)
+    keys = {batch_key(s) for s in specs}
+    if len(specs) > 1 and len(keys) == 1 and None not in keys:
+        # a chunk of same-shaped neural rows (solve_portfolio(neural_batch_size=...)): one batched run
+        try:
+            return solve_neural_batched(specs, [row_seed(seed, s.sku) for s in specs], _record)
+        except Exception as err:  # noqa: BLE001 - one bad group must not stop the batch
+            return [error_record(s.sku, s.position, err, s.model, s.method) for s in specs]
     stock = [i for i, s in enumerate(specs) if s.model == "single" and s.method in ("auto", "base_stock")]
     if stock:
         for i, r in zip(stock, solve_base_stock([specs[i] for i in stock])):
