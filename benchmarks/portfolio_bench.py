@@ -104,7 +104,9 @@ def neural_batched(sizes: list[int]) -> None:
         print(f"neural, {n} same-shaped single-sourcing SKUs (l = 2, 500 epochs x 32 paths x 50 periods, "
               f"exact validation every 50 epochs): one by one {times['one by one'] / n:.3f} s/SKU, "
               f"batched {times['batched'] / n:.3f} s/SKU; batched/one-by-one time ratio "
-              f"{times['batched'] / times['one by one']:.2f} (speed-up {times['one by one'] / times['batched']:.2f}x)")
+              f"{times['batched'] / times['one by one']:.2f} (speed-up {times['one by one'] / times['batched']:.2f}x); "
+              f"CPU time per SKU {cpu['one by one'] / n:.3f} s vs {cpu['batched'] / n:.3f} s "
+              f"(ratio {cpu['batched'] / cpu['one by one']:.2f})")
         print(f"  status one by one {one.status.value_counts().to_dict()}, batched {bat.status.value_counts().to_dict()}")
         same = np.isclose(one.cost_total, bat.cost_total, rtol=1e-9, atol=0).mean()
         print(f"  exact cost: one by one mean {one.cost_total.mean():.4f} (gap to base-stock optimum: median "

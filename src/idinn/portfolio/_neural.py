@@ -65,7 +65,8 @@ def _model_and_controller(spec: SkuSpec) -> tuple[Any, Any]:
 
         model = SingleSourcingModel(lead_time=spec.lead_times[0], holding_cost=spec.holding_cost,
                                     shortage_cost=spec.shortage_cost, init_inventory=spec.init_inventory,
-                                    demand_generator=demand, batch_size=32, order_cost=spec.order_costs[0])
+                                    demand_generator=demand, batch_size=32, order_cost=spec.order_costs[0],
+                                    excess_demand=spec.excess_demand)
         return model, SingleSourcingNeuralController(hidden_layers=NEURAL_HIDDEN.get("single"))
     from ..dual_controller import DualSourcingNeuralController
     from ..sourcing_model import DualSourcingModel
@@ -84,7 +85,7 @@ def batch_key(spec: SkuSpec) -> tuple | None:
     sourcing trains one by one (its ``fit`` runs a warm start and policy iteration first).
     """
     if spec.model == "single" and spec.method == "neural":
-        return ("single", spec.lead_times)
+        return ("single", spec.lead_times, spec.excess_demand)
     return None
 
 
@@ -158,7 +159,15 @@ def _evaluate(spec: SkuSpec, model: Any, ctrl: Any, seed: int, record: Callable[
         "average_backlog": ev.expected_backlog,
     }
     optimum = float("nan")
-    if spec.model == "single":
+    if spec.excess_demand == "lost_sales":  # expected_backlog is the lost demand per period
+        from ..exact import solve_lost_sales_average_cost
+
+        kpis["average_lost_sales"], kpis["average_backlog"] = kpis["average_backlog"], 0.0
+        try:
+            optimum = float(solve_lost_sales_average_cost(model).average_cost)
+        except (MemoryError, ValueError):
+            pass
+    elif spec.model == "single":
         from ._solve import solve_base_stock
 
         optimum = solve_base_stock([spec])[0]["cost_total"]

@@ -131,9 +131,10 @@ def _chunks(specs: list[SkuSpec], sizes: dict[str, int]) -> list[list[SkuSpec]]:
     """Deterministic chunks (input order): vectorisable base-stock rows together, same-shaped
     neural rows together by ``sizes["neural"]`` (batched training), others alone."""
     from ._neural import batch_key
+    from ._solve import is_vector_row
 
-    vector = [s for s in specs if s.model == "single" and s.method in ("auto", "base_stock")]
-    rest = [s for s in specs if not (s.model == "single" and s.method in ("auto", "base_stock"))]
+    vector = [s for s in specs if is_vector_row(s)]
+    rest = [s for s in specs if not is_vector_row(s)]
     out = [vector[i : i + sizes["vector"]] for i in range(0, len(vector), sizes["vector"])]
     groups: dict[Any, list[SkuSpec]] = {}
     other = []
