@@ -36,7 +36,8 @@ from ._demand_periods import _Periods
 from ._validation import fail, is_integral
 
 __all__ = [
-    "as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "MISSING_RULES", "PERIODS",
+    "as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "read_demand_histories",
+    "MISSING_RULES", "PERIODS",
 ]
 
 #: What a reader does with a period missing inside a dated series.
@@ -158,11 +159,19 @@ class _Table:
 
         if name not in self._cache:
             col = pd.Series(self._cells(name), dtype=object)
-            self._cache[name] = col.str.strip() if len(col) else col
+            if len(col):  # strip each distinct cell once (long tables repeat their keys and dates)
+                codes, uniques = pd.factorize(col)
+                stripped = np.asarray(pd.Series(uniques, dtype=object).str.strip(), dtype=object)
+                col = pd.Series(stripped[codes], dtype=object)
+            self._cache[name] = col
         return self._cache[name]
 
     def where(self, i: int, column: str) -> str:
         return f"{self.source}, {self.label(i)}, column {column!r}"
+
+    def numeric(self, name: str) -> np.ndarray | None:
+        """The column as int64 when it is an integer column of a data frame (no text to parse), else None."""
+        return None
 
 
 def _decode(raw: bytes, fname: str, encoding: str, delimiter: str = ",") -> str:
@@ -244,8 +253,15 @@ def _frame_table(frame: Any) -> _Table:
             text = col.astype(str)
         return text.where(col.notna(), "").to_numpy(dtype=object)
 
-    return _Table("The demand-history table", names, cells, len(frame),
-                  lambda k: f"row {k + 1} (index {index[k]!r})")
+    table = _Table("The demand-history table", names, cells, len(frame),
+                   lambda k: f"row {k + 1} (index {index[k]!r})")
+
+    def numeric(name: str) -> np.ndarray | None:
+        col = frame[frame.columns[names.index(name)]]
+        return col.to_numpy(dtype=np.int64) if col.dtype.kind in "iu" else None
+
+    table.numeric = numeric  # type: ignore[method-assign]
+    return table
 
 
 def _need_column(table: _Table, column: str, what: str) -> None:
@@ -267,12 +283,18 @@ def _several_series_hint(columns: list[str]) -> str:
 
 def _split_series(
     table: _Table, quantity: str, key: str | None, date: str | None, missing: str, sku: Any = None,
-    period: str | None = None,
+    period: str | None = None, problems: dict[Any, str] | None = None, firsts: dict[Any, int] | None = None,
 ) -> dict[Any, np.ndarray]:
     """The demand series of ``table``, one per value of ``key`` (``None``: one series).
 
     With ``sku``, only that series (compared as text) is assembled and checked; the
     period grid is still inferred from the dates of the whole table.
+
+    With ``problems`` (a dict, the portfolio's mode), a problem of one series -- a bad
+    demand cell, two rows for one period, a missing period under ``missing="refuse"`` --
+    is written to ``problems[key]`` and that series is left out, instead of raising;
+    problems of the whole table (an absent column, dates off a regular grid) still raise.
+    ``firsts`` receives each series' first period on the grid (0 = the table's first).
     """
     import pandas as pd
 
@@ -317,7 +339,11 @@ def _split_series(
         codes = np.asarray(codes, dtype=np.int64)
     else:
         codes, uniques = np.zeros(len(rows), dtype=np.int64), [None]
-    qty = _parse_quantities(table, quantity, rows)
+    bad_cells: dict[int, str] | None = None if problems is None else {}
+    qty = _parse_quantities(table, quantity, rows, bad_cells)
+    bad_codes: dict[int, str] = {}
+    for i, msg in (bad_cells or {}).items():
+        bad_codes.setdefault(int(codes[i]), msg)
     if date is None:
         ords = np.arange(len(rows), dtype=np.int64)
         periods = None
@@ -330,7 +356,24 @@ def _split_series(
     ends = np.r_[starts[1:], len(order)]
     first, last = o_s[starts], o_s[ends - 1]
     length, count = last - first + 1, ends - starts
-    if periods is not None:
+    if periods is not None and problems is not None:
+        for j in np.flatnonzero((c_s[1:] == c_s[:-1]) & (o_s[1:] == o_s[:-1])).tolist():
+            bad_codes.setdefault(int(c_s[j]), f"{date} {periods.label(int(o_s[j]))} appears twice for this sku")
+        if missing == "refuse":
+            for g in np.flatnonzero(length != count).tolist():
+                if int(c_s[starts[g]]) in bad_codes:
+                    continue
+                present = np.zeros(int(length[g]), dtype=bool)
+                present[o_s[starts[g]:ends[g]] - first[g]] = True
+                gaps = np.flatnonzero(~present)
+                listed = ", ".join(periods.label(int(first[g]) + int(k)) for k in gaps[:5])
+                more = f", ... ({gaps.size - 5} more)" if gaps.size > 5 else ""
+                bad_codes[int(c_s[starts[g]])] = (
+                    f"{gaps.size} missing period(s) between {date} {periods.label(int(first[g]))} and "
+                    f"{periods.label(int(last[g]))}: {listed}{more} "
+                    "(pass fill_missing=True / --fill-missing to count them as zero demand)"
+                )
+    elif periods is not None:
         dup = np.flatnonzero((c_s[1:] == c_s[:-1]) & (o_s[1:] == o_s[:-1]))
         if dup.size:
             j = int(dup[0])
@@ -364,20 +407,44 @@ def _split_series(
     flat = np.zeros(int(length.sum()), dtype=np.int64)
     flat[offsets[group] + (o_s - first[group])] = q_s
     pieces = np.split(flat, offsets[1:]) if len(starts) > 1 else [flat]
-    return {uniques[int(c_s[st])]: piece for st, piece in zip(starts, pieces)}
+    out = {}
+    for st, f0, piece in zip(starts, first, pieces):
+        code = int(c_s[st])
+        if code in bad_codes:
+            problems[uniques[code]] = bad_codes[code]  # type: ignore[index]
+            continue
+        out[uniques[code]] = piece
+        if firsts is not None:
+            firsts[uniques[code]] = int(f0)
+    return out
 
 
-def _parse_quantities(table: _Table, quantity: str, rows: np.ndarray) -> np.ndarray:
-    """Demand cells of ``rows`` as int64; the first bad cell (in row order) raises."""
-    cells = table.column(quantity)
-    if len(rows) != table.n_rows:
-        cells = cells.iloc[rows]
-    fast = cells.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool)
-    qty = np.empty(len(rows), dtype=np.int64)
-    if fast.any():
-        qty[fast] = cells[fast].astype(np.int64).to_numpy()
+def _parse_quantities(table: _Table, quantity: str, rows: np.ndarray, bad: dict[int, str] | None = None) -> np.ndarray:
+    """Demand cells of ``rows`` as int64; the first bad cell (in row order) raises, or, with
+    ``bad``, every bad cell's message is stored under its position in ``rows`` (value 0)."""
+    ints = table.numeric(quantity)
+    if ints is not None:  # an integer column: only negative values need a message
+        qty = ints[rows].copy()
+        fast = qty >= 0
+        cells = None
+    else:
+        cells = table.column(quantity)
+        if len(rows) != table.n_rows:
+            cells = cells.iloc[rows]
+        fast = cells.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool)
+        qty = np.empty(len(rows), dtype=np.int64)
+        if fast.any():
+            qty[fast] = cells[fast].astype(np.int64).to_numpy()
+    if cells is None and not fast.all():
+        cells = table.column(quantity).iloc[rows]
     for i in np.flatnonzero(~fast):
-        qty[i] = _parse_cell(cells.iat[int(i)], table.where(int(rows[i]), quantity))
+        try:
+            qty[i] = _parse_cell(cells.iat[int(i)], table.where(int(rows[i]), quantity))
+        except ValueError as err:
+            if bad is None:
+                raise
+            bad[int(i)] = str(err)
+            qty[i] = 0
     return qty
 
 
@@ -474,6 +541,42 @@ def read_demand_history(
     else:
         fail("path_or_frame", owner, "a CSV file path or a pandas.DataFrame", path_or_frame, TypeError)
     return _split_series(table, quantity, key, date, missing, period=period)
+
+
+def read_demand_histories(
+    frame: Any, *, key: str, date: str, quantity: str, missing: str = "refuse"
+) -> tuple[dict[Any, tuple[np.ndarray, np.ndarray]], dict[Any, str]]:
+    """Like :func:`read_demand_history`, but a bad series is reported, not raised (portfolios).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``key``, ``date`` (dates or integer period numbers) and ``quantity``.
+    key, date, quantity, missing
+        As in :func:`read_demand_history`.
+
+    Returns
+    -------
+    histories : dict of {key: (periods, quantities)}
+        int64 arrays: the periods on the table's grid (0 = its first period) and the
+        demands, from the series' first to its last period.
+    problems : dict of {key: str}
+        Series left out, with the reason: a bad demand cell (its row and column), two rows
+        for one period, or the missing periods (named) under ``missing="refuse"``.
+
+    Raises
+    ------
+    ValueError
+        For problems of the whole table: an absent column, an empty key or date cell,
+        dates off a regular grid of periods.
+    """
+    owner = "read_demand_histories"
+    _check_options(missing, owner, None, key=key, date=date)
+    problems: dict[Any, str] = {}
+    firsts: dict[Any, int] = {}
+    series = _split_series(_frame_table(frame), quantity, key, date, missing, problems=problems, firsts=firsts)
+    out = {k: (np.arange(firsts[k], firsts[k] + len(v), dtype=np.int64), v) for k, v in series.items()}
+    return out, problems
 
 
 def read_demand_series(
