@@ -9,16 +9,22 @@ column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
 ``model``                   -  ``single`` or ``dual`` (default: ``dual`` when only
-                               ``expedited_lead_time`` is given); ``multi`` is reserved
+                               ``expedited_lead_time`` is given); ``multi`` (columns
+                               ``lead_time_k``, ``order_cost_k``, ``fixed_order_cost_k``,
+                               ``order_capacity_k``, ``review_period_k``,
+                               ``review_offset_k``, k = 1..5) is refused per row until a
+                               method exists
 ``method``                  -  overrides the table's method for this row
-``excess_demand``           -  ``backlog`` (default); ``lost_sales`` is reserved
+``excess_demand``           -  ``backlog`` (default) or ``lost_sales`` (single sourcing)
 ``lead_time``                  single sourcing: :math:`l` (int >= 0)
 ``order_cost``              -  single sourcing: unit order cost :math:`c` (default 0)
 ``regular_lead_time``          dual sourcing: :math:`l_r`
 ``expedited_lead_time``        dual sourcing: :math:`l_e < l_r`
 ``regular_order_cost``      -  dual sourcing: :math:`c_r` (default 0)
 ``expedited_order_cost``       dual sourcing: :math:`c_e`
-``fixed_order_cost``        -  reserved: only 0 (or empty) is supported today
+``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0)
+``order_capacity``          -  single sourcing: largest order :math:`u` (default none)
+``review_period``           -  only 1 (or empty): review periods have no method yet
 ``holding_cost``               :math:`h` per unit and period (>= 0)
 ``shortage_cost``              :math:`b` per unit and period of backlog (>= 0); may be left
                                empty when a service-level target is given
