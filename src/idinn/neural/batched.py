@@ -336,6 +336,7 @@ init_inventory_lr, init_inventory_freq, parameters_lr, validation, tune_threads
         finally:
             for ctrl in controllers:
                 ctrl.eval()
+                ctrl.cancelled_ = session.stop_requested  # Ctrl-C: the best weights so far are kept
     share = (time.perf_counter() - t0) / n
     for ctrl in controllers:
         ctrl.fit_time_ = share
