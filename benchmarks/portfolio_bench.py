@@ -9,9 +9,17 @@
    evaluated. Run serially, on 2 local processes and on a 2-worker Dask LocalCluster; the
    time for 1,000 SKUs is extrapolated linearly from N.
 
+3. ``--neural-batched N [N ...]`` (e.g. ``16 64``): N same-shaped single-sourcing SKUs
+   (lead time 2, U{0..k} demand with k = 2..4, their own h, b and c), method ``neural``,
+   trained one by one (``neural_batch_size=1``) and in one batched run
+   (``neural_batch_size=N``), same seeds and budgets; prints the wall time per SKU of both,
+   their ratio and the exact-evaluated costs side by side (and their gap to the base-stock
+   optimum). ``--single 0 --dual 0`` skips the other parts.
+
 Usage::
 
     python benchmarks/portfolio_bench.py [--single 100000] [--dual 200] [--no-dask]
+    python benchmarks/portfolio_bench.py --single 0 --dual 0 --neural-batched 16 64
 """
 
 from __future__ import annotations
@@ -67,6 +75,49 @@ def dual_table(n: int, seed: int = 1) -> pd.DataFrame:
     })
 
 
+def neural_table(n: int, seed: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "sku": [f"N{i:04d}" for i in range(n)],
+        "lead_time": 2,
+        "order_cost": rng.choice([0.0, 1.0, 2.0], n),
+        "holding_cost": rng.choice([1.0, 2.0, 5.0], n),
+        "shortage_cost": rng.choice([19.0, 49.0, 95.0], n),
+        "demand_type": "uniform",
+        "demand_low": 0,
+        "demand_high": rng.integers(2, 5, n),
+        "method": "neural",
+    })
+
+
+def neural_batched(sizes: list[int]) -> None:
+    from idinn.portfolio import solve_portfolio
+
+    for n in sizes:
+        table = neural_table(n)
+        frames, times, cpu = {}, {}, {}
+        for name, batch in (("one by one", 1), ("batched", n)):
+            t, c = time.perf_counter(), time.process_time()
+            frames[name] = solve_portfolio(table, neural_batch_size=batch, progress_bar=False)
+            times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+        one, bat = frames["one by one"], frames["batched"]
+        print(f"neural, {n} same-shaped single-sourcing SKUs (l = 2, 500 epochs x 32 paths x 50 periods, "
+              f"exact validation every 50 epochs): one by one {times['one by one'] / n:.3f} s/SKU, "
+              f"batched {times['batched'] / n:.3f} s/SKU; batched/one-by-one time ratio "
+              f"{times['batched'] / times['one by one']:.2f} (speed-up {times['one by one'] / times['batched']:.2f}x); "
+              f"CPU time per SKU {cpu['one by one'] / n:.3f} s vs {cpu['batched'] / n:.3f} s "
+              f"(ratio {cpu['batched'] / cpu['one by one']:.2f})")
+        print(f"  status one by one {one.status.value_counts().to_dict()}, batched {bat.status.value_counts().to_dict()}")
+        same = np.isclose(one.cost_total, bat.cost_total, rtol=1e-9, atol=0).mean()
+        print(f"  exact cost: one by one mean {one.cost_total.mean():.4f} (gap to base-stock optimum: median "
+              f"{one.optimality_gap.median():.3%}, max {one.optimality_gap.max():.3%}); batched mean "
+              f"{bat.cost_total.mean():.4f} (median {bat.optimality_gap.median():.3%}, max "
+              f"{bat.optimality_gap.max():.3%}); equal cost on {same:.0%} of SKUs")
+        side = pd.DataFrame({"sku": one.sku, "optimum": one.optimal_cost, "one_by_one": one.cost_total,
+                             "batched": bat.cost_total})
+        print(side.head(8).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+
+
 def main() -> None:
     from idinn.portfolio import solve_portfolio
 
@@ -74,7 +125,11 @@ def main() -> None:
     ap.add_argument("--single", type=int, default=100_000)
     ap.add_argument("--dual", type=int, default=200)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--neural-batched", type=int, nargs="*", default=None, metavar="N",
+                    help="sizes of same-shaped neural portfolios to train one by one and batched (e.g. 16 64)")
     args = ap.parse_args()
+    if args.neural_batched:
+        neural_batched(args.neural_batched)
     if args.single:
         table, hist = single_table(args.single)
         t, c = time.perf_counter(), time.process_time()

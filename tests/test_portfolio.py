@@ -192,6 +192,7 @@ def test_bad_rows_get_their_reason_and_good_rows_are_solved():
         _single_row("frac-lead", 1.5, 1.0, 9.0, demand_type="poisson", demand_rate=2.0),
         dict(good, sku="lost", excess_demand="lost_sales"),
         dict(DUAL, sku="dual-ok"),
+        dict(good, sku="multi", model="multi", lead_time_1=0, lead_time_2=2),
     ]
     res = _solve(pd.DataFrame(rows)).set_index("sku")
     assert list(res.index) == [r["sku"] for r in rows]
@@ -204,7 +205,8 @@ def test_bad_rows_get_their_reason_and_good_rows_are_solved():
     assert "missing demand history" in msg["no-history"]
     assert msg["frac-lead"] == ("The 'lead_time' column of the portfolio row 4 (sku 'frac-lead') must be an "
                                 "integer >= 0. Got 1.5 instead.")
-    assert res.loc["lost", "status"] == "not_supported" and "not supported yet" in msg["lost"]
+    assert res.loc["lost", "status"] == "ok" and res.loc["lost", "policy"] == "dp"  # the exact lost-sales DP
+    assert res.loc["multi", "status"] == "not_supported" and "has no portfolio method yet" in msg["multi"]
     # the good rows are the same as when solved alone
     alone = _solve(pd.DataFrame([good])).iloc[0]
     assert res.loc["good", "cost_total"] == alone.cost_total
@@ -248,7 +250,8 @@ def test_serial_processes_dask_and_any_executor_give_identical_tables(sample_fra
     cols = [c for c in RESULT_COLUMNS if c != "fit_time_s"]
     serial = _solve(skus, hist, seed=3)
     assert list(serial.columns) == RESULT_COLUMNS
-    assert (serial.status == "ok").sum() == len(serial) - 1  # the lost-sales row is not supported yet
+    assert (serial.status == "ok").sum() == len(serial) - 1  # the 'multi' row M-500 has no method yet
+    assert serial.status[serial.sku == "M-500"].item() == "not_supported"
     procs = _solve(skus, hist, seed=3, executor="processes", n_workers=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster) as client:

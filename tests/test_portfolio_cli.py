@@ -12,7 +12,7 @@ def test_cli_solves_the_sample_and_never_overwrites_without_force(tmp_path, caps
     skus, history = sample_portfolio()
     out = tmp_path / "results.csv"
     code = main([str(skus), "--demand-history", str(history), "-o", str(out), "--no-progress"])
-    assert code == 1  # the sample's lost-sales row is not supported yet
+    assert code == 1  # the sample's 'multi' row has no method yet
     res = pd.read_csv(out, dtype={"sku": str})
     assert len(res) == len(pd.read_csv(skus)) and (res.status == "ok").sum() == len(res) - 1
     assert "Results written to" in capsys.readouterr().out
@@ -34,3 +34,12 @@ def test_cli_checks_paths_and_options_before_work(tmp_path, capsys):
     assert "--scheduler needs --executor dask" in capsys.readouterr().err
     assert main([str(skus), "-o", str(tmp_path / "r.csv"), "--method", "magic"]) == 2
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_cli_neural_batch_size_is_checked_before_work(tmp_path, capsys):
+    skus, _ = sample_portfolio()
+    out = tmp_path / "r.csv"
+    assert main([str(skus), "-o", str(out), "--no-progress", "--neural-batch-size", "0"]) == 2
+    assert "The 'neural_batch_size' parameter of solve_portfolio must be an int >= 1. Got 0 instead." in (
+        capsys.readouterr().err)
+    assert not out.exists()

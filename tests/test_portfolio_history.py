@@ -91,3 +91,18 @@ def test_not_supported_rows_are_done_not_failed(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r.csv"
     assert main([str(skus), "-o", str(out), "--no-progress"]) == 1
     assert capsys.readouterr().out == f"3 SKUs: 1 ok, 1 not_supported, 1 failed (error). Results written to {out}.\n"
+
+
+def test_one_reader_reports_bad_skus_and_reads_the_others():
+    """The portfolio reads through idinn._demand_io (the library's one history reader)."""
+    from idinn._demand_io import read_demand_histories
+
+    hist = pd.DataFrame({"sku": ["ok", "ok", "neg", "neg", "dup", "dup"], "period": [1, 2, 1, 2, 5, 5],
+                         "quantity": [3, 4, -1, 2, 1, 1]})
+    histories, errors = read_demand_history(hist)
+    assert list(histories) == ["ok"] and histories["ok"][1].tolist() == [3, 4]
+    assert errors["neg"] == ("The demand-history table, row 3 (index 2), column 'quantity': '-1' is negative. "
+                             "Every demand must be an integer >= 0.")
+    assert errors["dup"] == "period 5 appears twice for this sku"
+    same, problems = read_demand_histories(hist, key="sku", date="period", quantity="quantity")
+    assert problems == errors and same["ok"][1].tolist() == [3, 4]

@@ -21,8 +21,6 @@ quoted line breaks); dates, grouping and sorting use pandas.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -33,10 +31,12 @@ import numpy as np
 import torch
 
 from ._demand_periods import _Periods
+from ._demand_tables import _frame_table, _need_column, _read_csv, _Table
 from ._validation import fail, is_integral
 
 __all__ = [
-    "as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "MISSING_RULES", "PERIODS",
+    "as_demand_series", "read_demand_column", "read_demand_series", "read_demand_history", "read_demand_histories",
+    "MISSING_RULES", "PERIODS",
 ]
 
 #: What a reader does with a period missing inside a dated series.
@@ -137,126 +137,6 @@ def _parse_cell(text: str, where: str) -> int:
     return int(x)
 
 
-# ------------------------------------------------------------------------ raw tables
-class _Table:
-    """Cells of a CSV file or data frame as text, and where each row came from.
-
-    ``column(name)`` is a pandas Series of stripped strings (missing cells are ``""``);
-    ``label(i)`` names data row ``i`` in messages.
-    """
-
-    def __init__(self, source: str, columns: list[str], cells: Any, n_rows: int, label: Any) -> None:
-        self.source = source
-        self.columns = columns
-        self._cells = cells  # callable name -> list/Series of str
-        self._cache: dict[str, Any] = {}
-        self.n_rows = n_rows
-        self.label = label
-
-    def column(self, name: str) -> Any:
-        import pandas as pd
-
-        if name not in self._cache:
-            col = pd.Series(self._cells(name), dtype=object)
-            self._cache[name] = col.str.strip() if len(col) else col
-        return self._cache[name]
-
-    def where(self, i: int, column: str) -> str:
-        return f"{self.source}, {self.label(i)}, column {column!r}"
-
-
-def _decode(raw: bytes, fname: str, encoding: str, delimiter: str = ",") -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        label = "UTF-8" if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") else encoding
-        # The column: count the delimiters before the byte on its line (quotes ignored).
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        field = raw[line_start: exc.start].count(delimiter.encode("ascii", "replace"))
-        header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
-        names = [h.strip() for h in header.split(delimiter)]
-        where = f", column {names[field]!r}" if line > 1 and field < len(names) else ""
-        raise ValueError(
-            f"File {fname!r} is not valid {label} text: byte 0x{raw[exc.start]:02x} on line {line}{where} cannot "
-            f"be decoded. Save the file as UTF-8, or pass encoding='latin-1' (or the encoding it was written in)."
-        ) from None
-    except LookupError:
-        raise ValueError(
-            f"Unknown text encoding {encoding!r} for file {fname!r}; use a Python codec name such as "
-            "'utf-8' or 'latin-1'."
-        ) from None
-
-
-def _read_csv(
-    path: str | os.PathLike[str], *, delimiter: str, encoding: str, first_column: str | None
-) -> _Table:
-    """Tokenise a CSV file with a header row; keep each data row's line number."""
-    fname = os.fspath(path)
-    with open(fname, "rb") as fh:
-        text = _decode(fh.read(), fname, encoding, delimiter)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        wanted = f" naming the column {first_column!r}" if first_column else ""
-        raise ValueError(f"File {fname!r} is empty: expected a header row{wanted}.") from None
-    except csv.Error as exc:
-        raise ValueError(f"File {fname!r}, line 1: {exc}. Check the quoting of the header row.") from None
-    names = [h.strip() for h in header]
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise ValueError(f"File {fname!r}, line {reader.line_num}: {exc}. Check the quoting of that row.") from None
-    # Blank lines after the last data row carry nothing; drop only those.
-    while rows and all(c.strip() == "" for c in rows[-1][1]):
-        rows.pop()
-    width = len(names)
-    for k, (line, row) in enumerate(rows):
-        if len(row) > width and any(c.strip() for c in row[width:]):
-            raise ValueError(
-                f"File {fname!r}, data row {k + 1} (line {line}) has {len(row)} fields but the header names "
-                f"{width}. Quote a field that holds the delimiter {delimiter!r}, or name every column in the header."
-            )
-    lines = [line for line, _ in rows]
-    data = [r for _, r in rows]
-
-    def cells(name: str) -> list[str]:
-        j = names.index(name)
-        return [r[j] if j < len(r) else "" for r in data]
-
-    return _Table(f"File {fname!r}", names, cells, len(data), lambda k: f"data row {k + 1} (line {lines[k]})")
-
-
-def _frame_table(frame: Any) -> _Table:
-    names = [str(c) for c in frame.columns]
-    index = frame.index
-
-    def cells(name: str) -> Any:
-        col = frame[frame.columns[names.index(name)]]
-        if col.dtype.kind == "M":
-            text = col.dt.strftime("%Y-%m-%dT%H:%M:%S").str.replace("T00:00:00", "", regex=False)
-        else:
-            text = col.astype(str)
-        return text.where(col.notna(), "").to_numpy(dtype=object)
-
-    return _Table("The demand-history table", names, cells, len(frame),
-                  lambda k: f"row {k + 1} (index {index[k]!r})")
-
-
-def _need_column(table: _Table, column: str, what: str) -> None:
-    if column not in table.columns:
-        line = " (line 1)" if table.source.startswith("File ") else ""
-        raise ValueError(
-            f"{table.source} has no column {column!r} in its header{line}; its columns are {table.columns!r}."
-            + ("" if what == "demand" else f" Pass {what}=<one of these> to name the {what} column.")
-        )
-
-
 # ------------------------------------------------------------------------ series
 def _several_series_hint(columns: list[str]) -> str:
     return (
@@ -267,12 +147,18 @@ def _several_series_hint(columns: list[str]) -> str:
 
 def _split_series(
     table: _Table, quantity: str, key: str | None, date: str | None, missing: str, sku: Any = None,
-    period: str | None = None,
+    period: str | None = None, problems: dict[Any, str] | None = None, firsts: dict[Any, int] | None = None,
 ) -> dict[Any, np.ndarray]:
     """The demand series of ``table``, one per value of ``key`` (``None``: one series).
 
     With ``sku``, only that series (compared as text) is assembled and checked; the
     period grid is still inferred from the dates of the whole table.
+
+    With ``problems`` (a dict, the portfolio's mode), a problem of one series -- a bad
+    demand cell, two rows for one period, a missing period under ``missing="refuse"`` --
+    is written to ``problems[key]`` and that series is left out, instead of raising;
+    problems of the whole table (an absent column, dates off a regular grid) still raise.
+    ``firsts`` receives each series' first period on the grid (0 = the table's first).
     """
     import pandas as pd
 
@@ -317,7 +203,11 @@ def _split_series(
         codes = np.asarray(codes, dtype=np.int64)
     else:
         codes, uniques = np.zeros(len(rows), dtype=np.int64), [None]
-    qty = _parse_quantities(table, quantity, rows)
+    bad_cells: dict[int, str] | None = None if problems is None else {}
+    qty = _parse_quantities(table, quantity, rows, bad_cells)
+    bad_codes: dict[int, str] = {}
+    for i, msg in (bad_cells or {}).items():
+        bad_codes.setdefault(int(codes[i]), msg)
     if date is None:
         ords = np.arange(len(rows), dtype=np.int64)
         periods = None
@@ -330,7 +220,24 @@ def _split_series(
     ends = np.r_[starts[1:], len(order)]
     first, last = o_s[starts], o_s[ends - 1]
     length, count = last - first + 1, ends - starts
-    if periods is not None:
+    if periods is not None and problems is not None:
+        for j in np.flatnonzero((c_s[1:] == c_s[:-1]) & (o_s[1:] == o_s[:-1])).tolist():
+            bad_codes.setdefault(int(c_s[j]), f"{date} {periods.label(int(o_s[j]))} appears twice for this sku")
+        if missing == "refuse":
+            for g in np.flatnonzero(length != count).tolist():
+                if int(c_s[starts[g]]) in bad_codes:
+                    continue
+                present = np.zeros(int(length[g]), dtype=bool)
+                present[o_s[starts[g]:ends[g]] - first[g]] = True
+                gaps = np.flatnonzero(~present)
+                listed = ", ".join(periods.label(int(first[g]) + int(k)) for k in gaps[:5])
+                more = f", ... ({gaps.size - 5} more)" if gaps.size > 5 else ""
+                bad_codes[int(c_s[starts[g]])] = (
+                    f"{gaps.size} missing period(s) between {date} {periods.label(int(first[g]))} and "
+                    f"{periods.label(int(last[g]))}: {listed}{more} "
+                    "(pass fill_missing=True / --fill-missing to count them as zero demand)"
+                )
+    elif periods is not None:
         dup = np.flatnonzero((c_s[1:] == c_s[:-1]) & (o_s[1:] == o_s[:-1]))
         if dup.size:
             j = int(dup[0])
@@ -364,20 +271,44 @@ def _split_series(
     flat = np.zeros(int(length.sum()), dtype=np.int64)
     flat[offsets[group] + (o_s - first[group])] = q_s
     pieces = np.split(flat, offsets[1:]) if len(starts) > 1 else [flat]
-    return {uniques[int(c_s[st])]: piece for st, piece in zip(starts, pieces)}
+    out = {}
+    for st, f0, piece in zip(starts, first, pieces):
+        code = int(c_s[st])
+        if code in bad_codes:
+            problems[uniques[code]] = bad_codes[code]  # type: ignore[index]
+            continue
+        out[uniques[code]] = piece
+        if firsts is not None:
+            firsts[uniques[code]] = int(f0)
+    return out
 
 
-def _parse_quantities(table: _Table, quantity: str, rows: np.ndarray) -> np.ndarray:
-    """Demand cells of ``rows`` as int64; the first bad cell (in row order) raises."""
-    cells = table.column(quantity)
-    if len(rows) != table.n_rows:
-        cells = cells.iloc[rows]
-    fast = cells.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool)
-    qty = np.empty(len(rows), dtype=np.int64)
-    if fast.any():
-        qty[fast] = cells[fast].astype(np.int64).to_numpy()
+def _parse_quantities(table: _Table, quantity: str, rows: np.ndarray, bad: dict[int, str] | None = None) -> np.ndarray:
+    """Demand cells of ``rows`` as int64; the first bad cell (in row order) raises, or, with
+    ``bad``, every bad cell's message is stored under its position in ``rows`` (value 0)."""
+    ints = table.numeric(quantity)
+    if ints is not None:  # an integer column: only negative values need a message
+        qty = ints[rows].copy()
+        fast = qty >= 0
+        cells = None
+    else:
+        cells = table.column(quantity)
+        if len(rows) != table.n_rows:
+            cells = cells.iloc[rows]
+        fast = cells.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool)
+        qty = np.empty(len(rows), dtype=np.int64)
+        if fast.any():
+            qty[fast] = cells[fast].astype(np.int64).to_numpy()
+    if cells is None and not fast.all():
+        cells = table.column(quantity).iloc[rows]
     for i in np.flatnonzero(~fast):
-        qty[i] = _parse_cell(cells.iat[int(i)], table.where(int(rows[i]), quantity))
+        try:
+            qty[i] = _parse_cell(cells.iat[int(i)], table.where(int(rows[i]), quantity))
+        except ValueError as err:
+            if bad is None:
+                raise
+            bad[int(i)] = str(err)
+            qty[i] = 0
     return qty
 
 
@@ -474,6 +405,42 @@ def read_demand_history(
     else:
         fail("path_or_frame", owner, "a CSV file path or a pandas.DataFrame", path_or_frame, TypeError)
     return _split_series(table, quantity, key, date, missing, period=period)
+
+
+def read_demand_histories(
+    frame: Any, *, key: str, date: str, quantity: str, missing: str = "refuse"
+) -> tuple[dict[Any, tuple[np.ndarray, np.ndarray]], dict[Any, str]]:
+    """Like :func:`read_demand_history`, but a bad series is reported, not raised (portfolios).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``key``, ``date`` (dates or integer period numbers) and ``quantity``.
+    key, date, quantity, missing
+        As in :func:`read_demand_history`.
+
+    Returns
+    -------
+    histories : dict of {key: (periods, quantities)}
+        int64 arrays: the periods on the table's grid (0 = its first period) and the
+        demands, from the series' first to its last period.
+    problems : dict of {key: str}
+        Series left out, with the reason: a bad demand cell (its row and column), two rows
+        for one period, or the missing periods (named) under ``missing="refuse"``.
+
+    Raises
+    ------
+    ValueError
+        For problems of the whole table: an absent column, an empty key or date cell,
+        dates off a regular grid of periods.
+    """
+    owner = "read_demand_histories"
+    _check_options(missing, owner, None, key=key, date=date)
+    problems: dict[Any, str] = {}
+    firsts: dict[Any, int] = {}
+    series = _split_series(_frame_table(frame), quantity, key, date, missing, problems=problems, firsts=firsts)
+    out = {k: (np.arange(firsts[k], firsts[k] + len(v), dtype=np.int64), v) for k, v in series.items()}
+    return out, problems
 
 
 def read_demand_series(

@@ -21,18 +21,20 @@ class _Periods:
         import pandas as pd
 
         self.period = period
-        cells = table.column(column)
-        empty = np.flatnonzero((cells == "").to_numpy(dtype=bool))
-        if empty.size:
-            raise ValueError(f"{table.where(int(empty[0]), column)}: missing date. Every row needs its period.")
-        self.kind = "int" if bool(cells.str.fullmatch(_INTEGER.pattern).all()) else "date"
+        ints = table.numeric(column) if hasattr(table, "numeric") else None  # integer column: no text to parse
+        if ints is None:
+            cells = table.column(column)
+            empty = np.flatnonzero((cells == "").to_numpy(dtype=bool))
+            if empty.size:
+                raise ValueError(f"{table.where(int(empty[0]), column)}: missing date. Every row needs its period.")
+        self.kind = "int" if ints is not None or bool(cells.str.fullmatch(_INTEGER.pattern).all()) else "date"
         if self.kind == "int":
             if period is not None:
                 raise ValueError(
                     f"{table.source}: column {column!r} holds period numbers, not dates; leave period out "
                     f"(it is {period!r}), or write the dates as YYYY-MM-DD."
                 )
-            raw = cells.astype(np.int64).to_numpy()
+            raw = ints if ints is not None else cells.astype(np.int64).to_numpy()
             self._origin, self._unit = int(raw.min()), 1
             uniq = np.unique(raw)
             steps = np.diff(uniq)

@@ -22,7 +22,7 @@ __all__ = ["solve_portfolio", "parts_directory"]
 _OWNER = "solve_portfolio"
 EXECUTORS = ("serial", "processes", "dask")
 #: Rows per chunk: vectorised base-stock rows, and every other row.
-DEFAULT_CHUNK_SIZE = {"vector": 5000, "other": 1}
+DEFAULT_CHUNK_SIZE = {"vector": 5000, "other": 1, "neural": 1}
 
 
 def parts_directory(output: str | os.PathLike[str]) -> Path:
@@ -128,10 +128,24 @@ def _cell_text(value: Any) -> str:
 
 
 def _chunks(specs: list[SkuSpec], sizes: dict[str, int]) -> list[list[SkuSpec]]:
-    """Deterministic chunks (input order): vectorisable base-stock rows together, others alone."""
-    vector = [s for s in specs if s.model == "single" and s.method in ("auto", "base_stock")]
-    other = [s for s in specs if not (s.model == "single" and s.method in ("auto", "base_stock"))]
+    """Deterministic chunks (input order): vectorisable base-stock rows together, same-shaped
+    neural rows together by ``sizes["neural"]`` (batched training), others alone."""
+    from ._neural import batch_key
+    from ._solve import is_vector_row
+
+    vector = [s for s in specs if is_vector_row(s)]
+    rest = [s for s in specs if not is_vector_row(s)]
     out = [vector[i : i + sizes["vector"]] for i in range(0, len(vector), sizes["vector"])]
+    groups: dict[Any, list[SkuSpec]] = {}
+    other = []
+    for s in rest:
+        key = batch_key(s) if sizes["neural"] > 1 else None
+        if key is None:
+            other.append(s)
+        else:
+            groups.setdefault(key, []).append(s)
+    for group in groups.values():
+        out += [group[i : i + sizes["neural"]] for i in range(0, len(group), sizes["neural"])]
     out += [other[i : i + sizes["other"]] for i in range(0, len(other), sizes["other"])]
     return out
 
@@ -222,6 +236,7 @@ def solve_portfolio(
     fill_missing: bool = False,
     chunk_size: int | None = None,
     history_columns: dict[str, str] | None = None,
+    neural_batch_size: int = 1,
 ) -> Any:
     r"""Solve every SKU of a portfolio table: one policy and its exact KPIs per row.
 
@@ -266,6 +281,11 @@ def solve_portfolio(
         ``period``/``date`` and ``quantity``: e.g. ``{"sku": "sku_id", "date": "date",
         "quantity": "demand"}`` (keys among ``"sku"``, ``"date"``, ``"period"``,
         ``"quantity"``). A name the table lacks is refused before any work.
+    neural_batch_size : int, default=1
+        Up to this many same-shaped ``neural`` rows (single sourcing, one lead time) are
+        trained together in one batched run (:func:`idinn.neural.batched.fit_batched`:
+        same seeds, recipe and per-SKU model selection as one by one). The default 1
+        trains one by one, which measured faster on a CPU (docs/portfolio.md).
 
     Returns
     -------
@@ -283,6 +303,8 @@ def solve_portfolio(
     _check_args(method, executor, n_workers, seed, progress, output)
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(_message("chunk_size", _OWNER, "None or an int >= 1", chunk_size))
+    if isinstance(neural_batch_size, bool) or not isinstance(neural_batch_size, int) or neural_batch_size < 1:
+        raise ValueError(_message("neural_batch_size", _OWNER, "an int >= 1", neural_batch_size))
     if scheduler is not None and executor != "dask":
         raise ValueError(_message("scheduler", _OWNER, 'None unless executor="dask"', scheduler))
     table = read_table(skus, "skus")
@@ -309,6 +331,7 @@ def solve_portfolio(
     sizes = dict(DEFAULT_CHUNK_SIZE)
     if chunk_size is not None:
         sizes["vector"] = chunk_size
+    sizes["neural"] = neural_batch_size
 
     def save(records: list[dict[str, Any]]) -> None:
         for r in records:

@@ -9,16 +9,22 @@ column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
 ``model``                   -  ``single`` or ``dual`` (default: ``dual`` when only
-                               ``expedited_lead_time`` is given); ``multi`` is reserved
+                               ``expedited_lead_time`` is given); ``multi`` (columns
+                               ``lead_time_k``, ``order_cost_k``, ``fixed_order_cost_k``,
+                               ``order_capacity_k``, ``review_period_k``,
+                               ``review_offset_k``, k = 1..5) is refused per row until a
+                               method exists
 ``method``                  -  overrides the table's method for this row
-``excess_demand``           -  ``backlog`` (default); ``lost_sales`` is reserved
+``excess_demand``           -  ``backlog`` (default) or ``lost_sales`` (single sourcing)
 ``lead_time``                  single sourcing: :math:`l` (int >= 0)
 ``order_cost``              -  single sourcing: unit order cost :math:`c` (default 0)
 ``regular_lead_time``          dual sourcing: :math:`l_r`
 ``expedited_lead_time``        dual sourcing: :math:`l_e < l_r`
 ``regular_order_cost``      -  dual sourcing: :math:`c_r` (default 0)
 ``expedited_order_cost``       dual sourcing: :math:`c_e`
-``fixed_order_cost``        -  reserved: only 0 (or empty) is supported today
+``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0)
+``order_capacity``          -  single sourcing: largest order :math:`u` (default none)
+``review_period``           -  only 1 (or empty): review periods have no method yet
 ``holding_cost``               :math:`h` per unit and period (>= 0)
 ``shortage_cost``              :math:`b` per unit and period of backlog (>= 0); may be left
                                empty when a service-level target is given
@@ -61,11 +67,17 @@ __all__ = [
 
 #: Methods known to the portfolio (per row in the ``method`` column or for the table).
 HEURISTICS = ("capped_dual_index", "dual_index", "tailored_base_surge", "single_index")
-METHODS = ("auto", "base_stock", "dp", *HEURISTICS, "neural")
+#: Single-sourcing policy families beyond base stock: lost sales, fixed order costs, capacities.
+SINGLE_FAMILIES = ("capped_base_stock", "constant_order", "ss", "modified_base_stock")
+METHODS = ("auto", "base_stock", "dp", *HEURISTICS, *SINGLE_FAMILIES, "neural")
 MODELS = ("single", "dual")
 RESERVED_MODELS = ("multi",)
-EXCESS_DEMAND = ("backlog",)
-RESERVED_EXCESS_DEMAND = ("lost_sales",)
+EXCESS_DEMAND = ("backlog", "lost_sales")
+RESERVED_EXCESS_DEMAND: tuple[str, ...] = ()
+#: Most suppliers of a ``multi`` row (columns ``lead_time_1`` ... ``lead_time_5``).
+MAX_SUPPLIERS = 5
+#: Per-supplier columns of a ``multi`` row, ``<name>_<k>`` for k = 1..K (supplier 1 first).
+MULTI_COLUMNS = ("lead_time", "order_cost", "fixed_order_cost", "order_capacity", "review_period", "review_offset")
 DEMAND_TYPES = ("poisson", "uniform", "normal", "gamma", "custom", "empirical", "seasonal_empirical")
 DEFAULT_TAIL_MASS = 1e-9
 
@@ -100,6 +112,12 @@ class SkuSpec:
     target : tuple or None
         ``("fill_rate", value)`` or ``("cycle_service_level", value)``.
     init_inventory : int
+    excess_demand : str
+        ``"backlog"`` or ``"lost_sales"``.
+    fixed_order_cost : float
+        :math:`K` per order (single sourcing; 0 = none).
+    order_capacity : int or None
+        :math:`u`, the largest order per period (single sourcing; None = uncapped).
     values, probs : ndarray
         pmf of the per-period demand (int64 support, float64 probabilities).
     demand : dict
@@ -125,6 +143,9 @@ class SkuSpec:
     demand: dict[str, Any] = field(default_factory=dict)
     season_length: int | None = None
     row_hash: str = ""
+    excess_demand: str = "backlog"
+    fixed_order_cost: float = 0.0
+    order_capacity: int | None = None
 
 
 # ----------------------------------------------------------------------------- cells
@@ -354,6 +375,57 @@ def row_fingerprint(cells: Any, method: str, seed: int, history: Any) -> str:
     return h.hexdigest()
 
 
+def _single_methods(row: _Row, rule: str, lead_time: int, fixed: float, capacity: int | None,
+                    chosen: str) -> tuple[str, ...]:
+    """Methods that solve a single-sourcing row; refuse (``not_supported``) a row none solves."""
+    if fixed > 0 and capacity is not None:
+        row.fail("order_capacity", "empty when fixed_order_cost > 0 (no method models both yet)", capacity,
+                 "not_supported")
+    if rule == "lost_sales":
+        if fixed > 0:
+            row.fail("fixed_order_cost", "0 under lost sales (no method models fixed order costs with lost sales "
+                     "yet)", fixed, "not_supported")
+        if capacity is not None:
+            row.fail("order_capacity", "empty under lost sales (no method models order capacities with lost "
+                     "sales yet)", capacity, "not_supported")
+        if lead_time == 0:
+            return ("auto", "base_stock")
+        from ..single_controller import SingleSourcingNeuralController as neural
+
+        extra = ("neural",) if "lost_sales" in neural.excess_demand_rules else ()
+        return ("auto", "dp", "base_stock", "capped_base_stock", "constant_order", *extra)
+    if fixed > 0:
+        return ("auto", "ss")
+    if capacity is not None:
+        return ("auto", "modified_base_stock")
+    return ("auto", "base_stock", "neural")
+
+
+def _refuse_review_periods(row: _Row, model: str) -> None:
+    names = ("review_period",) if model == "single" else ("regular_review_period", "expedited_review_period")
+    for name in names:
+        if row.has(name):
+            period = row.integer(name, minimum=1)
+            if period != 1:
+                row.fail(name, "1 or empty (review periods have no portfolio method yet)", period, "not_supported")
+
+
+def _refuse_dual_terms(row: _Row, rule: str) -> None:
+    """Dual-sourcing rows: lost sales, fixed order costs and capacities have no method yet."""
+    if rule != "backlog":
+        row.fail("excess_demand", "'backlog' for a dual-sourcing row (lost sales in dual sourcing have no "
+                 "portfolio method yet)", rule, "not_supported")
+    for name in ("fixed_order_cost", "regular_fixed_order_cost", "expedited_fixed_order_cost"):
+        value = row.real(name, 0.0)
+        if value > 0:
+            row.fail(name, "0 for a dual-sourcing row (fixed order costs in dual sourcing have no portfolio "
+                     "method yet)", value, "not_supported")
+    for name in ("order_capacity", "regular_order_capacity", "expedited_order_capacity"):
+        if row.has(name):
+            row.fail(name, "empty for a dual-sourcing row (order capacities in dual sourcing have no portfolio "
+                     "method yet)", row.cells[name], "not_supported")
+
+
 def parse_row(
     cells: dict[str, Any],
     position: int,
@@ -386,7 +458,9 @@ def parse_row(
     inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else "single"
     model = row.text("model", inferred)
     if model in RESERVED_MODELS:
-        row.fail("model", f"one of {MODELS} ({model!r} is not supported yet)", cells.get("model"), "not_supported")
+        n_sup = sum(1 for k in range(1, MAX_SUPPLIERS + 1) if row.has(f"lead_time_{k}"))
+        row.fail("model", f"one of {MODELS} ('multi', {n_sup} suppliers in columns lead_time_1..lead_time_K, "
+                 "order_cost_1..order_cost_K, has no portfolio method yet)", cells.get("model"), "not_supported")
     if model not in MODELS:
         row.fail("model", f"one of {MODELS}", cells.get("model"))
     chosen = row.text("method", method)
@@ -398,13 +472,15 @@ def parse_row(
                  cells.get("excess_demand"), "not_supported")
     if rule not in EXCESS_DEMAND:
         row.fail("excess_demand", f"one of {EXCESS_DEMAND}", cells.get("excess_demand"))
-    fixed = row.real("fixed_order_cost", 0.0)
-    if fixed != 0.0:
-        row.fail("fixed_order_cost", "0 (fixed order costs are not supported yet)", fixed, "not_supported")
+    _refuse_review_periods(row, model)
+    fixed = 0.0
+    capacity: int | None = None
     if model == "single":
         lead_times: tuple[int, ...] = (row.integer("lead_time"),)
         order_costs: tuple[float, ...] = (row.real("order_cost", 0.0),)
-        allowed = ("auto", "base_stock", "neural")
+        fixed = row.real("fixed_order_cost", 0.0)
+        capacity = row.integer("order_capacity", minimum=1) if row.has("order_capacity") else None
+        allowed = _single_methods(row, rule, lead_times[0], fixed, capacity, chosen)
     else:
         lr = row.integer("regular_lead_time")
         le = row.integer("expedited_lead_time")
@@ -412,7 +488,12 @@ def parse_row(
             row.fail("expedited_lead_time", f"an integer < regular_lead_time ({lr})", le)
         lead_times = (lr, le)
         order_costs = (row.real("regular_order_cost", 0.0), row.real("expedited_order_cost"))
+        _refuse_dual_terms(row, rule)
         allowed = ("auto", "dp", *HEURISTICS, "neural")
+    if chosen == "neural" and chosen not in allowed and model == "single":
+        row.fail("method", f"one of {allowed} for this row (the neural controller does not model its "
+                 f"{'lost sales' if rule == 'lost_sales' else 'fixed order cost or capacity'} yet)", chosen,
+                 "not_supported")
     if chosen not in allowed:
         row.fail("method", f"one of {allowed} for a {model}-sourcing row", chosen)
     holding = row.real("holding_cost")
@@ -425,7 +506,12 @@ def parse_row(
     if target is not None and chosen in ("dp", "neural"):
         row.fail("method", "auto, base_stock or a heuristic when a service-level target is given "
                  "(dp and neural minimise cost)", chosen)
-    init = row.integer("init_inventory", 0, minimum=None)
+    if target is not None and (rule != "backlog" or fixed > 0 or capacity is not None):
+        column = "target_fill_rate" if target[0] == "fill_rate" else "target_cycle_service_level"
+        row.fail(column, "empty for a row with lost sales, a fixed order cost or an order capacity (service-level "
+                 "targets are supported for backlog rows without them; give a shortage_cost instead)",
+                 target[1], "not_supported")
+    init = row.integer("init_inventory", 0, minimum=0 if rule == "lost_sales" else None)
     values, probs, demand, season = _demand(row, history, history_error, DEFAULT_TAIL_MASS)
     if season is not None:
         raise RowError(
@@ -451,4 +537,7 @@ def parse_row(
         demand=demand,
         season_length=season,
         row_hash=row_hash,
+        excess_demand=rule,
+        fixed_order_cost=fixed,
+        order_capacity=capacity,
     )

@@ -18,7 +18,7 @@ import numpy as np
 from ._kpi import base_stock_levels, convolve_power, convolve_rows, dense_pmf_matrix, level_kpis
 from ._schema import RowError, SkuSpec
 
-__all__ = ["RESULT_COLUMNS", "error_record", "solve_chunk", "row_seed"]
+__all__ = ["RESULT_COLUMNS", "error_record", "solve_chunk", "row_seed", "is_vector_row"]
 
 #: Columns of the result table, in order.
 RESULT_COLUMNS = [
@@ -27,6 +27,7 @@ RESULT_COLUMNS = [
     "method",
     "policy",
     "S",
+    "s",
     "s_e",
     "s_r",
     "q_r",
@@ -39,6 +40,7 @@ RESULT_COLUMNS = [
     "cycle_service_level",
     "average_on_hand",
     "average_backlog",
+    "average_lost_sales",
     "optimal_cost",
     "optimality_gap",
     "target",
@@ -48,6 +50,13 @@ RESULT_COLUMNS = [
 ]
 
 _NAN = float("nan")
+
+
+def is_vector_row(spec: SkuSpec) -> bool:
+    """A backlog base-stock row without fixed cost or capacity: solved with others in numpy."""
+    from ._kinds import is_special_single
+
+    return spec.model == "single" and spec.method in ("auto", "base_stock") and not is_special_single(spec)
 
 
 def row_seed(seed: int, sku: str) -> int:
@@ -90,6 +99,7 @@ def _record(spec: SkuSpec, policy: str, params: dict[str, Any], kpis: dict[str, 
         cycle_service_level=float(kpis["cycle_service_level"]),
         average_on_hand=float(kpis["average_on_hand"]),
         average_backlog=float(kpis["average_backlog"]),
+        average_lost_sales=float(kpis.get("average_lost_sales", 0.0)),
         optimal_cost=float(optimal),
         optimality_gap=gap,
         target="" if spec.target is None else f"{spec.target[0]}>={spec.target[1]:g}",
@@ -97,7 +107,7 @@ def _record(spec: SkuSpec, policy: str, params: dict[str, Any], kpis: dict[str, 
         status="ok",
         message="",
     )
-    for name in ("S", "s_e", "s_r", "q_r"):
+    for name in ("S", "s", "s_e", "s_r", "q_r"):
         if name in params:
             rec[name] = float(params[name])
     return rec
@@ -218,8 +228,18 @@ def solve_chunk(specs: list[SkuSpec], seed: int = 0) -> list[dict[str, Any]]:
 
 
 def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
+    from ._kinds import is_special_single, solve_single_kind
+    from ._neural import batch_key, solve_neural_batched
+
     out: list[dict[str, Any] | None] = [None] * len(specs)
-    stock = [i for i, s in enumerate(specs) if s.model == "single" and s.method in ("auto", "base_stock")]
+    keys = {batch_key(s) for s in specs}
+    if len(specs) > 1 and len(keys) == 1 and None not in keys:
+        # a chunk of same-shaped neural rows (solve_portfolio(neural_batch_size=...)): one batched run
+        try:
+            return solve_neural_batched(specs, [row_seed(seed, s.sku) for s in specs], _record)
+        except Exception as err:  # noqa: BLE001 - one bad group must not stop the batch
+            return [error_record(s.sku, s.position, err, s.model, s.method) for s in specs]
+    stock = [i for i, s in enumerate(specs) if is_vector_row(s)]
     if stock:
         for i, r in zip(stock, solve_base_stock([specs[i] for i in stock])):
             out[i] = r
@@ -229,6 +249,8 @@ def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
         try:
             if spec.model == "dual":
                 out[i] = _solve_dual(spec, seed)
+            elif spec.method != "neural" and is_special_single(spec):
+                out[i] = solve_single_kind(spec, _record)
             else:
                 out[i] = _solve_single_other(spec, seed)
         except Exception as err:  # noqa: BLE001 - one bad row must not stop the batch

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{role}-column", metavar="NAME",
                        help=f"the demand history's {role} column, if not named {role!r} (e.g. {example})")
     p.add_argument("--fill-missing", action="store_true", help="count missing history periods as zero demand")
+    p.add_argument("--neural-batch-size", type=int, default=1, metavar="N",
+                   help="train up to N same-shaped neural rows in one batched run (default 1: one by one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="result table (.csv or .parquet)")
     p.add_argument("--force", action="store_true", help="overwrite the output (and discard an earlier run's parts)")
@@ -108,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress_bar=not args.no_progress,
             fill_missing=args.fill_missing,
             history_columns=history_columns or None,
+            neural_batch_size=args.neural_batch_size,
         )
     except (OSError, TypeError, ValueError) as err:
         print(f"idinn portfolio: error: {err}", file=sys.stderr)
