@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from idinn.demand import UniformDemand
 from idinn.dynamics import SourcingParams, advance, period_cost
@@ -183,3 +184,30 @@ def test_more_than_five_suppliers_refused():
     p = _problem((0,) * 6, (1,) * 6)
     with pytest.raises(ValueError, match=re.escape("at most 5 suppliers")):
         solve_multi_sourcing_average_cost(p)
+
+
+# ----------------------------------------------------------------- exact policy evaluation
+def test_evaluate_policy_three_suppliers_by_hand():
+    p = _problem((0, 1, 2), (20, 10, 0))
+    # order up to 4 from the lead-time-0 supplier only: cost 20 E[D] + 5 E[4 - D] = 40 + 10
+    fast = lambda s: torch.stack([(4 - s[:, 0]).clamp(min=0), 0 * s[:, 0], 0 * s[:, 0]], dim=1)
+    assert evaluate_policy(fast, p).average_cost == pytest.approx(50.0, abs=1e-9)
+    # order up to S = 8 on the full position from the free lead-time-2 supplier: the newsvendor
+    # cost of D over 3 periods
+    slow = lambda s: torch.stack([0 * s[:, 0], 0 * s[:, 0], (8 - s.sum(1)).clamp(min=0)], dim=1)
+    d3 = np.convolve(np.convolve(np.full(5, 0.2), np.full(5, 0.2)), np.full(5, 0.2))
+    y = 8 - np.arange(len(d3))
+    expected = float(d3 @ (5 * np.clip(y, 0, None) + 495 * np.clip(-y, 0, None)))
+    assert evaluate_policy(slow, p).average_cost == pytest.approx(expected, abs=1e-9)
+
+
+def test_evaluate_policy_with_review_periods():
+    p = _problem((1, 0), (1, 4), h=1, b=12, high=2, review_periods=(2, 1), review_offsets=(1, 0))
+    sol = solve_multi_sourcing_average_cost(p, max_orders=6)
+    ev = evaluate_policy(sol, p)
+    assert ev.average_cost == pytest.approx(sol.average_cost, abs=1e-6)
+    # the phase is part of the chain: more states than the stationary rule would visit
+    assert ev.n_states > len(np.unique(ev.states, axis=0))
+    # a stationary rule ordering from the slow supplier in period 0 is refused, never zeroed
+    with pytest.raises(ValueError, match=re.escape("ordering nothing from supplier 0 in period 0")):
+        evaluate_policy(lambda s: np.ones((len(s), 2)), p)
