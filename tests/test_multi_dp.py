@@ -211,3 +211,51 @@ def test_evaluate_policy_with_review_periods():
     # a stationary rule ordering from the slow supplier in period 0 is refused, never zeroed
     with pytest.raises(ValueError, match=re.escape("ordering nothing from supplier 0 in period 0")):
         evaluate_policy(lambda s: np.ones((len(s), 2)), p)
+
+
+# ----------------------------------------------------------------- shipped optima
+@pytest.mark.parametrize("table", ["three_supplier", "dual_lost_sales", "dual_fixed_cost"])
+def test_shipped_optima_are_reproduced(table):
+    from idinn.instances import load_exact_optima
+
+    rows = load_exact_optima(table)
+    assert len(rows) == {"three_supplier": 4, "dual_lost_sales": 3, "dual_fixed_cost": 36}[table]
+    cheap = [r for r in rows if r.n_states <= 1000]
+    assert cheap
+    for row in cheap:
+        sol = solve_multi_sourcing_average_cost(row.problem())
+        assert sol.average_cost == pytest.approx(row.optimal_cost, abs=1e-5), row.name
+        assert sol.n_states == row.n_states
+
+
+def test_fixed_cost_table_at_zero_is_the_published_test_bed():
+    from idinn.instances import get_instance, load_exact_optima
+
+    zero = [r for r in load_exact_optima("dual_fixed_cost") if r.name.endswith("_Kr0_Ke0")]
+    assert len(zero) == 9
+    for row in zero:
+        assert row.optimal_cost == pytest.approx(get_instance(row.name[: -len("_Kr0_Ke0")]).optimal_cost, abs=1e-4)
+    # a fixed cost never lowers the optimum
+    table = {r.name: r.optimal_cost for r in load_exact_optima("dual_fixed_cost")}
+    for name, cost in table.items():
+        base = name.split("_Kr")[0] + "_Kr0_Ke0"
+        assert cost >= table[base] - 1e-9
+
+
+def test_three_supplier_optimum_checked_by_full_chain():
+    from idinn.instances import load_exact_optima
+
+    row = next(r for r in load_exact_optima("three_supplier") if r.name == "l012_b495")
+    p = row.problem()
+    sol = solve_multi_sourcing_average_cost(p)
+    assert evaluate_policy(sol, p).average_cost == pytest.approx(row.optimal_cost, abs=1e-5)
+
+
+def test_dual_lost_sales_optimum_checked_by_full_chain():
+    from idinn.instances import load_exact_optima
+
+    row = load_exact_optima("dual_lost_sales")[0]
+    p = row.problem()
+    assert p.params.excess_demand == "lost_sales"
+    sol = solve_multi_sourcing_average_cost(p)
+    assert evaluate_policy(sol, p).average_cost == pytest.approx(row.optimal_cost, abs=1e-5)
