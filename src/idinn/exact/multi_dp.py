@@ -54,7 +54,7 @@ from ._pmf import newsvendor_level, stationary_pmf, sum_pmf
 __all__ = ["MultiSourcingSolution", "solve_multi_sourcing_average_cost", "MAX_SUPPLIERS"]
 
 _OWNER = "solve_multi_sourcing_average_cost"
-#: Most suppliers the engine accepts.
+#: Most suppliers the engine accepts (that of :class:`~idinn.problem.SourcingProblem` models).
 MAX_SUPPLIERS = 5
 #: Default limit on the number of aggregated states (all phases together).
 DEFAULT_MAX_STATES = 2_000_000
@@ -113,6 +113,21 @@ class MultiSourcingSolution:
     max_orders: tuple[int, ...]
     order_table: np.ndarray = field(repr=False)
     relative_values: np.ndarray = field(repr=False)
+
+    @property
+    def optimal_cost(self) -> float:
+        """:math:`g^*` (``average_cost``; the name the dual-sourcing result uses)."""
+        return self.average_cost
+
+    @property
+    def policy_table(self) -> np.ndarray:
+        """``order_table`` (the name the dual-sourcing result uses)."""
+        return self.order_table
+
+    @property
+    def truncation(self) -> dict[str, Any]:
+        """The bounds used, as keyword arguments of :func:`solve_multi_sourcing_average_cost`."""
+        return {"x_bounds": self.x_bounds, "max_orders": self.max_orders}
 
     @property
     def review_cycle(self) -> int:

@@ -3,3 +3,8 @@
 from .base import BaseMultiController
 
 __all__ = ["BaseMultiController"]
+
+# Exact dynamic programming for up to five suppliers (helper exactgen).
+from .dynamic_programming import MultiSourcingDPController  # noqa: E402
+
+__all__ += ["MultiSourcingDPController"]
