@@ -345,3 +345,24 @@ def test_multi_sourcing_dp_controller_review_periods_in_simulation():
     cost = ctrl.get_average_cost(model, sourcing_periods=50, seed=1)
     assert np.isfinite(float(cost))
     assert evaluate_policy(ctrl, model).average_cost == pytest.approx(ctrl.optimal_cost_, abs=1e-6)
+
+
+def test_lead_time_zero_newsvendor():
+    # one supplier, lead time 0, U{0..4}, h = 5, b = 495: order up to 4, cost 5 * E[4 - D] = 10
+    sol = solve_multi_sourcing_average_cost(_problem((0,), (0,)))
+    assert sol.average_cost == pytest.approx(10.0, abs=1e-7)
+    assert sol.orders(np.array([[1]])).tolist() == [[3]]
+
+
+def test_five_suppliers_with_dominated_duplicates():
+    # a dearer supplier with the same lead time is never used: K = 5 equals K = 3
+    five = _problem((0, 0, 1, 1, 2), (20, 25, 10, 12, 0), b=95)
+    sol = solve_multi_sourcing_average_cost(five)
+    assert sol.average_cost == pytest.approx(22.824, abs=1e-6)
+    assert sol.order_table[..., 1].max() == 0 and sol.order_table[..., 3].max() == 0
+    # capping the cheap lead-time-0 supplier at 1 brings the dearer one in
+    capped = _problem((0, 0, 1, 1, 2), (20, 25, 10, 12, 0), b=95, order_capacities=(1, None, None, None, None))
+    sol_c = solve_multi_sourcing_average_cost(capped)
+    assert sol_c.order_table[..., 0].max() == 1 and sol_c.order_table[..., 1].max() > 0
+    assert sol_c.average_cost > sol.average_cost
+    assert evaluate_policy(sol_c, capped).average_cost == pytest.approx(sol_c.average_cost, abs=1e-6)

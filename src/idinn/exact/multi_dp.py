@@ -92,7 +92,7 @@ class MultiSourcingSolution:
     x_bounds : tuple of int
         :math:`(\underline x, \bar x)`.
     max_orders : tuple of int
-        :math:`\bar q_k`.
+        :math:`\bar q_k` (see :func:`solve_multi_sourcing_average_cost`).
     order_table : ndarray of int64, shape (T, *box_shape, K)
         Optimal orders at phase :math:`\phi` and aggregated state, indexed by
         ``[phase, x - x_lo, A_1, ..., A_{L-1}]``.
@@ -356,10 +356,13 @@ def solve_multi_sourcing_average_cost(
         periods at :math:`b/(b+h)`; widened automatically (next item).
     max_orders : int or sequence of int, optional
         :math:`\bar q_k`, the largest order of each supplier on the action grid. Default
-        :math:`\max(\bar d, 1)` (capped at :math:`u_k`). Automatic bounds (``x_bounds`` /
+        :math:`\max(\bar d, 1)` (capped at :math:`u_k`). The grid bounds the total ordered
+        from the suppliers of one lead time by the sum of their :math:`\bar q_k`; a
+        supplier with a capacity orders at most :math:`\bar q_k \le u_k`, an uncapped one
+        may take the whole group total. Automatic bounds (``x_bounds`` /
         ``max_orders`` not given) are widened, up to ``max_widenings`` times, while the
         optimal policy's long-run distribution from the initial state puts mass on a
-        clipped transition or on an order at :math:`\bar q_k < u_k`; since a wider grid
+        clipped transition or on a group total at its grid bound; since a wider grid
         only adds actions and states, the final policy is optimal for the untruncated
         problem once that mass is zero (tests re-solve with larger bounds).
     tolerance : float, default=1e-8
@@ -463,15 +466,19 @@ def solve_multi_sourcing_average_cost(
                 break
         orders, target, clip, cost = _greedy(v, box, pmf, stage, params, T, lost)
         pi, reach = _long_run(target, probs, box, T, start)
+        # a lead-time group's total at its grid bound, where that bound is not a real capacity
         at_cap = np.zeros(orders.shape[:-1], dtype=bool)
         capped = []
-        for k in range(K):
-            u = params.order_capacity(k)
-            if u is None or box.max_orders[k] < u:
-                hit = orders[..., k] >= box.max_orders[k]
-                if auto_q and pi[hit].sum() > BOUNDARY_MASS_WARNING:
-                    capped.append(k)
-                at_cap |= hit
+        for j, gmax in enumerate(box.group_max):
+            members = [k for k in range(K) if params.lead_times[k] == j]
+            loose = [k for k in members if params.order_capacity(k) is None
+                     or box.max_orders[k] < params.order_capacity(k)]
+            if not loose:
+                continue
+            hit = orders[..., members].sum(axis=-1) >= gmax
+            if auto_q and pi[hit].sum() > BOUNDARY_MASS_WARNING:
+                capped.extend(loose)
+            at_cap |= hit
         low_hit = pi[clip[0]].sum() > BOUNDARY_MASS_WARNING
         high_hit = pi[clip[1]].sum() > BOUNDARY_MASS_WARNING
         touched = (auto_x and (low_hit or high_hit)) or bool(capped)
