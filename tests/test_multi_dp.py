@@ -49,7 +49,9 @@ def _brute_force(problem, inv_range, qmax, sweeps=4000):
     nxt[:, 0] = np.clip(nxt[:, 0], lo, hi)
     target = np.array([index[tuple(r)] for r in nxt.tolist()]).reshape(n, m, k)
     cost = (period_cost(y.astype(float), A.astype(float), params).reshape(n, m, k) @ probs)
-    allowed = [np.array([all(params.may_order(j, phi) or a[j] == 0 for j in range(params.n_suppliers))
+    caps = [params.order_capacity(j) for j in range(params.n_suppliers)]
+    allowed = [np.array([all((params.may_order(j, phi) or a[j] == 0) and (caps[j] is None or a[j] <= caps[j])
+                             for j in range(params.n_suppliers))
                          for a in actions.tolist()]) for phi in range(T)]
     v = np.zeros((T, n))
     start = index[tuple(problem.init_state.tolist())]
@@ -366,3 +368,20 @@ def test_five_suppliers_with_dominated_duplicates():
     assert sol_c.order_table[..., 0].max() == 1 and sol_c.order_table[..., 1].max() > 0
     assert sol_c.average_cost > sol.average_cost
     assert evaluate_policy(sol_c, capped).average_cost == pytest.approx(sol_c.average_cost, abs=1e-6)
+
+
+def test_lost_sales_capacity_review_period_and_pipeline_match_brute_force():
+    params = SourcingParams(lead_times=(1, 0), order_costs=(1, 4), holding_cost=1, shortage_cost=12,
+                            excess_demand="lost_sales", order_capacities=(2, None), fixed_order_costs=(2, 0),
+                            review_periods=(2, 1), review_offsets=(0, 0))
+    p = SourcingProblem(params=params, demand=UniformDemand(0, 2), init_inventory=2, init_pipeline=(1,))
+    sol = solve_multi_sourcing_average_cost(p, max_orders=(2, 5))
+    ref, gap = _brute_force(p, (0, 10), 5, sweeps=3000)
+    assert gap < 1e-8
+    assert sol.average_cost == pytest.approx(ref, abs=1e-6)
+    assert sol.order_table[..., 0].max() == 2  # the capacity binds
+    free = solve_multi_sourcing_average_cost(p.replace(params=SourcingParams(
+        lead_times=(1, 0), order_costs=(1, 4), holding_cost=1, shortage_cost=12, excess_demand="lost_sales",
+        fixed_order_costs=(2, 0), review_periods=(2, 1))), max_orders=5)
+    assert free.average_cost < sol.average_cost - 1e-6
+    assert evaluate_policy(sol, p).average_cost == pytest.approx(sol.average_cost, abs=1e-6)
