@@ -11,6 +11,7 @@ import torch
 import idinn
 from idinn import MultiSourcingModel
 from idinn.demand import UniformDemand
+from idinn.dual_controller import DualIndexController
 from idinn.dual_controller.dual_index import dual_index_orders
 from idinn.multi_controller import BaseMultiController
 from idinn.problem import SourcingProblem
@@ -164,7 +165,8 @@ def test_base_multi_controller_api(tmp_path):
     assert c.predict(2, [None, [1, 1], [0, 1, 1, 1]]) == (0, 0, 2)  # 9 - (2 + 2 + 3)
     q = c.predict(torch.tensor([2.0, 20.0]))
     assert q.shape == (2, 3) and q.tolist() == [[0, 0, 7], [0, 0, 0]]
-    inv, orders = c.simulate(m, 12, seed=1)
+    inv, *columns = c.simulate(m, 12, seed=1)
+    orders = np.stack(columns, axis=1)
     assert inv.shape == (13,) and orders.shape == (13, 3) and m.batch_size == 4
     assert orders[1:, :2].sum() == 0 and orders[1, 2] == 9
     fig, axes = c.plot(m, 12, seed=1)
@@ -181,3 +183,106 @@ def test_base_multi_controller_api(tmp_path):
     assert isinstance(loaded, FixedRule) and loaded.sourcing_model.problem == m.problem
     with pytest.raises(TypeError, match="'sourcing_model' parameter of FixedRule must be a MultiSourcingModel"):
         FixedRule().fit("model")
+
+
+# --------------------------------------------------------------------- multi-index heuristic
+from idinn.exact import evaluate_policy  # noqa: E402
+from idinn.multi_controller import MultiIndexController  # noqa: E402
+from idinn.multi_controller.multi_index import multi_index_orders  # noqa: E402
+
+
+def test_multi_index_rule_with_two_suppliers_is_the_dual_index_rule():
+    p = DualSourcingModel(regular_lead_time=3, expedited_lead_time=1, regular_order_cost=0, expedited_order_cost=10,
+                          holding_cost=5, shortage_cost=495, init_inventory=0,
+                          demand_generator=UniformDemand(0, 4)).params
+    rng = np.random.default_rng(0)
+    states = np.concatenate([rng.integers(-10, 10, (200, 1)), rng.integers(0, 5, (200, 4))], axis=1).astype(float)
+    for s_e, s_r in [(0, 0), (3, 9), (6, 6), (2, 14)]:
+        assert np.array_equal(multi_index_orders(states, p, s_r, s_e), dual_index_orders(states, p, s_e, s_r))
+
+
+def test_multi_index_with_two_suppliers_equals_dual_index_on_the_testbed():
+    """Test-bed instance lr2_ce20_u04: DualIndexController finds (z_e, z_r) = (4, 9), cost 23.3377."""
+    from idinn.instances import get_instance, make_model
+
+    dual = make_model(get_instance("lr2_ce20_u04"))
+    di = DualIndexController().fit(dual, seed=0)
+    mi = MultiIndexController().fit(dual.problem, method="exhaustive")
+    assert mi.base_stock_levels_ == (di.s_r, di.s_e) == (9, 4)
+    assert mi.best_cost_is_exact_ and di.best_cost_is_exact_
+    assert mi.best_cost_ == pytest.approx(di.best_cost_, abs=1e-9)
+    assert round(mi.best_cost_, 4) == 23.3377  # best_dual_index_cost of the test-bed file
+
+
+def _hand_rule(levels):
+    """The K=3 rule written out for lead times (0, 1, 2): state [I, p1_0, p2_0, p2_1]."""
+    s0, s1, s2 = levels
+
+    def policy(state):
+        i, a, b, c = (state[:, j] for j in range(4))
+        q0 = (s0 - (i + a + b)).clamp(min=0)  # due by t: p1_0, p2_0
+        q1 = (s1 - (i + a + b + c + q0)).clamp(min=0)  # due by t + 1: everything
+        q2 = (s2 - (i + a + b + c + q0 + q1)).clamp(min=0)
+        return torch.stack([q0, q1, q2], dim=1)
+
+    return policy
+
+
+def test_k3_search_finds_the_brute_force_best():
+    problem = SourcingProblem.multi(lead_times=[0, 1, 2], order_costs=[20, 10, 0], holding_cost=5, shortage_cost=95,
+                                    demand=UniformDemand(0, 2))
+    grid = [(a, b, c) for a in range(3) for b in range(a, 5) for c in range(b, 7)]  # the automatic bounds
+    costs = {g: evaluate_policy(_hand_rule(g), problem).average_cost for g in grid}
+    brute = min(costs, key=lambda g: (round(costs[g], 9), g))
+    c = MultiIndexController().fit(problem, seed=0)  # screened: simulation, then 16 exact evaluations
+    assert len(c.search_.candidates) == len(grid)
+    assert c.base_stock_levels_ == brute and c.best_cost_is_exact_
+    assert c.best_cost_ == pytest.approx(costs[brute], abs=1e-9)
+
+
+def test_multi_index_honours_capacities_and_review_periods():
+    m = three_suppliers(order_capacities=[1, None, 3], review_periods=[1, 2, 7], review_offsets=[0, 1, 3])
+    state = torch.tensor([[-5.0, 0, 0, 0, 0, 0, 0]])
+    # period 3, every supplier reviewed; fastest first:
+    # q0 = min(6 - (-5), 1) = 1; q1 = 8 - (-5 + 1) = 12; q2 = min(12 - (-5 + 13), 3) = 3
+    assert multi_index_orders(state, m.params, 6, 8, 12, period=3).tolist() == [[1, 12, 3]]
+    # period 4: suppliers 1 and 2 are not reviewed; their orders are zero
+    assert multi_index_orders(state, m.params, 6, 8, 12, period=4).tolist() == [[1, 0, 0]]
+    c = MultiIndexController().fit(m, sourcing_periods=200, n_paths=8, n_exact=1)
+    assert not c.is_stationary
+    with pytest.raises(ValueError, match="'period' parameter of MultiIndexController must be given"):
+        c.policy(state)
+    inv, *orders = c.simulate(m, 60, seed=3)  # the simulator refuses orders above capacity / off review
+    q = np.stack(orders, axis=1)[1:]
+    assert q[:, 0].max() <= 1 and q[:, 2].max() <= 3
+    t = np.arange(60)
+    assert q[(t - 1) % 2 != 0, 1].sum() == 0 and q[(t - 3) % 7 != 0, 2].sum() == 0
+    assert q[:, 2].sum() > 0  # the slow cheap supplier is used on its review days
+
+
+def test_multi_index_refusals_and_persistence(tmp_path):
+    with pytest.raises(ValueError, match="'sourcing_model' parameter of MultiIndexController must be a model "
+                                         "without fixed order costs"):
+        MultiIndexController().fit(three_suppliers(fixed_order_costs=[0, 0, 5]))
+    from idinn.dynamics import SourcingParams
+
+    six = SourcingProblem(params=SourcingParams((0,) * 6, (0.0,) * 6, 1.0, 1.0), demand=UniformDemand(0, 4))
+    with pytest.raises(ValueError, match=re.escape("'problem' parameter of MultiSourcingModel.from_problem must be "
+                                                   "a problem with 1 to 5 suppliers. Got 6 instead.")):
+        MultiIndexController().fit(six)
+    with pytest.raises(ValueError, match="'method' parameter of MultiIndexController must be 'screened' or"):
+        MultiIndexController().fit(three_suppliers(), method="grid")
+    m = three_suppliers(init_inventory=2)
+    c = MultiIndexController([4, 6, 12]).fit(m, search=False)
+    assert c.base_stock_levels_ == (4, 6, 12) and c.best_cost_is_exact_
+    assert c.best_cost_ == pytest.approx(evaluate_policy(lambda s: multi_index_orders(s, m.params, 4, 6, 12),
+                                                         m.problem).average_cost)
+    assert c.predict(0) == (4, 2, 6)
+    path = tmp_path / "mi.pt"
+    c.save(path)
+    loaded = idinn.load_controller(path)
+    assert isinstance(loaded, MultiIndexController) and loaded.base_stock_levels_ == (4, 6, 12)
+    assert loaded.best_cost_ == c.best_cost_
+    c.reset()
+    with pytest.raises(idinn.NotFittedError):
+        c.predict(0)

@@ -87,16 +87,18 @@ class BaseMultiController(BaseController):
 
     def simulate(
         self, sourcing_model: BaseSourcingModel, sourcing_periods: int, seed: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, ...]:
         """One sample path from the initial state (on a copy: the model keeps its paths).
 
         Returns
         -------
-        past_inventories : ndarray, shape (T + 1,)
-        past_orders : ndarray, shape (T + 1, K)
-            Row 0 is the zero placeholder, row :math:`t + 1` the orders of period :math:`t`.
+        past_inventories, past_orders_0, ..., past_orders_{K-1} : ndarray, shape (T + 1,)
+            The inventory, then each supplier's orders (entry 0 the zero placeholder, entry
+            :math:`t + 1` the order of period :math:`t`); with two suppliers the same as
+            ``BaseDualController.simulate`` (regular, expedited).
         """
-        return self._simulate(sourcing_model, sourcing_periods, seed)
+        inv, orders = self._simulate(sourcing_model, sourcing_periods, seed)
+        return (inv, *(orders[:, k] for k in range(orders.shape[1])))
 
     def plot(
         self,
@@ -107,10 +109,10 @@ class BaseMultiController(BaseController):
         ax: Any = None,
     ) -> tuple[Any, np.ndarray]:
         """Plot the inventory and each supplier's orders along one path; returns ``(figure, axes)``."""
-        inv, orders = self.simulate(sourcing_model, sourcing_periods, seed)
+        inv, *orders = self.simulate(sourcing_model, sourcing_periods, seed)
         colors = ["tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown"]
         series = [("Inventory", inv, "tab:blue")] + [
-            (f"Supplier {k} order (l={lt})", orders[:, k], colors[k % len(colors)])
+            (f"Supplier {k} order (l={lt})", orders[k], colors[k % len(colors)])
             for k, lt in enumerate(self._fitted_params().lead_times)
         ]
         return self._plot(series, sourcing_periods, linewidth, ax)
