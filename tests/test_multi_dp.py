@@ -385,3 +385,24 @@ def test_lost_sales_capacity_review_period_and_pipeline_match_brute_force():
         fixed_order_costs=(2, 0), review_periods=(2, 1))), max_orders=5)
     assert free.average_cost < sol.average_cost - 1e-6
     assert evaluate_policy(sol, p).average_cost == pytest.approx(sol.average_cost, abs=1e-6)
+
+
+def test_bad_arguments_are_refused_before_any_work():
+    p = _problem((2, 0), (0, 20), order_capacities=(3, None))
+    owner = "solve_multi_sourcing_average_cost"
+    with pytest.raises(ValueError, match=re.escape(f"The 'max_orders' parameter of {owner} must be at most the "
+                                                   "order capacities [3, None]. Got [5, 5] instead.")):
+        solve_multi_sourcing_average_cost(p, max_orders=5)
+    with pytest.raises(ValueError, match=re.escape(f"The 'max_orders' parameter of {owner} must be an int or 2 ints")):
+        solve_multi_sourcing_average_cost(p, max_orders=[1, 2, 3])
+    with pytest.raises(ValueError, match=re.escape(f"The 'x_bounds' parameter of {owner} must be a range containing")):
+        solve_multi_sourcing_average_cost(p, x_bounds=(1, 10))
+    lost = _problem((1,), (0,), excess_demand="lost_sales")
+    with pytest.raises(ValueError, match=re.escape("with low >= 0 (lost sales)")):
+        solve_multi_sourcing_average_cost(lost, x_bounds=(-2, 10))
+    with pytest.raises(ValueError, match=re.escape(f"The 'tolerance' parameter of {owner}")):
+        solve_multi_sourcing_average_cost(p, tolerance=0)
+    with pytest.raises(ValueError, match="finite support"):
+        from idinn.demand import PoissonDemand
+
+        solve_multi_sourcing_average_cost(SourcingProblem(params=p.params, demand=PoissonDemand(3)))
