@@ -22,7 +22,7 @@ from idinn.config import (
 from idinn.dual_controller import CappedDualIndexController
 from idinn.problem import SourcingProblem
 from idinn.single_controller import BaseStockController
-from idinn.sourcing_model import DualSourcingModel, SingleSourcingModel
+from idinn.sourcing_model import DualSourcingModel
 
 SINGLE = {"type": "single", "lead_time": 1, "holding_cost": 1, "shortage_cost": 9, "init_inventory": 0,
           "demand": {"type": "uniform", "low": 0, "high": 2}}

@@ -99,7 +99,8 @@ _STATIONARY_FINITE = {"BaseStockController", "DynamicProgrammingController"}
 _FINITE = {"FiniteHorizonBaseStockController", "DiscountedBaseStockController", "FiniteHorizonDPController",
            "DiscountedDPController"}
 #: Default training length of the neural controllers (the paper's recipes).
-_NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000}, "dual": {"sourcing_periods": 100, "epochs": 300},
+_NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000},
+                    "dual": {"sourcing_periods": 100, "epochs": 300},
                     "multi": {"sourcing_periods": 100, "epochs": 300}}
 
 
