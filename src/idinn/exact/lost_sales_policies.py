@@ -71,14 +71,9 @@ def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, st0, stq):  # pra
         hn[i] = val
 
 
-def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: float, max_entries: int | None,
-              owner: str) -> float:
-    sp = build_space(problem, level, tail_mass, max_entries, owner)
-    pos = sp.grids.sum(1)
-    q = np.maximum(level - pos, 0)
-    if cap is not None:
-        q = np.minimum(q, cap)
-    q = q.astype(np.int64)
+def evaluate_orders(sp: Any, q: np.ndarray, tol: float) -> float:
+    """Average cost of the fixed orders ``q`` (one per state of the space ``sp``, closed under them), by RVI."""
+    q = np.asarray(q, dtype=np.int64)
     h_dense = np.zeros(sp.dense_size)
     hn = np.zeros(len(sp.flat))
     old = np.zeros(len(sp.flat))
@@ -92,6 +87,16 @@ def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: 
         if hi - lo < tol:
             break
     return 0.5 * (lo + hi)
+
+
+def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: float, max_entries: int | None,
+              owner: str) -> float:
+    sp = build_space(problem, level, tail_mass, max_entries, owner)
+    pos = sp.grids.sum(1)
+    q = np.maximum(level - pos, 0)
+    if cap is not None:
+        q = np.minimum(q, cap)
+    return evaluate_orders(sp, q, tol)
 
 
 def evaluate_lost_sales_base_stock(
