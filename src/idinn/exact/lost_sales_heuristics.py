@@ -186,12 +186,14 @@ class _ArrivalCost:
                 st_prev = (B + 1) ** (k - 2)
             self.levels_.append((flat, xs, w1s, rests, grids.sum(1).astype(np.int64), st_prev, (B + 1) ** k))
 
-    def table(self, z: int) -> np.ndarray:
-        """:math:`E[C(Y_L + z)]` per state of ``sp.grids`` (inf where :math:`y + z > B`)."""
+    def table(self, z: int, values: np.ndarray | None = None) -> np.ndarray:
+        """:math:`E[K(Y_L + z)]` per state of ``sp.grids`` (inf where :math:`y + z > B`); :math:`K` = ``values``
+        over :math:`u = 0..B` (default :math:`C`)."""
         sp, B = self.sp, self.B
+        values = sp.cx if values is None else values
         limit = B - z
         prev = np.full(B + 1, np.inf)
-        prev[: B + 1 - z] = sp.cx[z:]
+        prev[: B + 1 - z] = values[z:]
         for flat, xs, w1s, rests, pos, st_prev, size in self.levels_:
             out = np.full(size, np.inf)
             _expect_step(prev, out, flat, xs, w1s, rests, pos, limit, sp.pmf, sp.sf, st_prev)
