@@ -54,7 +54,6 @@ class LostSalesPolicyController(TableController, BaseSingleController):
 
     excess_demand_rules = ("lost_sales",)
     _saved_dataclass_home = LostSalesHeuristic
-    _truncation_keywords = ("tail_mass", "max_entries")
 
     average_cost_ = solution_property("average_cost")
     parameters_ = solution_property("parameters")
@@ -66,17 +65,24 @@ class LostSalesPolicyController(TableController, BaseSingleController):
         self.rule = rule
         super().__init__()
 
-    def fit(self, sourcing_model: Any, **kwargs: Any) -> LostSalesPolicyController:
+    def fit(self, sourcing_model: Any, *, tail_mass: float = 1e-10,
+            max_entries: int | None = None) -> LostSalesPolicyController:
         """Tabulate the rule for ``sourcing_model`` and evaluate it exactly.
 
-        Keyword arguments ``tail_mass`` and ``max_entries`` are passed to
-        :func:`idinn.exact.lost_sales_heuristics.fit_lost_sales_policy`.
+        Parameters
+        ----------
+        sourcing_model : SingleSourcingModel or SourcingProblem
+            One supplier, lead time >= 1, ``excess_demand="lost_sales"``, stationary demand.
+        tail_mass : float, default=1e-10
+            Tail mass an unbounded demand is truncated at.
+        max_entries : int, optional
+            Memory limit of the dense tables (see :func:`idinn.exact.solve_lost_sales_average_cost`).
 
         Returns
         -------
         self
         """
-        self._check_truncation(kwargs)
         model = self._model_to_fit(sourcing_model)
-        self._set_solution(fit_lost_sales_policy(model, self.rule, **kwargs), model)
+        self._set_solution(fit_lost_sales_policy(model, self.rule, tail_mass=tail_mass, max_entries=max_entries),
+                           model)
         return self
