@@ -492,5 +492,5 @@ def _import_controllers() -> None:
     """Import the controller packages so that every class is registered."""
     import importlib
 
-    for name in ("idinn.single_controller", "idinn.dual_controller"):
+    for name in ("idinn.single_controller", "idinn.dual_controller", "idinn.multi_controller"):
         importlib.import_module(name)
