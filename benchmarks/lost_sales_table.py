@@ -54,8 +54,10 @@ LABELS = {"std_base_stock": "std BS", "best_base_stock": "best BS", "myopic": "m
           "std_vector_base_stock": "std VBS", "best_constant_order": "const"}
 
 
-def zipkin_table(capped: bool, neural: bool) -> None:
+def zipkin_table(capped: bool, neural: bool, only: str | None = None) -> None:
     rows = load_lost_sales_testbed()
+    if only:
+        rows = [r for r in rows if r.name in only.split(",")]
     head = ["instance", "opt (Z.)", "opt (ours)"]
     for col, _ in COLUMNS:
         head += [f"{LABELS[col]} (Z.)", "ours"]
@@ -98,8 +100,14 @@ def neural_cells(prob, optimum: float, gaps: list) -> list[str]:
     controller = SingleSourcingNeuralController()
     if "lost_sales" not in controller.excess_demand_rules:
         return ["not on this checkout", "-", "-"]
+    from idinn.sourcing_model import SingleSourcingModel
+
+    params = prob.params
+    model = SingleSourcingModel(lead_time=params.lead_times[0], holding_cost=params.holding_cost,
+                                shortage_cost=params.shortage_cost, init_inventory=0, demand_generator=prob.demand,
+                                excess_demand="lost_sales")
     t0 = time.perf_counter()
-    controller.fit(prob)
+    controller.fit(model)
     seconds = time.perf_counter() - t0
     finite = dataclasses.replace(prob, demand=prob.demand.truncated(tail_mass=1e-10))
     try:
@@ -112,20 +120,19 @@ def neural_cells(prob, optimum: float, gaps: list) -> list[str]:
 
 
 def dual_optima() -> dict[float, float]:
-    """Exact optima of the dual lost-sales instances by c_e: the shipped data, else the general engine."""
-    try:
-        import csv
-        import io
+    """Shipped exact optima of the dual lost-sales instances (``idinn/data/dual_lost_sales_optima.csv``), by c_e."""
+    import csv
+    import io
 
+    try:
         text = resources.files("idinn").joinpath("data", "dual_lost_sales_optima.csv").read_text(encoding="utf-8")
-        out = {}
-        for row in csv.DictReader(io.StringIO(text)):
-            key = next(k for k in row if "expedited" in k and "cost" in k or k == "c_e")
-            cost_key = next(k for k in row if "optim" in k or k == "average_cost")
-            out[float(row[key])] = float(row[cost_key])
-        return out
-    except (FileNotFoundError, StopIteration, KeyError, ValueError):
+    except FileNotFoundError:
         return {}
+    out = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["lead_times"] == "2;0" and row["excess_demand"] == "lost_sales" and row["shortage_cost"] == "495":
+            out[float(row["order_costs"].split(";")[1])] = float(row["optimal_cost"])
+    return out
 
 
 def dual_table() -> None:
@@ -177,7 +184,7 @@ def ss_table() -> None:
         opt = solve_lost_sales_average_cost(prob, tol=1e-10).average_cost
         fit = fit_lost_sales_ss(prob)
         s, S = fit.parameters["reorder_point"], fit.parameters["order_up_to_level"]
-        print(f"| {K} | {opt:.4f} | ({s}, {S}) | {fit.average_cost:.4f} | {100 * (fit.average_cost / opt - 1):.2f} "
+        print(f"| {K} | {opt:.4f} | ({s}, {S}) | {fit.average_cost:.4f} | {max(100 * (fit.average_cost / opt - 1), 0.0):.2f} "
               f"| {fit.evaluations} |", flush=True)
 
 
@@ -186,8 +193,11 @@ def main() -> int:
     parser.add_argument("--no-capped", action="store_true", help="skip the capped base-stock scan")
     parser.add_argument("--neural", action="store_true", help="fit and evaluate the neural controller too")
     parser.add_argument("--no-dual", action="store_true", help="skip the dual-sourcing rows")
+    parser.add_argument("--no-zipkin", action="store_true", help="skip the 32-instance table")
+    parser.add_argument("--only", help="comma-separated instance names (e.g. poisson_L1_p4,geometric_L2_p9)")
     args = parser.parse_args()
-    zipkin_table(capped=not args.no_capped, neural=args.neural)
+    if not args.no_zipkin:
+        zipkin_table(capped=not args.no_capped, neural=args.neural, only=args.only)
     if not args.no_dual:
         dual_table()
     ss_table()
