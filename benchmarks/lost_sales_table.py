@@ -39,7 +39,7 @@ from idinn.exact.lost_sales_heuristics import fit_lost_sales_policy
 from idinn.instances import load_lost_sales_testbed
 
 #: the capped base-stock scan is run where the standard level's simplex has at most this many states
-CAPPED_MAX_STATES = 70_000
+CAPPED_MAX_STATES = 150_000
 
 #: (Zipkin's column, our rule)
 COLUMNS = [

@@ -140,6 +140,11 @@ def standard_base_stock_level(sourcing_model: Any, tail_mass: float = 1e-10) -> 
     return _max_position(pmf, problem.params.lead_times[0], p / (p + h) if p + h > 0 else 0.0)
 
 
+#: costs closer than this are ties: the relative value iteration stops at a span of 1e-8, so
+#: smaller differences are noise (a scan must not walk along a flat plateau on them)
+_NOISE = 1e-7
+
+
 def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
     """Minimise a unimodal-looking integer function: walk down then up from ``start``."""
     seen: dict[int, float] = {}
@@ -152,7 +157,7 @@ def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
     best = start
     for step in (-1, 1):
         s = best + step
-        while s >= low and f(s) < f(best) - 1e-12:
+        while s >= low and f(s) < f(best) - _NOISE:
             best, s = s, s + step
     f(best)
     return best, seen[best], len(seen)
@@ -189,7 +194,7 @@ def fit_lost_sales_capped_base_stock(sourcing_model: Any, *, tail_mass: float = 
 
         level, cost, k = _scan(cost_of, level)
         n += k
-        if cost < best[0] - 1e-12:
+        if cost < best[0] - _NOISE:
             best, worse = (cost, level, cap), 0
         else:
             worse += 1
