@@ -177,7 +177,7 @@ def test_string_for_a_boolean_is_refused():
         (cfg_of(SINGLE, {"type": "capped_dual_index"}),
          "m.toml: controller type 'capped_dual_index' is not available for this model ([model] type = 'single'); "
          "it controls 'dual' models. Choose from: base_stock, discounted_base_stock, finite_horizon_base_stock, "
-         "lost_sales_dp, modified_base_stock, neural, ss."),
+         "lost_sales_dp, lost_sales_policy, modified_base_stock, neural, ss."),
         (cfg_of(SINGLE, {"type": "base_stock", "level": 3}),
          "m.toml: unknown key 'level' in [controller] (controller type 'base_stock', BaseStockController). "
          "The valid keys are: 'base_stock_level'."),

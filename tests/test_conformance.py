@@ -133,6 +133,7 @@ RECIPES: dict[str, Recipe] = {
     "SSController": Recipe(single_model_fixed_cost),
     "ModifiedBaseStockController": Recipe(single_model_capacity),
     "LostSalesDPController": Recipe(lost_sales_model),
+    "LostSalesPolicyController": Recipe(lost_sales_model),
     "DynamicProgrammingController": Recipe(dual_model),
     "FiniteHorizonDPController": Recipe(dual_model, {"horizon": 8}, exact=("finite", 8)),
     "DiscountedDPController": Recipe(dual_model, {"discount": 0.8}, exact=("discounted", 0.8)),

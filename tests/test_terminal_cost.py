@@ -76,3 +76,47 @@ def test_zero_terminal_cost_changes_nothing_and_bad_input_is_refused():
         evaluate_policy_finite_horizon(lambda s: s[:, :1] * 0, p, horizon=2, terminal_backlog_cost=-1)
     with pytest.raises(ValueError, match=r"'salvage_value' parameter of solve_finite_horizon must be a finite real"):
         solve_finite_horizon(p, horizon=3, salvage_value=float("nan"))
+
+
+# ------------------------------------------------------------- the finite-horizon controllers
+def test_base_stock_controller_levels_with_and_without_terminal_cost():
+    # Lead time 0, c = 2.5, h = 1, b = 8, D ~ U{0..9}, T = 4, no discount. Crediting leftover
+    # stock at its unit cost (v = c) and charging leftover backlog at it (p_T = c) makes the
+    # myopic base-stock level optimal in every period (Veinott 1965, Mgmt. Sci. 12(3)):
+    # the smallest y with F(y) >= b / (b + h) = 8/9, i.e. y = 8 (F(7) = 0.8 < 8/9 <= F(8) = 0.9).
+    # Without the terminal terms the last period is a newsvendor with unit cost c and no
+    # salvage: F(y) >= (b - c) / (b + h) = 0.61, i.e. y = 6 (F(5) = 0.6 < 0.61 <= F(6) = 0.7).
+    from idinn.single_controller import FiniteHorizonBaseStockController
+    from idinn.sourcing_model import SingleSourcingModel
+
+    m = SingleSourcingModel(lead_time=0, holding_cost=1, shortage_cost=8, order_cost=2.5, init_inventory=0,
+                            demand_generator=UniformDemand(0, 9))
+    with_terminal = FiniteHorizonBaseStockController().fit(m, horizon=4, salvage_value=2.5, terminal_backlog_cost=2.5)
+    assert with_terminal.base_stock_levels_.tolist() == [8.0, 8.0, 8.0, 8.0]
+    plain = FiniteHorizonBaseStockController().fit(m, horizon=4)
+    assert plain.base_stock_levels_[-1] == 6.0
+    # the optimum with the terminal terms equals the exact evaluation of the controller with them
+    ev = evaluate_policy_finite_horizon(with_terminal, m, horizon=4, salvage_value=2.5, terminal_backlog_cost=2.5)
+    assert ev.total_cost == pytest.approx(with_terminal.optimal_cost_, abs=1e-9)
+    # by hand: order 8 in period 0, then the demand in periods 1..3; L(8) in each of the 4
+    # periods; the terminal term is -c (8 - D_3) whatever its sign (v = p_T = c)
+    d = np.arange(10)
+    L8 = np.mean(1 * np.maximum(8 - d, 0) + 8 * np.maximum(d - 8, 0))
+    c = 2.5
+    assert with_terminal.optimal_cost_ == pytest.approx(c * 8 + 4 * L8 + 3 * c * 4.5 - c * (8 - 4.5), abs=1e-9)
+
+
+def test_dual_controller_takes_the_terminal_cost():
+    from idinn.dual_controller import FiniteHorizonDPController
+    from idinn.sourcing_model import DualSourcingModel
+
+    m = DualSourcingModel(regular_lead_time=1, expedited_lead_time=0, regular_order_cost=0, expedited_order_cost=3,
+                          holding_cost=1, shortage_cost=9, init_inventory=1, demand_generator=UniformDemand(0, 2))
+    kw = dict(salvage_value=0.5, terminal_backlog_cost=30)
+    c = FiniteHorizonDPController().fit(m, horizon=3, **kw)
+    assert c.optimal_cost_ == pytest.approx(solve_finite_horizon(m, horizon=3, **kw).optimal_cost, abs=1e-12)
+    assert evaluate_policy_finite_horizon(c, m, horizon=3, **kw).total_cost == pytest.approx(c.optimal_cost_, abs=1e-9)
+    plain = FiniteHorizonDPController().fit(m, horizon=3)
+    assert c.optimal_cost_ != pytest.approx(plain.optimal_cost_)
+    with pytest.raises(ValueError, match="The 'terminal_backlog_cost' parameter"):
+        FiniteHorizonDPController().fit(m, horizon=3, terminal_backlog_cost=-1)

@@ -306,6 +306,9 @@ class DualHeuristicController(BaseDualController):
     """
 
     _param_names: tuple[str, ...] = ()
+    #: Under lost sales the rules act on the same positions (on-hand stock plus pipelines)
+    #: and every candidate is ranked by its exact cost (see ``_fit``).
+    excess_demand_rules = ("backlog", "lost_sales")
 
     @staticmethod
     def _rule(state: Any, params: SourcingParams, *theta: Any) -> Any:  # pragma: no cover
@@ -387,6 +390,8 @@ class DualHeuristicController(BaseDualController):
                 if r is not None:
                     fail(n, owner, "None when search=False (the constructor's parameters are used)", r)
             grid = np.array([self._levels()], dtype=np.int64)
+        if search and model.params.excess_demand == "lost_sales":
+            n_exact = grid.shape[0]  # lost sales: every candidate ranked by its exact cost
         result = search_parameters(type(self)._rule, grid, model, sourcing_periods, n_paths, n_exact, seed)
         for name, value in zip(self._param_names, result.best):
             setattr(self, name, int(value))

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..dynamics import SourcingParams, period_cost, transition
+from ..dynamics import SourcingParams, advance, period_cost
 
 __all__ = [
     "simulate_candidates",
@@ -109,9 +109,9 @@ def _simulate_chunk(
     total = np.zeros(n_cand * n_paths)
     for t in range(periods):
         orders = rule(state, params, *theta)
-        state = transition(state, orders, np.tile(demand[:, t], n_cand), params)
+        state, net = advance(state, orders, np.tile(demand[:, t], n_cand), params)  # net: before lost sales
         if t >= burn_in:
-            total += period_cost(state[:, 0], orders, params)
+            total += period_cost(net, orders, params)
     return total.reshape(n_cand, n_paths).mean(1) / (periods - burn_in)
 
 

@@ -103,6 +103,8 @@ class FiniteHorizonDPController(TableController, BaseDualController):
         discount: float = 1.0,
         *,
         init_state: Any = None,
+        salvage_value: float = 0.0,
+        terminal_backlog_cost: float = 0.0,
         **truncation: Any,
     ) -> FiniteHorizonDPController:
         r"""Solve the :math:`T`-period problem of ``sourcing_model``.
@@ -118,6 +120,12 @@ class FiniteHorizonDPController(TableController, BaseDualController):
         init_state : array-like of int, optional
             Initial full state ``[I_0, r_1..r_{l_r}, e_1..e_{l_e}]``; default: the model's
             initial inventory with empty pipelines.
+        salvage_value : float, default=0
+            Credit per unit of stock left at the end of the horizon [:math:`v`], at most
+            :math:`h + \min_k c_k` (see :func:`idinn.exact.solve_finite_horizon`).
+        terminal_backlog_cost : float, default=0
+            Cost per unit of backlog left at the end [:math:`p_T`], >= 0. Both terms enter
+            ``optimal_cost_`` (terminal cost :math:`-v (I_T)^+ + p_T (I_T)^-`).
         **truncation
             ``min_position``, ``max_position``, ``max_regular_order``, ``max_widenings``
             (see :func:`idinn.exact.solve_finite_horizon`).
@@ -128,7 +136,9 @@ class FiniteHorizonDPController(TableController, BaseDualController):
         """
         model = self._model_to_fit(sourcing_model)
         self._check_truncation(truncation)
-        solution = solve_finite_horizon(model, horizon, discount=discount, init_state=init_state, **truncation)
+        solution = solve_finite_horizon(model, horizon, discount=discount, init_state=init_state,
+                                        salvage_value=salvage_value, terminal_backlog_cost=terminal_backlog_cost,
+                                        **truncation)
         self._set_solution(solution, model)
         return self
 

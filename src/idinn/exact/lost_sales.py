@@ -24,6 +24,11 @@ State space
     models"): :math:`q \le [\bar S - x - \sum v]^+` with :math:`\bar S` the
     :math:`p/(p+h)` quantile of the demand over :math:`L + 1` periods. The simplex
     :math:`x + \sum_i v_i \le \bar S` is then closed, so the DP on it is exact.
+
+Fixed order cost and capacity
+    A fixed cost :math:`K` (``fixed_order_costs``) is added to the order cost when
+    :math:`q > 0`; a capacity :math:`u` limits :math:`q \le u`. With :math:`K > 0` the bound
+    is enlarged as described in :func:`solve_lost_sales_average_cost`.
 """
 
 from __future__ import annotations
@@ -151,6 +156,7 @@ class _Space:
     st0: int
     stq: int
     dropped_mass: float
+    fixed_cost: float = 0.0
 
 
 def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries: int | None, owner: str = _OWNER) -> _Space:
@@ -158,6 +164,7 @@ def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries:
     params = problem.params
     L = params.lead_times[0]
     h, p, c = params.holding_cost, params.shortage_cost, params.order_costs[0]
+    K, cap = params.fixed_order_cost(0), params.order_capacity(0)
     pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     n_states = math.comb(B + L, L)
     dense = float((B + 1) ** L)
@@ -190,7 +197,10 @@ def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries:
         tails = (grids[:, 2:] @ st[1:-1]).astype(np.int64) if L > 2 else np.zeros_like(xs)
         st0, stq = int(st[0]), int(st[-1])
     qmax = (B - grids.sum(1)).astype(np.int64)
-    return _Space(L, B, float(c), grids, flat, int(dense), xs, v1s, tails, qmax, pm, sf, cx, st0, stq, dropped)
+    if cap is not None:
+        qmax = np.minimum(qmax, cap)
+    return _Space(L, B, float(c), grids, flat, int(dense), xs, v1s, tails, qmax, pm, sf, cx, st0, stq, dropped,
+                  float(K))
 
 
 def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem:
@@ -204,11 +214,26 @@ def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem
              "exact solvers)", params.excess_demand)
     if params.lead_times[0] < 1:
         fail("lead_time", owner, "an int >= 1 (with lead time 0 order up to the newsvendor level)", params.lead_times[0])
+    if params.has_review_periods:
+        fail("review_periods", owner, "empty (every period a review period) for the lost-sales methods",
+             list(params.review_periods))
     return problem
 
 
+def reachable_position(grids: np.ndarray, orders: np.ndarray) -> int:
+    """Largest position :math:`y + q` reachable from the empty state (row 0 of ``grids``) under ``orders``."""
+    pos = grids.sum(1)
+    after = pos + orders
+    R = int(orders[0])
+    while True:
+        nxt = max(R, int(after[pos <= R].max()))
+        if nxt == R:
+            return R
+        R = nxt
+
+
 @njit(cache=True)
-def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, st0, stq):  # pragma: no cover - compiled
+def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, K, st0, stq):  # pragma: no cover - compiled
     n = xs.shape[0]
     for i in range(n):
         x, v1, tail = xs[i], v1s[i], tails[i]
@@ -216,6 +241,8 @@ def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, st0, stq):  # pragm
         for q in range(qmax[i] + 1):
             base = tail + q * stq
             val = c * q + sf[x] * h[v1 * st0 + base]
+            if q > 0:
+                val += K
             for d in range(x):
                 val += pmf[d] * h[(x - d + v1) * st0 + base]
             if val < best:
@@ -228,6 +255,27 @@ def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, st0, stq):  # pragm
 def _scatter(dense, flat, vals):  # pragma: no cover - compiled
     for i in range(flat.shape[0]):
         dense[flat[i]] = vals[i]
+
+
+def _relative_value_iteration(sp: _Space, tol: float, max_iterations: int) -> tuple[float, float, np.ndarray, int]:
+    """Bounds on :math:`g^*`, the policy (per state of ``sp``) and the iterations of RVI on the simplex ``sp``."""
+    flat = sp.flat
+    h_dense = np.zeros(int(sp.dense_size))
+    hn = np.zeros(len(flat))
+    pol = np.zeros(len(flat), dtype=np.int32)
+    lo = hi = 0.0
+    it = 0
+    old = np.zeros(len(flat))
+    for it in range(1, max_iterations + 1):
+        _sweep(h_dense, hn, pol, sp.xs, sp.v1s, sp.tails, sp.qmax, sp.pmf, sp.sf, sp.cx, float(sp.order_cost),
+               float(sp.fixed_cost), sp.st0, sp.stq)
+        diff = hn - old
+        lo, hi = float(diff.min()), float(diff.max())
+        old = hn - hn[0]
+        _scatter(h_dense, flat, old)
+        if hi - lo < tol:
+            break
+    return lo, hi, pol, it
 
 
 def solve_lost_sales_average_cost(
@@ -251,7 +299,11 @@ def solve_lost_sales_average_cost(
         Tail mass an unbounded demand is truncated at (stated as ``dropped_mass``).
     max_position : int, optional
         :math:`\bar S`; default the :math:`p/(p+h)` quantile of the demand over
-        :math:`L+1` periods (Morton's bound on the optimal order).
+        :math:`L+1` periods (Morton's bound on the optimal order). With a fixed order cost
+        :math:`K > 0` (or a capacity) Morton's bound no longer holds: the default then starts
+        at that quantile plus the EOQ :math:`\lceil\sqrt{2 K E[D] / h}\rceil + 2` and is
+        enlarged until the positions reachable from an empty system under the optimal
+        orders stay strictly below it (no reachable order is cut by the bound).
     tol : float, default=1e-7
         Stop when the span of :math:`TH - H` is below ``tol``.
     max_iterations : int, default=100000
@@ -278,28 +330,27 @@ def solve_lost_sales_average_cost(
     tol = check_real(tol, "tol", _OWNER, exclusive_minimum=0)
     max_iterations = check_int(max_iterations, "max_iterations", _OWNER, minimum=1)
     h, p = params.holding_cost, params.shortage_cost
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    standard = _max_position(pmf, L, p / (p + h) if p + h > 0 else 0.0)
+    enlarge = max_position is None and (params.has_fixed_costs or params.has_capacities)
     if max_position is None:
-        pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
-        max_position = _max_position(pmf, L, p / (p + h) if p + h > 0 else 0.0)
-    sp = build_space(problem, check_int(max_position, "max_position", _OWNER, minimum=0), tail_mass, max_entries)
-    B, c, flat, dense = sp.max_position, sp.order_cost, sp.flat, sp.dense_size
-    xs, v1s, tails, qmax, pm, sf, cx, st0, stq = sp.xs, sp.v1s, sp.tails, sp.qmax, sp.pmf, sp.sf, sp.cx, sp.st0, sp.stq
-    dropped = sp.dropped_mass
-    h_dense = np.zeros(int(dense))
-    hn = np.zeros(len(flat))
-    pol = np.zeros(len(flat), dtype=np.int32)
-    lo = hi = 0.0
-    it = 0
-    old = np.zeros(len(flat))
-    for it in range(1, max_iterations + 1):
-        _sweep(h_dense, hn, pol, xs, v1s, tails, qmax, pm, sf, cx, float(c), st0, stq)
-        diff = hn - old
-        lo, hi = float(diff.min()), float(diff.max())
-        ref = hn[0]
-        old = hn - ref
-        _scatter(h_dense, flat, old)
-        if hi - lo < tol:
+        # with a fixed cost K, orders may exceed Morton's bound: start above it by the EOQ
+        mean = float(np.arange(len(pmf)) @ pmf)
+        extra = int(math.ceil(math.sqrt(2 * params.fixed_order_cost(0) * mean / max(h, 1e-9)))) + 2
+        max_position = standard + (extra if params.has_fixed_costs else 0)
+    B = check_int(max_position, "max_position", _OWNER, minimum=0)
+    for _ in range(20):
+        sp = build_space(problem, B, tail_mass, max_entries)
+        lo, hi, pol, it = _relative_value_iteration(sp, tol, max_iterations)
+        if not enlarge:
             break
+        reach = reachable_position(sp.grids, pol)
+        if reach < B:  # no order reachable from an empty system was cut by the bound
+            break
+        B = reach + max(2, B // 4)
+    else:  # pragma: no cover - a safeguard
+        raise RuntimeError(f"{_OWNER}: the optimal orders kept reaching the position bound {B}.")
+    flat, dropped = sp.flat, sp.dropped_mass
     orders = np.zeros((B + 1,) * L, dtype=np.int32)
     orders.reshape(-1)[flat] = pol
     return LostSalesSolution(

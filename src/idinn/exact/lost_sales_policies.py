@@ -31,9 +31,11 @@ __all__ = [
     "LostSalesPolicyFit",
     "evaluate_lost_sales_base_stock",
     "evaluate_lost_sales_constant_order",
+    "evaluate_lost_sales_ss",
     "fit_lost_sales_base_stock",
     "fit_lost_sales_capped_base_stock",
     "fit_lost_sales_constant_order",
+    "fit_lost_sales_ss",
     "standard_base_stock_level",
 ]
 
@@ -61,14 +63,35 @@ class LostSalesPolicyFit:
 
 
 @njit(cache=True)
-def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, st0, stq):  # pragma: no cover - compiled
+def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, K, st0, stq):  # pragma: no cover - compiled
     for i in range(xs.shape[0]):
         x, v1 = xs[i], v1s[i]
         base = tails[i] + qs[i] * stq
         val = cx[x] + c * qs[i] + sf[x] * h[v1 * st0 + base]
+        if qs[i] > 0:
+            val += K
         for d in range(x):
             val += pmf[d] * h[(x - d + v1) * st0 + base]
         hn[i] = val
+
+
+def evaluate_orders(sp: Any, q: np.ndarray, tol: float) -> float:
+    """Average cost of the fixed orders ``q`` (one per state of the space ``sp``, closed under them), by RVI."""
+    q = np.asarray(q, dtype=np.int64)
+    h_dense = np.zeros(sp.dense_size)
+    hn = np.zeros(len(sp.flat))
+    old = np.zeros(len(sp.flat))
+    lo = hi = 0.0
+    for _ in range(100_000):
+        _evaluate_sweep(h_dense, hn, q, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.cx, sp.order_cost, sp.fixed_cost,
+                        sp.st0, sp.stq)
+        diff = hn - old
+        lo, hi = float(diff.min()), float(diff.max())
+        old = hn - hn[0]
+        h_dense[sp.flat] = old
+        if hi - lo < tol:
+            break
+    return 0.5 * (lo + hi)
 
 
 def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: float, max_entries: int | None,
@@ -78,20 +101,7 @@ def _evaluate(problem: Any, level: int, cap: int | None, tail_mass: float, tol: 
     q = np.maximum(level - pos, 0)
     if cap is not None:
         q = np.minimum(q, cap)
-    q = q.astype(np.int64)
-    h_dense = np.zeros(sp.dense_size)
-    hn = np.zeros(len(sp.flat))
-    old = np.zeros(len(sp.flat))
-    lo = hi = 0.0
-    for _ in range(100_000):
-        _evaluate_sweep(h_dense, hn, q, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.cx, sp.order_cost, sp.st0, sp.stq)
-        diff = hn - old
-        lo, hi = float(diff.min()), float(diff.max())
-        old = hn - hn[0]
-        h_dense[sp.flat] = old
-        if hi - lo < tol:
-            break
-    return 0.5 * (lo + hi)
+    return evaluate_orders(sp, q, tol)
 
 
 def evaluate_lost_sales_base_stock(
@@ -130,6 +140,11 @@ def standard_base_stock_level(sourcing_model: Any, tail_mass: float = 1e-10) -> 
     return _max_position(pmf, problem.params.lead_times[0], p / (p + h) if p + h > 0 else 0.0)
 
 
+#: costs closer than this are ties: the relative value iteration stops at a span of 1e-8, so
+#: smaller differences are noise (a scan must not walk along a flat plateau on them)
+_NOISE = 1e-7
+
+
 def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
     """Minimise a unimodal-looking integer function: walk down then up from ``start``."""
     seen: dict[int, float] = {}
@@ -142,7 +157,7 @@ def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
     best = start
     for step in (-1, 1):
         s = best + step
-        while s >= low and f(s) < f(best) - 1e-12:
+        while s >= low and f(s) < f(best) - _NOISE:
             best, s = s, s + step
     f(best)
     return best, seen[best], len(seen)
@@ -179,7 +194,7 @@ def fit_lost_sales_capped_base_stock(sourcing_model: Any, *, tail_mass: float = 
 
         level, cost, k = _scan(cost_of, level)
         n += k
-        if cost < best[0] - 1e-12:
+        if cost < best[0] - _NOISE:
             best, worse = (cost, level, cap), 0
         else:
             worse += 1
@@ -233,3 +248,66 @@ def fit_lost_sales_constant_order(sourcing_model: Any, *, tail_mass: float = 1e-
     costs = {r: evaluate_lost_sales_constant_order(problem, r, tail_mass=tail_mass) for r in range(int(math.ceil(mean)))}
     r = min(costs, key=costs.get)
     return LostSalesPolicyFit("constant_order", {"order": r}, costs[r], len(costs))
+
+
+def evaluate_lost_sales_ss(sourcing_model: Any, reorder_point: int, order_up_to_level: int, *,
+                           tail_mass: float = 1e-10, tol: float = 1e-9, max_entries: int | None = None) -> float:
+    r"""Exact average cost of the :math:`(s, S)` policy under lost sales (fixed cost :math:`K` included).
+
+    Orders :math:`S - y` when the inventory position :math:`y \le s`, else nothing; evaluated
+    by relative value iteration of the fixed policy on the simplex :math:`y \le S` (closed
+    under it), cost :math:`K\,1[q > 0] + c\,q + h\,E[\cdot]^+ + p\,E[\text{lost}]` per period.
+
+    Raises
+    ------
+    ValueError
+        :math:`s < 0`, :math:`S \le s`, a capacity below :math:`S` (the policy would exceed
+        it), or a problem that is not single sourcing with lost sales.
+    """
+    owner = "evaluate_lost_sales_ss"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    s = check_int(reorder_point, "reorder_point", owner, minimum=0)
+    S = check_int(order_up_to_level, "order_up_to_level", owner, minimum=s + 1)
+    cap = problem.params.order_capacity(0)
+    if cap is not None and S > cap:
+        fail("order_up_to_level", owner, f"at most the order capacity {cap} (an (s, S) order may be S units)", S)
+    sp = build_space(problem, S, tail_mass, max_entries, owner)
+    pos = sp.grids.sum(1)
+    return evaluate_orders(sp, np.where(pos <= s, S - pos, 0), tol)
+
+
+def fit_lost_sales_ss(sourcing_model: Any, *, max_level: int | None = None, tail_mass: float = 1e-10,
+                      max_entries: int | None = None) -> LostSalesPolicyFit:
+    r"""Best :math:`(s, S)` under lost sales by exact evaluation of every pair in the search box.
+
+    Search bounds: :math:`0 \le s < S \le S_{\max}`, with :math:`S_{\max}` = ``max_level``,
+    by default the position bound of the exact lost-sales DP with the same fixed cost
+    (:func:`~idinn.exact.solve_lost_sales_average_cost`: Morton's bound plus the EOQ,
+    enlarged until the optimal orders stay inside it) plus 2. Every pair is evaluated
+    exactly (no simulation), so the result is the best pair in the box.
+
+    Returns
+    -------
+    LostSalesPolicyFit
+        ``policy="ss"``, ``parameters={"reorder_point": s, "order_up_to_level": S}``.
+    """
+    from .lost_sales import solve_lost_sales_average_cost
+
+    owner = "fit_lost_sales_ss"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    if max_level is None:
+        top = solve_lost_sales_average_cost(problem, tail_mass=tail_mass, max_entries=max_entries).max_position + 2
+    else:
+        top = check_int(max_level, "max_level", owner, minimum=1)
+    cap = problem.params.order_capacity(0)
+    if cap is not None:
+        top = min(top, cap)
+    best: tuple[float, int, int] = (math.inf, 0, 1)
+    n = 0
+    for S in range(1, top + 1):
+        for s in range(S):
+            cost = evaluate_lost_sales_ss(problem, s, S, tail_mass=tail_mass, max_entries=max_entries)
+            n += 1
+            if cost < best[0] - 1e-12:
+                best = (cost, s, S)
+    return LostSalesPolicyFit("ss", {"reorder_point": best[1], "order_up_to_level": best[2]}, best[0], n)

@@ -23,6 +23,13 @@ class SSController(BaseSingleController):
     with a finite pmf, and records its exact long-run average cost. Scarf (1960): some
     :math:`(s, S)` policy is optimal among all policies for this problem.
 
+    Under lost sales (``excess_demand="lost_sales"``, lead time :math:`L \ge 1`) no
+    :math:`(s, S)` policy need be optimal; ``fit`` then returns the best pair by exact
+    evaluation of every :math:`0 \le s < S \le S_{\max}`
+    (:func:`idinn.exact.lost_sales_policies.fit_lost_sales_ss`, which states
+    :math:`S_{\max}`); compare with the exact optimum of
+    :func:`idinn.exact.solve_lost_sales_average_cost`, which charges the fixed cost too.
+
     Parameters
     ----------
     reorder_point, order_up_to_level : int, optional
@@ -55,6 +62,7 @@ class SSController(BaseSingleController):
     """
 
     _accepts_fixed_order_costs = True
+    excess_demand_rules = ("backlog", "lost_sales")
 
     def __init__(self, reorder_point: int | None = None, order_up_to_level: int | None = None) -> None:
         owner = "SSController"
@@ -91,8 +99,8 @@ class SSController(BaseSingleController):
 
         model = self._model_to_fit(sourcing_model)
         p = model.params
-        if p.excess_demand != "backlog":
-            fail("sourcing_model", self._owner, "a model with excess_demand='backlog'", p.excess_demand)
+        if p.excess_demand == "lost_sales":
+            return self._fit_lost_sales(model)
         values, probs = stationary_pmf(model.demand_generator, owner=self._owner, name="demand_generator")
         terms = dict(lead_time=p.lead_times[0], holding_cost=p.holding_cost, shortage_cost=p.shortage_cost,
                      fixed_order_cost=p.fixed_order_cost(0), order_cost=p.order_costs[0])
@@ -106,6 +114,19 @@ class SSController(BaseSingleController):
         self.sourcing_model = model
         return self
 
+    def _fit_lost_sales(self, model: Any) -> SSController:
+        from ..exact.lost_sales_policies import evaluate_lost_sales_ss, fit_lost_sales_ss
+
+        if self.reorder_point is None:
+            fit = fit_lost_sales_ss(model)
+            s, S, cost = fit.parameters["reorder_point"], fit.parameters["order_up_to_level"], fit.average_cost
+        else:
+            s, S = self.reorder_point, self.order_up_to_level
+            cost = evaluate_lost_sales_ss(model, s, S)
+        self.reorder_point_, self.order_up_to_level_, self.expected_cost_ = int(s), int(S), float(cost)
+        self.sourcing_model = model
+        return self
+
     def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
         """Orders :math:`(S - x)\\,\\mathbf 1[x \\le s]` (B, 1); :math:`x` the row sum (position)."""
         self._fitted_params()
@@ -113,8 +134,10 @@ class SSController(BaseSingleController):
         return torch.where(position <= self.reorder_point_, self.order_up_to_level_ - position,
                            torch.zeros_like(position))
 
-    #: The orders depend on the inventory position only (exact evaluation on positions).
-    depends_only_on_inventory_position = True
+    @property
+    def depends_only_on_inventory_position(self) -> bool:
+        """The orders depend on the position only; under lost sales the chain does not (full-state evaluation)."""
+        return self.sourcing_model is None or self.sourcing_model.params.excess_demand == "backlog"
 
     def _fitted_params(self) -> Any:
         if self.reorder_point_ is None or self.sourcing_model is None:
