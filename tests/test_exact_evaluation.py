@@ -234,3 +234,28 @@ def test_refuses_bad_policies_and_arguments():
         evaluate_policy(base_stock(1), model, inventory_bounds=(3, 5))
     with pytest.raises(ValueError, match=re.escape("The 'max_states' parameter of evaluate_policy must be an int >= 1")):
         evaluate_policy(base_stock(1), model, max_states=0)
+
+
+def test_position_chain_is_never_used_under_lost_sales():
+    """A declared position policy under lost sales is evaluated on the full state (on-hand clipping)."""
+    import pytest as _pytest
+
+    from idinn.demand import UniformDemand
+    from idinn.exact import evaluate_policy
+    from idinn.sourcing_model import SingleSourcingModel
+
+    model = SingleSourcingModel(lead_time=1, holding_cost=1, shortage_cost=9, init_inventory=0,
+                                demand_generator=UniformDemand(0, 3), excess_demand="lost_sales")
+
+    def base_stock(s):
+        return (4 - s.sum(1, keepdim=True)).clamp(min=0)
+
+    base_stock.depends_only_on_inventory_position = True
+    full = evaluate_policy(base_stock, model, position_only=False)
+    assert full.average_cost == _pytest.approx(2.964285714285715, abs=1e-12)
+    # max_states below 4^2 makes the full chain "too large", which for backlog switches to the position chain
+    # (one state per position, pipeline column zero); under lost sales it must stay on the full state.
+    auto = evaluate_policy(base_stock, model, max_states=8)
+    assert auto.states.shape[1] == 2 and (auto.states[:, 1] != 0).any()
+    with _pytest.raises(ValueError, match="under lost sales"):
+        evaluate_policy(base_stock, model, position_only=True)

@@ -192,9 +192,13 @@ def evaluate_policy(
         fail("position_only", _OWNER, "None, True or False", position_only, TypeError)
     if position_only and (params.n_suppliers != 1 or cycle != 1):
         fail("position_only", _OWNER, "False or None for a problem with several suppliers or review periods (single sourcing only)", position_only)
+    backlog = params.excess_demand == "backlog"  # under lost sales the position alone is not a Markov chain
+    if position_only and not backlog:
+        fail("position_only", _OWNER, "False or None under lost sales (the inventory position alone is a Markov "
+             "chain only when unmet demand is backlogged)", position_only)
     # automatic: a declared position policy whose full chain would be too large (about K^(l+1) states)
     too_large = float(len(values)) ** (sum(params.lead_times) + 1) > max_states
-    on_positions = params.n_suppliers == 1 and cycle == 1 and (
+    on_positions = backlog and params.n_suppliers == 1 and cycle == 1 and (
         bool(position_only) or (position_only is None and too_large and is_position_policy(policy))
     )
     if inventory_bounds is None:
