@@ -145,6 +145,7 @@ RECIPES: dict[str, Recipe] = {
         dual_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
     ),
     "MultiIndexController": Recipe(multi_model, {"sourcing_periods": 60, "n_paths": 8, "n_exact": 2}),
+    "MultiSourcingDPController": Recipe(multi_model),  # exact DP for K <= 5 suppliers (exactgen)
 }
 
 CLASSES = public_controller_classes()
