@@ -8,23 +8,27 @@ value, and every other row is solved. Columns (``-`` = optional):
 column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
-``model``                   -  ``single`` or ``dual`` (default: ``dual`` when only
-                               ``expedited_lead_time`` is given); ``multi`` (columns
-                               ``lead_time_k``, ``order_cost_k``, ``fixed_order_cost_k``,
-                               ``order_capacity_k``, ``review_period_k``,
-                               ``review_offset_k``, k = 1..5) is refused per row until a
-                               method exists
+``model``                   -  ``single``, ``dual`` (default when only
+                               ``expedited_lead_time`` is given) or ``multi`` (3 to 5
+                               suppliers: ``lead_time_k``, ``order_cost_k``,
+                               ``fixed_order_cost_k``, ``order_capacity_k``,
+                               ``review_period_k``, ``review_offset_k``, k = 1..K)
 ``method``                  -  overrides the table's method for this row
-``excess_demand``           -  ``backlog`` (default) or ``lost_sales`` (single sourcing)
+``excess_demand``           -  ``backlog`` (default) or ``lost_sales``
 ``lead_time``                  single sourcing: :math:`l` (int >= 0)
 ``order_cost``              -  single sourcing: unit order cost :math:`c` (default 0)
 ``regular_lead_time``          dual sourcing: :math:`l_r`
 ``expedited_lead_time``        dual sourcing: :math:`l_e < l_r`
 ``regular_order_cost``      -  dual sourcing: :math:`c_r` (default 0)
 ``expedited_order_cost``       dual sourcing: :math:`c_e`
-``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0)
-``order_capacity``          -  single sourcing: largest order :math:`u` (default none)
-``review_period``           -  only 1 (or empty): review periods have no method yet
+``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0); dual:
+                               ``regular_``/``expedited_fixed_order_cost``
+``order_capacity``          -  single sourcing: largest order :math:`u` (default none);
+                               dual: ``regular_``/``expedited_order_capacity``
+``review_period``           -  single sourcing: :math:`R` (default 1, every period); dual:
+                               ``regular_``/``expedited_review_period``
+``review_offset``           -  first review period :math:`0 \le o < R` (default 0); dual:
+                               ``regular_``/``expedited_review_offset``
 ``holding_cost``               :math:`h` per unit and period (>= 0)
 ``shortage_cost``              :math:`b` per unit and period of backlog (>= 0); may be left
                                empty when a service-level target is given
@@ -527,9 +531,10 @@ def parse_row(
     else:
         allowed = ("auto", "dp", *HEURISTICS, "neural")
     if chosen == "neural" and chosen not in allowed:
+        names = [n for n, t in zip(("lost sales", "fixed order cost", "order capacity", "review period"), terms) if t]
+        names += [f"{len(lead_times)} suppliers"] if model == "multi" else []
         row.fail("method", f"one of {allowed} for this row (the neural controller does not model its "
-                 "lost sales, fixed order costs, capacities, review periods or suppliers yet)", chosen,
-                 "not_supported")
+                 f"{' and '.join(names)} yet)", chosen, "not_supported")
     if chosen not in allowed:
         row.fail("method", f"one of {allowed} for a {model}-sourcing row", chosen)
     holding = row.real("holding_cost")
