@@ -128,7 +128,7 @@ def test_single_review_period_row_is_the_exact_rs_optimum_and_mixed_terms_get_th
 def test_dual_review_period_row_gets_the_heuristics_and_new_rows_are_checked():
     base = {"regular_lead_time": 2, "expedited_lead_time": 0, "expedited_order_cost": 10, "holding_cost": 5,
             "shortage_cost": 95} | U04
-    multi = {"model": "multi", "lead_time_1": 0, "lead_time_2": 1, "lead_time_3": 2, "order_cost_1": 20,
+    multi = {"lead_time_1": 0, "lead_time_2": 1, "lead_time_3": 2, "order_cost_1": 20,
              "order_cost_2": 10, "holding_cost": 5, "shortage_cost": 95} | U04
     rows = [
         dict(base, sku="rev-dp", regular_review_period=2),
@@ -139,6 +139,8 @@ def test_dual_review_period_row_gets_the_heuristics_and_new_rows_are_checked():
         dict(multi, sku="multi-neural", method="neural"),
         dict(multi, sku="multi-target", review_period_2=2, shortage_cost=None, target_fill_rate=0.9),
         dict(multi, sku="too-big", method="dp", lead_time_3=9, lead_time_4=12, order_cost_4=0),
+        dict(multi, sku="gap", order_cost_5=1.0),
+        dict(multi, sku="bare", review_period=2),
     ]
     res = _solve(rows)
     msg = res.message
@@ -154,4 +156,8 @@ def test_dual_review_period_row_gets_the_heuristics_and_new_rows_are_checked():
     assert res.loc["multi-neural", "status"] == "not_supported"
     assert res.loc["multi-target", "status"] == "not_supported" and "review period" in msg["multi-target"]
     assert res.loc["too-big", "status"] == "not_supported" and "aggregated states" in msg["too-big"]
+    assert res.loc["gap", "status"] == "error" and msg["gap"] == (
+        "The 'order_cost_5' column of the portfolio row 8 (sku 'gap') must be empty: the row has 3 suppliers "
+        "(lead_time_1..lead_time_3). Got 1.0 instead.")
+    assert res.loc["bare", "status"] == "error" and "review_period_1..review_period_3" in msg["bare"]
     _check_components(res)

@@ -444,6 +444,13 @@ def _multi_suppliers(row: _Row) -> tuple[tuple[int, ...], tuple[float, ...]]:
     if n < 3:
         row.fail(f"lead_time_{n + 1}", "given: a multi row has 3 to 5 suppliers in columns lead_time_1.."
                  "lead_time_K (two suppliers: model 'dual')", None)
+    for name in MULTI_COLUMNS:  # nothing silently ignored: no supplier beyond K, no bare single-sourcing term
+        for k in range(n + 1, MAX_SUPPLIERS + 1):
+            if row.has(f"{name}_{k}"):
+                row.fail(f"{name}_{k}", f"empty: the row has {n} suppliers (lead_time_1..lead_time_{n})",
+                         row.cells[f"{name}_{k}"])
+        if row.has(name):
+            row.fail(name, f"empty for a multi row (give {name}_1..{name}_{n})", row.cells[name])
     return (tuple(row.integer(f"lead_time_{k}") for k in range(1, n + 1)),
             tuple(row.real(f"order_cost_{k}", 0.0) for k in range(1, n + 1)))
 
@@ -485,7 +492,8 @@ def parse_row(
     """
     sku = str(_plain(cells.get("sku")))
     row = _Row(cells, position, sku)
-    inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else "single"
+    inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else (
+        "multi" if row.has("lead_time_1") and not row.has("lead_time") else "single")
     model = row.text("model", inferred)
     if model not in MODELS:
         row.fail("model", f"one of {MODELS}", cells.get("model"))
