@@ -9,7 +9,8 @@ column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
 ``model``                   -  ``single``, ``dual`` (default when only
-                               ``expedited_lead_time`` is given) or ``multi`` (3 to 5
+                               ``expedited_lead_time`` is given) or ``multi`` (default
+                               when only ``lead_time_1`` is given; 3 to 5
                                suppliers: ``lead_time_k``, ``order_cost_k``,
                                ``fixed_order_cost_k``, ``order_capacity_k``,
                                ``review_period_k``, ``review_offset_k``, k = 1..K)
