@@ -1,7 +1,8 @@
 """Solving one chunk of SKUs (runs in a worker process, a Dask worker or in-process).
 
 Single-sourcing base-stock rows of a chunk are solved together in numpy (grouped by lead
-time); dual-sourcing rows one by one. Every row yields one result record; an exception in
+time); dual-sourcing rows one by one; multi rows and rows with review periods or with terms
+the dual and single methods do not model go to :mod:`._general` (the general exact engine). Every row yields one result record; an exception in
 one row becomes that row's ``status="error"`` with the message.
 """
 
