@@ -206,7 +206,9 @@ def test_bad_rows_get_their_reason_and_good_rows_are_solved():
     assert msg["frac-lead"] == ("The 'lead_time' column of the portfolio row 4 (sku 'frac-lead') must be an "
                                 "integer >= 0. Got 1.5 instead.")
     assert res.loc["lost", "status"] == "ok" and res.loc["lost", "policy"] == "dp"  # the exact lost-sales DP
-    assert res.loc["multi", "status"] == "not_supported" and "has no portfolio method yet" in msg["multi"]
+    assert res.loc["multi", "status"] == "error" and msg["multi"] == (  # two suppliers: a dual row
+        "The 'lead_time_3' column of the portfolio row 7 (sku 'multi') must be given: a multi row has 3 to 5 "
+        "suppliers in columns lead_time_1..lead_time_K (two suppliers: model 'dual'). Got None instead.")
     # the good rows are the same as when solved alone
     alone = _solve(pd.DataFrame([good])).iloc[0]
     assert res.loc["good", "cost_total"] == alone.cost_total
@@ -250,8 +252,9 @@ def test_serial_processes_dask_and_any_executor_give_identical_tables(sample_fra
     cols = [c for c in RESULT_COLUMNS if c != "fit_time_s"]
     serial = _solve(skus, hist, seed=3)
     assert list(serial.columns) == RESULT_COLUMNS
-    assert (serial.status == "ok").sum() == len(serial) - 1  # the 'multi' row M-500 has no method yet
-    assert serial.status[serial.sku == "M-500"].item() == "not_supported"
+    assert (serial.status == "ok").sum() == len(serial) - 1  # the 'multi' row M-501 is too large for the DP
+    assert serial.status[serial.sku == "M-501"].item() == "not_supported"
+    assert serial.cost_total[serial.sku == "M-500"].item() == pytest.approx(22.824, abs=1e-6)  # shipped optimum
     procs = _solve(skus, hist, seed=3, executor="processes", n_workers=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster) as client:

@@ -12,7 +12,7 @@ def test_cli_solves_the_sample_and_never_overwrites_without_force(tmp_path, caps
     skus, history = sample_portfolio()
     out = tmp_path / "results.csv"
     code = main([str(skus), "--demand-history", str(history), "-o", str(out), "--no-progress"])
-    assert code == 1  # the sample's 'multi' row has no method yet
+    assert code == 1  # the sample's four-supplier row M-501 is too large for the exact DP
     res = pd.read_csv(out, dtype={"sku": str})
     assert len(res) == len(pd.read_csv(skus)) and (res.status == "ok").sum() == len(res) - 1
     assert "Results written to" in capsys.readouterr().out

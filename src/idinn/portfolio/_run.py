@@ -249,7 +249,8 @@ def solve_portfolio(
         Long table ``sku, period|date, quantity``; SKUs with history and no ``demand_type``
         get their empirical demand.
     method : {"auto", "base_stock", "dp", "capped_dual_index", "dual_index", \
-"tailored_base_surge", "single_index", "neural"}, default="auto"
+"tailored_base_surge", "single_index", "capped_base_stock", "constant_order", "ss", \
+"modified_base_stock", "multi_index", "neural"}, default="auto"
         Method of every row without its own ``method`` cell.
     executor : {"serial", "processes", "dask"}, concurrent.futures.Executor or distributed.Client
         Where chunks run. ``"dask"`` connects to ``scheduler`` or starts a ``LocalCluster``

@@ -8,23 +8,28 @@ value, and every other row is solved. Columns (``-`` = optional):
 column                         meaning
 ============================== ===============================================================
 ``sku``                        identifier, unique in the table
-``model``                   -  ``single`` or ``dual`` (default: ``dual`` when only
-                               ``expedited_lead_time`` is given); ``multi`` (columns
-                               ``lead_time_k``, ``order_cost_k``, ``fixed_order_cost_k``,
-                               ``order_capacity_k``, ``review_period_k``,
-                               ``review_offset_k``, k = 1..5) is refused per row until a
-                               method exists
+``model``                   -  ``single``, ``dual`` (default when only
+                               ``expedited_lead_time`` is given) or ``multi`` (default
+                               when only ``lead_time_1`` is given; 3 to 5
+                               suppliers: ``lead_time_k``, ``order_cost_k``,
+                               ``fixed_order_cost_k``, ``order_capacity_k``,
+                               ``review_period_k``, ``review_offset_k``, k = 1..K)
 ``method``                  -  overrides the table's method for this row
-``excess_demand``           -  ``backlog`` (default) or ``lost_sales`` (single sourcing)
+``excess_demand``           -  ``backlog`` (default) or ``lost_sales``
 ``lead_time``                  single sourcing: :math:`l` (int >= 0)
 ``order_cost``              -  single sourcing: unit order cost :math:`c` (default 0)
 ``regular_lead_time``          dual sourcing: :math:`l_r`
 ``expedited_lead_time``        dual sourcing: :math:`l_e < l_r`
 ``regular_order_cost``      -  dual sourcing: :math:`c_r` (default 0)
 ``expedited_order_cost``       dual sourcing: :math:`c_e`
-``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0)
-``order_capacity``          -  single sourcing: largest order :math:`u` (default none)
-``review_period``           -  only 1 (or empty): review periods have no method yet
+``fixed_order_cost``        -  single sourcing: :math:`K` per order (default 0); dual:
+                               ``regular_``/``expedited_fixed_order_cost``
+``order_capacity``          -  single sourcing: largest order :math:`u` (default none);
+                               dual: ``regular_``/``expedited_order_capacity``
+``review_period``           -  single sourcing: :math:`R` (default 1, every period); dual:
+                               ``regular_``/``expedited_review_period``
+``review_offset``           -  first review period :math:`0 \le o < R` (default 0); dual:
+                               ``regular_``/``expedited_review_offset``
 ``holding_cost``               :math:`h` per unit and period (>= 0)
 ``shortage_cost``              :math:`b` per unit and period of backlog (>= 0); may be left
                                empty when a service-level target is given
@@ -69,9 +74,9 @@ __all__ = [
 HEURISTICS = ("capped_dual_index", "dual_index", "tailored_base_surge", "single_index")
 #: Single-sourcing policy families beyond base stock: lost sales, fixed order costs, capacities.
 SINGLE_FAMILIES = ("capped_base_stock", "constant_order", "ss", "modified_base_stock")
-METHODS = ("auto", "base_stock", "dp", *HEURISTICS, *SINGLE_FAMILIES, "neural")
-MODELS = ("single", "dual")
-RESERVED_MODELS = ("multi",)
+METHODS = ("auto", "base_stock", "dp", *HEURISTICS, *SINGLE_FAMILIES, "multi_index", "neural")
+MODELS = ("single", "dual", "multi")
+RESERVED_MODELS: tuple[str, ...] = ()
 EXCESS_DEMAND = ("backlog", "lost_sales")
 RESERVED_EXCESS_DEMAND: tuple[str, ...] = ()
 #: Most suppliers of a ``multi`` row (columns ``lead_time_1`` ... ``lead_time_5``).
@@ -118,6 +123,9 @@ class SkuSpec:
         :math:`K` per order (single sourcing; 0 = none).
     order_capacity : int or None
         :math:`u`, the largest order per period (single sourcing; None = uncapped).
+    fixed_order_costs, order_capacities, review_periods, review_offsets : tuple
+        Per supplier (supplier order of ``lead_times``): :math:`K_k`, :math:`u_k` (None =
+        uncapped), :math:`R_k` (1 = every period) and :math:`o_k`.
     values, probs : ndarray
         pmf of the per-period demand (int64 support, float64 probabilities).
     demand : dict
@@ -146,6 +154,10 @@ class SkuSpec:
     excess_demand: str = "backlog"
     fixed_order_cost: float = 0.0
     order_capacity: int | None = None
+    fixed_order_costs: tuple[float, ...] = ()
+    order_capacities: tuple[int | None, ...] = ()
+    review_periods: tuple[int, ...] = ()
+    review_offsets: tuple[int, ...] = ()
 
 
 # ----------------------------------------------------------------------------- cells
@@ -377,17 +389,8 @@ def row_fingerprint(cells: Any, method: str, seed: int, history: Any) -> str:
 
 def _single_methods(row: _Row, rule: str, lead_time: int, fixed: float, capacity: int | None,
                     chosen: str) -> tuple[str, ...]:
-    """Methods that solve a single-sourcing row; refuse (``not_supported``) a row none solves."""
-    if fixed > 0 and capacity is not None:
-        row.fail("order_capacity", "empty when fixed_order_cost > 0 (no method models both yet)", capacity,
-                 "not_supported")
+    """Methods of a single-sourcing row with at most one of lost sales, K and u (others: :mod:`._general`)."""
     if rule == "lost_sales":
-        if fixed > 0:
-            row.fail("fixed_order_cost", "0 under lost sales (no method models fixed order costs with lost sales "
-                     "yet)", fixed, "not_supported")
-        if capacity is not None:
-            row.fail("order_capacity", "empty under lost sales (no method models order capacities with lost "
-                     "sales yet)", capacity, "not_supported")
         if lead_time == 0:
             return ("auto", "base_stock")
         from ..single_controller import SingleSourcingNeuralController as neural
@@ -401,29 +404,64 @@ def _single_methods(row: _Row, rule: str, lead_time: int, fixed: float, capacity
     return ("auto", "base_stock", "neural")
 
 
-def _refuse_review_periods(row: _Row, model: str) -> None:
-    names = ("review_period",) if model == "single" else ("regular_review_period", "expedited_review_period")
-    for name in names:
-        if row.has(name):
-            period = row.integer(name, minimum=1)
-            if period != 1:
-                row.fail(name, "1 or empty (review periods have no portfolio method yet)", period, "not_supported")
+def _supplier_columns(model: str, n: int) -> list[str]:
+    """Column suffixes of each supplier: ``""`` (single), ``regular_``/``expedited_`` (dual), ``_k`` (multi)."""
+    if model == "single":
+        return ["{}"]
+    if model == "dual":
+        return ["regular_{}", "expedited_{}"]
+    return [f"{{}}_{k}" for k in range(1, n + 1)]
 
 
-def _refuse_dual_terms(row: _Row, rule: str) -> None:
-    """Dual-sourcing rows: lost sales, fixed order costs and capacities have no method yet."""
-    if rule != "backlog":
-        row.fail("excess_demand", "'backlog' for a dual-sourcing row (lost sales in dual sourcing have no "
-                 "portfolio method yet)", rule, "not_supported")
-    for name in ("fixed_order_cost", "regular_fixed_order_cost", "expedited_fixed_order_cost"):
-        value = row.real(name, 0.0)
-        if value > 0:
-            row.fail(name, "0 for a dual-sourcing row (fixed order costs in dual sourcing have no portfolio "
-                     "method yet)", value, "not_supported")
-    for name in ("order_capacity", "regular_order_capacity", "expedited_order_capacity"):
+def _review_periods(row: _Row, model: str, n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Review periods :math:`R_k >= 1` (default 1) and offsets :math:`0 <= o_k < R_k` (default 0)."""
+    periods, offsets = [], []
+    for pattern in _supplier_columns(model, n):
+        period = row.integer(pattern.format("review_period"), 1, minimum=1)
+        name = pattern.format("review_offset")
+        offset = row.integer(name, 0, minimum=0)
+        if offset >= period:
+            row.fail(name, f"an integer in [0, {pattern.format('review_period')}) = [0, {period})", offset)
+        periods.append(period)
+        offsets.append(offset)
+    return tuple(periods), tuple(offsets)
+
+
+def _supplier_terms(row: _Row, model: str, n: int) -> tuple[tuple[float, ...], tuple[int | None, ...]]:
+    """Fixed order costs :math:`K_k` (default 0) and capacities :math:`u_k` (default none)."""
+    fixed, caps = [], []
+    for pattern in _supplier_columns(model, n):
+        fixed.append(row.real(pattern.format("fixed_order_cost"), 0.0))
+        name = pattern.format("order_capacity")
+        caps.append(row.integer(name, minimum=1) if row.has(name) else None)
+    return tuple(fixed), tuple(caps)
+
+
+def _multi_suppliers(row: _Row) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Lead times and unit costs of a ``multi`` row (columns ``lead_time_1..lead_time_K``)."""
+    n = 0
+    while n < MAX_SUPPLIERS and row.has(f"lead_time_{n + 1}"):
+        n += 1
+    if n < 3:
+        row.fail(f"lead_time_{n + 1}", "given: a multi row has 3 to 5 suppliers in columns lead_time_1.."
+                 "lead_time_K (two suppliers: model 'dual')", None)
+    for name in MULTI_COLUMNS:  # nothing silently ignored: no supplier beyond K, no bare single-sourcing term
+        for k in range(n + 1, MAX_SUPPLIERS + 1):
+            if row.has(f"{name}_{k}"):
+                row.fail(f"{name}_{k}", f"empty: the row has {n} suppliers (lead_time_1..lead_time_{n})",
+                         row.cells[f"{name}_{k}"])
         if row.has(name):
-            row.fail(name, "empty for a dual-sourcing row (order capacities in dual sourcing have no portfolio "
-                     "method yet)", row.cells[name], "not_supported")
+            row.fail(name, f"empty for a multi row (give {name}_1..{name}_{n})", row.cells[name])
+    return (tuple(row.integer(f"lead_time_{k}") for k in range(1, n + 1)),
+            tuple(row.real(f"order_cost_{k}", 0.0) for k in range(1, n + 1)))
+
+
+def _refuse_unprefixed(row: _Row) -> None:
+    """A dual row names each supplier's term (``regular_``/``expedited_``), never a bare one."""
+    for name in ("fixed_order_cost", "order_capacity", "review_period", "review_offset"):
+        if row.has(name):
+            row.fail(name, f"empty for a dual-sourcing row (give regular_{name} and/or expedited_{name})",
+                     row.cells[name])
 
 
 def parse_row(
@@ -455,12 +493,9 @@ def parse_row(
     """
     sku = str(_plain(cells.get("sku")))
     row = _Row(cells, position, sku)
-    inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else "single"
+    inferred = "dual" if row.has("expedited_lead_time") and not row.has("lead_time") else (
+        "multi" if row.has("lead_time_1") and not row.has("lead_time") else "single")
     model = row.text("model", inferred)
-    if model in RESERVED_MODELS:
-        n_sup = sum(1 for k in range(1, MAX_SUPPLIERS + 1) if row.has(f"lead_time_{k}"))
-        row.fail("model", f"one of {MODELS} ('multi', {n_sup} suppliers in columns lead_time_1..lead_time_K, "
-                 "order_cost_1..order_cost_K, has no portfolio method yet)", cells.get("model"), "not_supported")
     if model not in MODELS:
         row.fail("model", f"one of {MODELS}", cells.get("model"))
     chosen = row.text("method", method)
@@ -472,7 +507,8 @@ def parse_row(
                  cells.get("excess_demand"), "not_supported")
     if rule not in EXCESS_DEMAND:
         row.fail("excess_demand", f"one of {EXCESS_DEMAND}", cells.get("excess_demand"))
-    _refuse_review_periods(row, model)
+    from ._general import general_methods
+
     fixed = 0.0
     capacity: int | None = None
     if model == "single":
@@ -480,20 +516,34 @@ def parse_row(
         order_costs: tuple[float, ...] = (row.real("order_cost", 0.0),)
         fixed = row.real("fixed_order_cost", 0.0)
         capacity = row.integer("order_capacity", minimum=1) if row.has("order_capacity") else None
-        allowed = _single_methods(row, rule, lead_times[0], fixed, capacity, chosen)
-    else:
+    elif model == "dual":
+        _refuse_unprefixed(row)
         lr = row.integer("regular_lead_time")
         le = row.integer("expedited_lead_time")
         if le >= lr:
             row.fail("expedited_lead_time", f"an integer < regular_lead_time ({lr})", le)
         lead_times = (lr, le)
         order_costs = (row.real("regular_order_cost", 0.0), row.real("expedited_order_cost"))
-        _refuse_dual_terms(row, rule)
+    else:
+        lead_times, order_costs = _multi_suppliers(row)
+    fixed_costs, capacities = ((fixed,), (capacity,)) if model == "single" else _supplier_terms(
+        row, model, len(lead_times))
+    reviews, offsets = _review_periods(row, model, len(lead_times))
+    terms = (rule == "lost_sales", any(k > 0 for k in fixed_costs), any(u is not None for u in capacities),
+             any(r > 1 for r in reviews))
+    general = model != "single" and any(terms) or model == "multi" or terms[3] or (
+        terms[1] and terms[2]) or (terms[0] and (terms[1] or terms[2]))
+    if general:
+        allowed = general_methods(model, *terms)
+    elif model == "single":
+        allowed = _single_methods(row, rule, lead_times[0], fixed, capacity, chosen)
+    else:
         allowed = ("auto", "dp", *HEURISTICS, "neural")
-    if chosen == "neural" and chosen not in allowed and model == "single":
+    if chosen == "neural" and chosen not in allowed:
+        names = [n for n, t in zip(("lost sales", "fixed order cost", "order capacity", "review period"), terms) if t]
+        names += [f"{len(lead_times)} suppliers"] if model == "multi" else []
         row.fail("method", f"one of {allowed} for this row (the neural controller does not model its "
-                 f"{'lost sales' if rule == 'lost_sales' else 'fixed order cost or capacity'} yet)", chosen,
-                 "not_supported")
+                 f"{' and '.join(names)} yet)", chosen, "not_supported")
     if chosen not in allowed:
         row.fail("method", f"one of {allowed} for a {model}-sourcing row", chosen)
     holding = row.real("holding_cost")
@@ -506,10 +556,10 @@ def parse_row(
     if target is not None and chosen in ("dp", "neural"):
         row.fail("method", "auto, base_stock or a heuristic when a service-level target is given "
                  "(dp and neural minimise cost)", chosen)
-    if target is not None and (rule != "backlog" or fixed > 0 or capacity is not None):
+    if target is not None and any(terms):
         column = "target_fill_rate" if target[0] == "fill_rate" else "target_cycle_service_level"
-        row.fail(column, "empty for a row with lost sales, a fixed order cost or an order capacity (service-level "
-                 "targets are supported for backlog rows without them; give a shortage_cost instead)",
+        row.fail(column, "empty for a row with lost sales, a fixed order cost, an order capacity or a review period "
+                 "(service-level targets are supported for backlog rows without them; give a shortage_cost instead)",
                  target[1], "not_supported")
     init = row.integer("init_inventory", 0, minimum=0 if rule == "lost_sales" else None)
     values, probs, demand, season = _demand(row, history, history_error, DEFAULT_TAIL_MASS)
@@ -540,4 +590,8 @@ def parse_row(
         excess_demand=rule,
         fixed_order_cost=fixed,
         order_capacity=capacity,
+        fixed_order_costs=fixed_costs,
+        order_capacities=capacities,
+        review_periods=reviews,
+        review_offsets=offsets,
     )

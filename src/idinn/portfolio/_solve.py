@@ -1,7 +1,8 @@
 """Solving one chunk of SKUs (runs in a worker process, a Dask worker or in-process).
 
 Single-sourcing base-stock rows of a chunk are solved together in numpy (grouped by lead
-time); dual-sourcing rows one by one. Every row yields one result record; an exception in
+time); dual-sourcing rows one by one; multi rows and rows with review periods or with terms
+the dual and single methods do not model go to :mod:`._general` (the general exact engine). Every row yields one result record; an exception in
 one row becomes that row's ``status="error"`` with the message.
 """
 
@@ -56,7 +57,10 @@ def is_vector_row(spec: SkuSpec) -> bool:
     """A backlog base-stock row without fixed cost or capacity: solved with others in numpy."""
     from ._kinds import is_special_single
 
-    return spec.model == "single" and spec.method in ("auto", "base_stock") and not is_special_single(spec)
+    from ._general import is_general
+
+    return (spec.model == "single" and spec.method in ("auto", "base_stock") and not is_special_single(spec)
+            and not is_general(spec))
 
 
 def row_seed(seed: int, sku: str) -> int:
@@ -228,6 +232,7 @@ def solve_chunk(specs: list[SkuSpec], seed: int = 0) -> list[dict[str, Any]]:
 
 
 def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
+    from ._general import is_general, solve_general
     from ._kinds import is_special_single, solve_single_kind
     from ._neural import batch_key, solve_neural_batched
 
@@ -247,7 +252,9 @@ def _solve_chunk(specs: list[SkuSpec], seed: int) -> list[dict[str, Any]]:
         if out[i] is not None:
             continue
         try:
-            if spec.model == "dual":
+            if is_general(spec):
+                out[i] = solve_general(spec, row_seed(seed, spec.sku), _record)
+            elif spec.model == "dual":
                 out[i] = _solve_dual(spec, seed)
             elif spec.method != "neural" and is_special_single(spec):
                 out[i] = solve_single_kind(spec, _record)
