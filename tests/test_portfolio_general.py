@@ -152,7 +152,9 @@ def test_dual_review_period_row_gets_the_heuristics_and_new_rows_are_checked():
         "The 'regular_review_offset' column of the portfolio row 2 (sku 'bad-offset') must be an integer in "
         "[0, regular_review_period) = [0, 2). Got 2 instead.")
     assert res.loc["bare-K", "status"] == "error" and "regular_fixed_order_cost" in msg["bare-K"]
-    assert res.loc["ls-di", "status"] == "error" and "'dual_index'" in msg["ls-di"]
+    # the dual heuristics accept lost sales (ranked by exact cost): judged against the exact optimum of the row
+    assert res.loc["ls-di", "status"] == "ok" and res.loc["ls-di", "policy"] == "dual_index"
+    assert res.loc["ls-di", "cost_total"] >= res.loc["ls-di", "optimal_cost"] - 1e-9
     assert res.loc["multi-neural", "status"] == "not_supported"
     assert res.loc["multi-target", "status"] == "not_supported" and "review period" in msg["multi-target"]
     assert res.loc["too-big", "status"] == "not_supported" and "aggregated states" in msg["too-big"]
