@@ -70,6 +70,7 @@ class Hook:
         self.overhead = 0.0
         self.last_epoch = -1
         self.train_times: list[float] = []
+        self.train_cpu: list[float] = []  # process CPU seconds at each epoch's end (robust to a loaded machine)
         self.val_epochs: list[int] = []
         self.start = time.perf_counter()
 
@@ -81,6 +82,7 @@ class Hook:
             self.n_val += 1
         elif tag.endswith("/train"):
             self.train_times.append(now - self.start - self.overhead)
+            self.train_cpu.append(time.process_time())
         if tag.endswith("/train") and self.every and epoch != self.last_epoch:
             self.last_epoch = epoch
             elapsed = now - self.start - self.overhead
@@ -163,7 +165,7 @@ def task_dual_epochs(w: dict[str, Any]) -> dict[str, Any]:
              validation_freq=w["validation_freq"], seed=w["seed"], tensorboard_writer=hook)
     fit_s = time.perf_counter() - t0
     return {"fit_s": fit_s, "n_val": hook.n_val, "import_s": _T_IMPORT, "threads": torch.get_num_threads(),
-            "train_times": hook.train_times, "val_epochs": hook.val_epochs,
+            "train_times": hook.train_times, "train_cpu": hook.train_cpu, "val_epochs": hook.val_epochs,
             "table": tabulate_dual_batched(ctrl, w["box_lo"], w["box_hi"])}
 
 

@@ -82,6 +82,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    f"(created with {' '.join(REF_PACKAGES)} if missing; default {DEFAULT_REF_VENV})")
     p.add_argument("--ours-python", default=None, help="interpreter with this idinn (default: .venv/bin/python)")
     p.add_argument("--threads", type=int, default=1, help="torch/OpenMP threads of every worker (default 1)")
+    p.add_argument("--device", default="cpu,cuda", help="devices of the 'device' workload, comma-separated subset "
+                   "of cpu,cuda (default both; a machine without CUDA prints 'no CUDA device' in its rows)")
+    p.add_argument("--fresh-venv", action="store_true", help="'single' workload: also build a new virtual "
+                   "environment under /tmp as scripts/setup.sh does (torch, this idinn, the kernel warm-up), time "
+                   "the first fit in it once, then delete it (needs the package index; minutes)")
     p.add_argument("--dp-timeout", type=float, default=None, help="seconds before the reference's DP fit is cut")
     p.add_argument("--ttq-budget", type=float, nargs=2, default=None, metavar=("OURS_S", "REF_S"),
                    help="wall-time budgets of the time-to-quality runs")
@@ -94,6 +99,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if bad:
         p.error(f"unknown workload(s) {bad}; choose from {','.join(WORKLOADS)}")
     args.only = only
+    devices = [d.strip() for d in args.device.split(",") if d.strip()]
+    if not devices or any(d not in ("cpu", "cuda") for d in devices):
+        p.error(f"--device must be a comma-separated subset of cpu,cuda; got {args.device!r}")
+    args.device = devices
     if args.repeats is not None and args.repeats < 1:
         p.error("--repeats must be >= 1")
     if args.threads < 1:
@@ -178,9 +187,10 @@ class Runner:
         return any(w not in ("scaling", "device") for w in self.args.only)
 
     def call(self, side: str, workload: dict[str, Any], timeout: float | None = None,
-             env_extra: dict[str, str] | None = None) -> dict[str, Any]:
-        """Run one workload in a fresh worker process; adds ``process_s`` (or ``error``)."""
-        python = self.ours_python if side == "ours" else self.ref_python
+             env_extra: dict[str, str] | None = None, python: str | None = None) -> dict[str, Any]:
+        """Run one workload in a fresh worker process (``python`` overrides the side's interpreter); adds
+        ``process_s`` (or ``error``)."""
+        python = python or (self.ours_python if side == "ours" else self.ref_python)
         script = HERE / ("_ours_worker.py" if side == "ours" else "_ref_worker.py")
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
@@ -227,11 +237,37 @@ def progress(msg: str) -> None:
 
 
 # -------------------------------------------------------------------------- workloads
+def build_fresh_venv(parent: str) -> tuple[str, float]:
+    """A new virtual environment in ``parent`` set up as ``scripts/setup.sh`` does, for a user's first fit.
+
+    ``pip install torch==2.13.0``, then this repository (not editable: installed into
+    site-packages as from PyPI), then ``python -m idinn.neural.warmup``. Returns the
+    interpreter and the seconds the setup took.
+    """
+    venv = Path(parent) / "venv"
+    t0 = time.perf_counter()
+    subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run(pip + ["torch==2.13.0"], check=True)
+    subprocess.run(pip + [str(ROOT)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}  # the cache a user gets by default
+    subprocess.run([str(venv / "bin" / "python"), "-m", "idinn.neural.warmup"], check=True, cwd=parent, env=env)
+    return str(venv / "bin" / "python"), time.perf_counter() - t0
+
+
 def w_single(r: Runner) -> dict[str, Any]:
     cfg = r.cfg
     E = cfg["single_epochs"]
     rows: list[dict[str, Any]] = []
     tables = []
+    fresh_dir, fresh_python, fresh_setup_s = None, None, None
+    if r.args.fresh_venv:
+        fresh_dir = tempfile.mkdtemp(prefix="idinn-fresh-venv-", dir="/tmp")
+        progress(f"single: building a fresh venv in {fresh_dir} (setup.sh steps) ...")
+        try:
+            fresh_python, fresh_setup_s = build_fresh_venv(fresh_dir)
+        except subprocess.CalledProcessError as err:
+            progress(f"single: fresh venv failed ({err}); its row is left out")
     for i in range(cfg["repeats"]):
         seed = i + 1
         base = {"task": "single_fit", "epochs": E, "seed": seed}
@@ -255,6 +291,14 @@ def w_single(r: Runner) -> dict[str, Any]:
             finally:
                 shutil.rmtree(cache, ignore_errors=True)
             out.append(("ours, fresh env, kernels built at setup", res))
+            if i == 0 and fresh_python:
+                # Once: the first fit in a new virtual environment built as scripts/setup.sh does.
+                res = r.call("ours", {**base, "variant": "paper"}, python=fresh_python, env_extra={"NUMBA_CACHE_DIR": ""})
+                res["warmup_s"] = fresh_setup_s
+                out.append(("ours, first fit in a fresh venv (setup incl. warm-up)", res))
+            if i == 0:
+                out.append(("ours, first fit in a new Dask worker", r.call("ours", {"task": "dask_first_fit",
+                                                                                    "epochs": E, "seed": seed})))
             out.append(("ours (warm cache)", r.call("ours", {**base, "variant": "paper"})))
             out.append(("ours, ref-matched options", r.call("ours", {**base, "variant": "matched"})))
             return out
@@ -266,12 +310,14 @@ def w_single(r: Runner) -> dict[str, Any]:
         a, b = r.pair(i, ours, ref)
         for variant, res in a + b:
             row = {"repeat": i, "seed": seed, "variant": variant, "epochs": E, "fit_s": res.get("fit_s"),
-                   "setup_warmup_s": res.get("warmup_s"),
+                   "setup_warmup_s": res.get("warmup_s"), "dask_task_s": res.get("task_s"),
                    "process_s": res.get("process_s"), "import_s": res.get("import_s"), "error": res.get("error"),
                    "exact_cost": (res.get("exact") or {}).get("cost")}
             if variant.startswith("reference") and "table" in res:
                 tables.append({"kind": "single", "id": len(rows), **res["table"]})
             rows.append(row)
+    if fresh_dir:
+        shutil.rmtree(fresh_dir, ignore_errors=True)
     for ev in r.eval_tables(tables):
         rows[ev["id"]]["exact_cost"] = ev.get("cost")
         rows[ev["id"]]["error"] = ev.get("error")
@@ -293,14 +339,50 @@ def w_single(r: Runner) -> dict[str, Any]:
             f"ours with parameters_lr=3e-3, validation_freq=50, validation='simulation'. Cold = fresh "
             f"NUMBA_CACHE_DIR (JIT compilation inside fit). 'Fresh env, kernels built at setup' = fresh "
             f"NUMBA_CACHE_DIR in which `python -m idinn.neural.warmup` ran first (its time is the "
-            f"setup_warmup_s column of the CSV), then the fit in a new process.")
+            f"setup_warmup_s column of the CSV), then the fit in a new process. 'First fit in a fresh venv' "
+            f"(with --fresh-venv, once): a new virtual environment under /tmp built as scripts/setup.sh does "
+            f"(pip install torch==2.13.0, pip install of this repository, python -m idinn.neural.warmup; total "
+            f"setup time in the setup_warmup_s column), then the first fit of a new process in it. 'First fit in "
+            f"a new Dask worker' (once): a dask.distributed LocalCluster with one new worker process in this "
+            f"environment runs the fit as its first task; fit wall = the fit inside the worker, process wall = "
+            f"the whole worker call (cluster start, worker imports, fit; the CSV has the task's round trip as "
+            f"dask_task_s and the worker's import time as import_s).")
     return {"title": "1. Single sourcing, paper example", "rows": rows, "markdown": md, "note": note}
+
+
+def _epoch_medians(res: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Median wall and CPU seconds between consecutive training epochs (validations excluded by the median)."""
+    out = []
+    for key in ("train_times", "train_cpu"):
+        tt = res.get(key) or []
+        diffs = [y - x for x, y in zip(tt[:-1], tt[1:])]
+        out.append(median(diffs) if diffs else None)
+    return out[0], out[1]
+
+
+def dual_summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Issue-14 figures from ``w_dual`` rows: ref/ours per-epoch ratios and ours as % of plain fwd+bwd GFLOP/s.
+
+    Each is a ratio of medians over the alternating repeats, from wall-clock times and
+    from process CPU times (the latter is what a loaded, shared machine distorts least).
+    """
+    def med(side: str, key: str) -> float | None:
+        xs = [x[key] for x in rows if x["side"] == side and x.get(key)]
+        return median(xs) if xs else None
+
+    out: dict[str, float | None] = {}
+    for clock, ep, gf in (("wall", "epoch_s", "gflops"), ("cpu", "epoch_cpu_s", "gflops_cpu")):
+        o, f, po, pb = med("ours", ep), med("reference", ep), med("ours", gf), med("plain torch fwd+bwd", gf)
+        out[f"ref_over_ours_{clock}"] = f / o if o and f else None
+        out[f"pct_of_plain_{clock}"] = 100 * po / pb if po and pb else None
+    return out
 
 
 def w_dual(r: Runner) -> dict[str, Any]:
     cfg = r.cfg
     E, B, T, TV, VF = cfg["dual_epochs"], 256, 100, 1000, 50
     macs = flop_count(DUAL_SIZES)
+    flops = 6 * macs * B * T
     rows: list[dict[str, Any]] = []
     tables = []
     base = {"task": "dual_epochs", "epochs": E, "batch_size": B, "periods": T, "val_periods": TV,
@@ -308,51 +390,66 @@ def w_dual(r: Runner) -> dict[str, Any]:
     for i in range(cfg["repeats"]):
         seed = i + 1
         progress(f"dual: repeat {i + 1}/{cfg['repeats']} ({E} epochs)")
+        bl_task = {"task": "torch_baseline", "rows": B * T, "iters": cfg["baseline_iters"]}
+        if i % 2:  # the plain baseline first on odd repeats, last on even ones
+            bl = r.call("ours", bl_task)
         a, b = r.pair(i, lambda: r.call("ours", {**base, "seed": seed}), lambda: r.call("ref", {**base, "seed": seed}))
+        if not i % 2:
+            bl = r.call("ours", bl_task)
         for side, res in (("ours", a), ("reference", b)):
-            tt = res.get("train_times") or []
-            diffs = [y - x for x, y in zip(tt[:-1], tt[1:])]
-            epoch_s = median(diffs) if diffs else None
+            epoch_s, epoch_cpu = _epoch_medians(res)
             row = {"repeat": i, "seed": seed, "side": side, "epochs": E, "fit_s": res.get("fit_s"),
-                   "epoch_s": epoch_s, "n_val": res.get("n_val"), "error": res.get("error"),
-                   "gflops": 6 * macs * B * T / epoch_s / 1e9 if epoch_s else None,
+                   "epoch_s": epoch_s, "epoch_cpu_s": epoch_cpu, "n_val": res.get("n_val"), "error": res.get("error"),
+                   "gflops": flops / epoch_s / 1e9 if epoch_s else None,
+                   "gflops_cpu": flops / epoch_cpu / 1e9 if epoch_cpu else None,
                    "setup_and_validation_s": res["fit_s"] - E * epoch_s if epoch_s else None,
                    "exact_cost": (res.get("exact") or {}).get("cost"),
                    "fit_kwargs": json.dumps(res.get("fit_kwargs")) if side == "ours" else ""}
             if side == "reference" and "table" in res:
                 tables.append({"kind": "dual", "id": len(rows), "bounds": [BOX_LO[0], BOX_HI[0]], **res["table"]})
             rows.append(row)
-        bl = r.call("ours", {"task": "torch_baseline", "rows": B * T, "iters": cfg["baseline_iters"]})
         rows.append({"repeat": i, "seed": seed, "side": "plain torch fwd+bwd", "epoch_s": bl.get("iter_s"),
-                     "gflops": bl.get("gflops"), "error": bl.get("error")})
+                     "epoch_cpu_s": bl.get("cpu_iter_s"), "gflops": bl.get("gflops"),
+                     "gflops_cpu": bl.get("cpu_gflops"), "error": bl.get("error")})
     for ev in r.eval_tables(tables):
         rows[ev["id"]]["exact_cost"] = ev.get("cost")
+    summary = dual_summary(rows)
     table = []
-    ref_epoch = [x["epoch_s"] for x in rows if x["side"] == "reference" and x["epoch_s"]]
     for side in ("ours", "reference", "plain torch fwd+bwd"):
         vr = [x for x in rows if x["side"] == side]
         ep = [x["epoch_s"] for x in vr if x.get("epoch_s")]
+        cp = [x["epoch_cpu_s"] for x in vr if x.get("epoch_cpu_s")]
+        gf = fmt_range([x["gflops"] for x in vr if x.get("gflops")], 1)
+        gc = fmt_range([x["gflops_cpu"] for x in vr if x.get("gflops_cpu")], 1)
         if side == "plain torch fwd+bwd":
-            table.append([side + f" on a ({B * T}, 3) tensor", "–", fmt_range(ep, 4), "–", "–",
-                          fmt_range([x["gflops"] for x in vr if x.get("gflops")], 2), "–"])
+            table.append([side + f" on a ({B * T}, 3) tensor", "–", fmt_range(ep, 4), fmt_range(cp, 4), "–", gf, gc,
+                          "100 %", "–"])
             continue
-        ratio = f"{median(ref_epoch) / median(ep):.2f}x" if side == "ours" and ep and ref_epoch else "1"
-        table.append([
-            side, fmt_range([x["fit_s"] for x in vr if x.get("fit_s")]), fmt_range(ep, 4), ratio,
-            fmt_range([2000 * e for e in ep], 0), fmt_range([x["gflops"] for x in vr if x.get("gflops")], 2),
-            ", ".join(fmt_cost(x.get("exact_cost"), 2) for x in vr),
-        ])
-    md = md_table([f"side", f"fit wall, {E} epochs [s]", "per training epoch [s]", "ref / this (per epoch)",
-                   "EXTRAPOLATED 2000 epochs [s] (training only)", "GFLOP/s sustained",
-                   f"exact cost after {E} epochs (optimum 23.07)"], table)
+        if side == "ours":
+            ratio = " / ".join("n/a" if summary[f"ref_over_ours_{c}"] is None else f"{summary[f'ref_over_ours_{c}']:.2f}x"
+                               for c in ("wall", "cpu"))
+            pct = " / ".join("n/a" if summary[f"pct_of_plain_{c}"] is None else f"{summary[f'pct_of_plain_{c}']:.0f} %"
+                             for c in ("wall", "cpu"))
+        else:
+            ratio, pct = "1", "–"
+        table.append([side, fmt_range([x["fit_s"] for x in vr if x.get("fit_s")]), fmt_range(ep, 4), fmt_range(cp, 4),
+                      ratio, gf, gc, pct, ", ".join(fmt_cost(x.get("exact_cost"), 2) for x in vr)])
+    md = md_table([f"side", f"fit wall, {E} epochs [s]", "per epoch, wall [s]", "per epoch, CPU [s]",
+                   "ref / this per epoch (wall / CPU)", "GFLOP/s (wall)", "GFLOP/s (CPU)",
+                   "% of plain fwd+bwd GFLOP/s (wall / CPU)", f"exact cost after {E} epochs (optimum 23.07)"], table)
     note = (f"DualSourcingModel(l_r=2, l_e=0, c_r=0, c_e=20, h=5, b=495, init_inventory=6, U{{0..4}}, batch_size={B}); "
             f"hidden [128,64,32,16,8,4] ReLU; fit(sourcing_periods={T}, validation_sourcing_periods={TV}, "
             f"validation_freq={VF}, epochs={E}, seed=s). Ours with init_policy=None, policy_iterations=0, "
             f"patience=None, optimizer='rmsprop', parameters_lr=3e-3, validation='simulation' (no warm start, "
-            f"same work as the reference). Per-epoch = median interval between consecutive epochs (validations "
-            f"excluded); the 2000-epoch figure is that times 2000 — extrapolated, not measured. FLOPs per epoch "
-            f"= 6 x {macs} MACs x {B} x {T} = {6 * macs * B * T / 1e9:.3f} GFLOP (2 MACs forward, 4 backward).")
-    return {"title": "2. Dual sourcing neural example, fixed epochs", "rows": rows, "markdown": md, "note": note}
+            f"same work as the reference). Per epoch = median interval between consecutive epochs (validations "
+            f"excluded), as wall-clock time and as the worker's process CPU time (one thread per worker, so CPU "
+            f"time is the time the epoch computed; it is what a loaded shared machine distorts least). Ratios are "
+            f"ratios of the medians over the alternating repeats (ours, ref, plain; then plain, ref, ours; ...). "
+            f"Plain torch fwd+bwd: the same MLP, forward and backward on all {B * T} rows at once (what BLAS "
+            f"reaches on this network with no recurrence). FLOPs per epoch = 6 x {macs} MACs x {B} x {T} = "
+            f"{flops / 1e9:.3f} GFLOP (2 MACs forward, 4 backward).")
+    return {"title": "2. Dual sourcing neural example, fixed epochs", "rows": rows, "markdown": md, "note": note,
+            "summary": summary}
 
 
 def w_device(r: Runner) -> dict[str, Any]:
@@ -362,21 +459,21 @@ def w_device(r: Runner) -> dict[str, Any]:
     macs = flop_count(DUAL_SIZES)
     rows: list[dict[str, Any]] = []
     for B in (256, 4096, 65536):
-        for device in ("cpu", "cuda"):
+        for device in r.args.device:
             if device == "cpu" and B == 65536 and r.args.mode == "quick":
                 continue  # minutes per epoch on 2 cores
             progress(f"device: {device}, batch {B}")
             w = {"task": "dual_epochs", "epochs": E, "batch_size": B, "periods": T, "val_periods": T,
                  "validation_freq": 10**6, "box_lo": BOX_LO, "box_hi": BOX_HI, "seed": 1, "device": device}
             res = r.call("ours", w)
-            tt = res.get("train_times") or []
-            diffs = [y - x for x, y in zip(tt[:-1], tt[1:])]
-            ep = median(diffs) if diffs else None
-            rows.append({"device": device, "batch": B, "epoch_s": ep, "error": res.get("error"),
+            ep, cpu = _epoch_medians(res)
+            rows.append({"device": device, "batch": B, "epoch_s": ep, "epoch_cpu_s": cpu, "error": res.get("error"),
                          "gflops": 6 * macs * B * T / ep / 1e9 if ep else None})
-    table = [[x["device"], x["batch"], fmt_range([x["epoch_s"]], 4) if x["epoch_s"] else (x["error"] or "–"),
+    table = [[x["device"], x["batch"], f"{x['epoch_s']:.4f}" if x["epoch_s"] else (x["error"] or "–"),
+              f"{x['epoch_cpu_s']:.4f}" if x["epoch_cpu_s"] else "–",
               f"{x['gflops']:.2f}" if x["gflops"] else "–"] for x in rows]
-    md = md_table(["device", "batch", "per training epoch [s]", "GFLOP/s"], table)
+    md = md_table(["device", "batch", "per training epoch, wall [s]", "per epoch, process CPU [s]",
+                   "GFLOP/s (wall)"], table)
     note = (f"Dual docs instance, hidden [128,64,32,16,8,4] ReLU, {T} periods per epoch, ours only (plain "
             f"recipe: no warm start, RMSprop). CPU: fused kernels; CUDA: autograd on the GPU.")
     return {"title": "8. Dual network per device and batch", "rows": rows, "markdown": md, "note": note}

@@ -60,3 +60,26 @@ def test_fmt_range_and_median_rows():
     rows = scaling.median_rows([{"k": 1, "fit_s": 3.0}, {"k": 1, "fit_s": 1.0}, {"k": 2, "fit_s": 5.0}], ("k",))
     assert [(r["k"], r["fit_s"], r["fit_s_min"], r["fit_s_max"], r["repeats"]) for r in rows] == [
         (1, 2.0, 1.0, 3.0, 2), (2, 5.0, 5.0, 5.0, 1)]
+
+
+def test_device_option_is_a_subset_of_cpu_and_cuda_and_fresh_venv_is_off_by_default():
+    args = run.parse_args([])
+    assert args.device == ["cpu", "cuda"] and args.fresh_venv is False
+    assert run.parse_args(["--device", "cuda", "--fresh-venv"]).device == ["cuda"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["--device", "tpu"])
+
+
+def test_dual_summary_is_ratios_of_medians_over_repeats():
+    rows = []
+    for ours, ref, plain in ((0.02, 0.10, 0.04), (0.03, 0.09, 0.05), (0.025, 0.30, 0.045)):
+        rows += [{"side": "ours", "epoch_s": ours, "epoch_cpu_s": ours / 2, "gflops": 1 / ours, "gflops_cpu": 2 / ours},
+                 {"side": "reference", "epoch_s": ref, "epoch_cpu_s": ref / 2},
+                 {"side": "plain torch fwd+bwd", "gflops": 1 / plain, "gflops_cpu": 2 / plain}]
+    s = run.dual_summary(rows)
+    # medians: ours 0.025, ref 0.10, ours GFLOP/s 40, plain GFLOP/s 1/0.045
+    assert s["ref_over_ours_wall"] == pytest.approx(4.0)
+    assert s["ref_over_ours_cpu"] == pytest.approx(4.0)
+    assert s["pct_of_plain_wall"] == pytest.approx(100 * 40 * 0.045)
+    assert s["pct_of_plain_cpu"] == pytest.approx(100 * 80 / (2 / 0.045))
+    assert run.dual_summary([])["ref_over_ours_wall"] is None

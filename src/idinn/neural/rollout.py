@@ -141,7 +141,10 @@ class FusedMLP:
         discounts: np.ndarray,
     ) -> tuple[float, np.ndarray]:
         """Total cost; writes parameter gradients into ``.grad``; returns dJ/ds_0 summed over paths."""
-        from . import _kernels
+        from . import _kernels, _kernels_dual
+
+        if _kernels_dual.handles(params):  # plain backlog: the sgemm kernel (issue 14)
+            return _kernels_dual.fused_cost_and_grad(self, params, init_state, demands, time_feats, discounts)
 
         shift, scale, lt, oc, h, b = self._args(params)
         total, grad, grad_init = _kernels.rollout_grad(

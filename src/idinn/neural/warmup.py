@@ -20,7 +20,7 @@ import numpy as np
 
 def warmup() -> float:
     """Compile every kernel signature a fit uses (one per kernel); returns the seconds spent."""
-    from . import _kernels
+    from . import _kernels, _kernels_dual
     from .network import ACT_RELU
 
     t0 = time.perf_counter()
@@ -32,6 +32,7 @@ def warmup() -> float:
         np.zeros(2, dtype=np.float32), np.ones(2, dtype=np.float32), np.ones(3),
     )
     _kernels.rollout_grad(*args)
+    _kernels_dual.rollout_grad(*args)  # the backlog gradient kernel (issue 14)
     _kernels.rollout_forward(*args)
     return time.perf_counter() - t0
 
