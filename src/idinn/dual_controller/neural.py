@@ -18,11 +18,18 @@ from .base import BaseDualController
 
 
 def best_heuristic(model: DualSourcingModel) -> BaseDualController:
-    """The better of the fitted capped dual index and dual index policies (exact costs)."""
+    """The better of the fitted capped dual index and dual index policies (exact costs).
+
+    For a model with fixed order costs or capacities (which these heuristics do not
+    model) they are fitted to the same model without them: a starting point only, the
+    later stages train on the model itself.
+    """
+    from ..neural.controller import relaxed_model
     from .capped_dual_index import CappedDualIndexController
     from .dual_index import DualIndexController
 
-    fitted = [CappedDualIndexController().fit(model, seed=0), DualIndexController().fit(model, seed=0)]
+    base = relaxed_model(model)
+    fitted = [CappedDualIndexController().fit(base, seed=0), DualIndexController().fit(base, seed=0)]
     return min(fitted, key=lambda c: c.best_cost_)
 
 
@@ -114,7 +121,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Regular and expedited orders, each (B, 1), for inputs from :meth:`prepare_inputs`."""
         self._fitted_params()
-        q = ste_orders(self.model(inputs.to(self.device, torch.float32)))
+        q = ste_orders(self._outputs(inputs.to(self.device, torch.float32)))
         return q[:, [0]], q[:, [1]]
 
     def fit(
