@@ -161,7 +161,7 @@ def test_string_for_a_boolean_is_refused():
         (cfg_of({**SINGLE, "leadtime": 1}, {"type": "base_stock"}),
          "m.toml: unknown key 'leadtime' in [model] (type 'single', SingleSourcingModel). Did you mean 'lead_time'? "
          "The valid keys are: 'batch_size', 'demand', 'excess_demand', 'fixed_order_cost', 'holding_cost', "
-         "'init_inventory', 'lead_time', 'order_capacity', 'order_cost', 'shortage_cost'."),
+         "'init_inventory', 'lead_time', 'order_capacity', 'order_cost', 'review_offset', 'review_period', 'shortage_cost'."),
         (cfg_of({**SINGLE, "demand": {"type": "uniform", "low": 0, "hgih": 4}}, {"type": "base_stock"}),
          "m.toml: unknown key 'hgih' in [model.demand] (demand type 'uniform'). Did you mean 'high'? "
          "The valid keys are: 'high', 'low'."),
