@@ -140,6 +140,8 @@ RECIPES: dict[str, Recipe] = {
     "DualIndexController": Recipe(dual_model, _SEARCH),
     "SingleIndexController": Recipe(dual_model, _SEARCH),
     "TailoredBaseSurgeController": Recipe(dual_model, _SEARCH),
+    # exact DP for K <= 5 suppliers (exactgen); checked once idinn.multi_controller is in _PACKAGES
+    "MultiSourcingDPController": Recipe(dual_model),
     "DualSourcingNeuralController": Recipe(
         # a short imitation of a heuristic gives a stable policy, so the exact check is real
         dual_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}

@@ -51,11 +51,11 @@ def test_round_trip_through_dict():
 
 
 def test_exact_methods_refuse_review_periods_until_they_model_them():
-    from idinn.exact import evaluate_policy
+    from idinn.exact import solve_dual_sourcing_average_cost
 
     prob = SourcingProblem(params=weekly_regular(), demand=UniformDemand(0, 4))
     with pytest.raises(ValueError, match="review periods"):
-        evaluate_policy(lambda s: np.zeros((len(s), 2)), prob)
+        solve_dual_sourcing_average_cost(prob)
 
 
 # --------------------------------------------------------------------------- the simulators

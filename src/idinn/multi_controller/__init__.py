@@ -4,3 +4,8 @@ from .base import BaseMultiController
 from .multi_index import MultiIndexController
 
 __all__ = ["BaseMultiController", "MultiIndexController"]
+
+# Exact dynamic programming for up to five suppliers (helper exactgen).
+from .dynamic_programming import MultiSourcingDPController  # noqa: E402
+
+__all__ += ["MultiSourcingDPController"]
