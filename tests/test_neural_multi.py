@@ -79,3 +79,32 @@ def test_fit_refuses_bad_arguments_before_any_work():
         MultiSourcingNeuralController().fit(three(), sourcing_periods=5, epochs=1, init_policy="best")
     with pytest.raises(TypeError, match="'sourcing_model' parameter of MultiSourcingNeuralController"):
         MultiSourcingNeuralController().fit("model", sourcing_periods=5, epochs=1)
+
+
+# ---------------------------------------------------------------- review periods
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(1.0, 1e3), period=st.integers(0, 500),
+       inventory=st.integers(-200, 200))
+def test_orders_off_review_are_zero_for_any_weights(seed, scale, period, inventory):
+    """Supplier 0 every 3 periods from 1, supplier 2 every 2 from 0, supplier 1 every period."""
+    model = three(review_periods=[3, 1, 2], review_offsets=[1, 0, 0])
+    ctrl = MultiSourcingNeuralController(hidden_layers=[8])
+    ctrl._build_network(model.params, season_length=model.params.review_cycle, seed=seed)
+    with torch.no_grad():
+        ctrl.model[-1].bias.add_(scale)  # every output far above zero
+    q = ctrl.policy(torch.tensor([[float(inventory), 1, 0, 0]]), period=period)[0]
+    assert (q[0] > 0) <= ((period - 1) % 3 == 0)
+    assert (q[2] > 0) <= (period % 2 == 0)
+
+
+def test_review_periods_phase_is_a_calendar_feature_and_the_simulator_accepts_the_policy():
+    model = three(review_periods=[3, 1, 1], review_offsets=[2, 0, 0], batch_size=16)
+    ctrl = MultiSourcingNeuralController(hidden_layers=[8])
+    ctrl.fit(model, sourcing_periods=12, epochs=2, seed=0, init_policy=None)
+    assert ctrl.season_length_ == 3 and not ctrl.is_stationary
+    assert ctrl.model[1].in_features == model.params.state_dim + 3  # state + one-hot of t mod 3
+    ctrl.simulate(model, sourcing_periods=30, seed=1)  # the simulator refuses orders off review
+    ev = evaluate_policy(ctrl, model)  # the chain on (state, t mod 3) calls the policy with period=
+    assert ev.n_states > 0
+    with pytest.raises(ValueError, match="'policy_iterations' parameter of MultiSourcingNeuralController"):
+        MultiSourcingNeuralController().fit(model, sourcing_periods=5, epochs=1, policy_iterations=2)

@@ -221,6 +221,12 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
         check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon
+        # Review periods: the policy depends on the phase t mod R, which the stationary
+        # policy improvement does not model; the dual heuristics model a periodic regular
+        # supplier only.
+        periodic = model.params.has_review_periods
+        teacher_ok = exact_ok and not (periodic and model.params.review_period(1) > 1)
+        exact_ok = exact_ok and not periodic
         # Finite horizons with finite-support (possibly seasonal) demand: exact
         # finite-horizon policy iteration applies too (no heuristic warm start).
         exact_fh = finite_horizon and demand.has_finite_support
@@ -228,15 +234,17 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             if init_policy != "auto":
                 fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy)
             # Fitted lazily, after every argument has been checked.
-            init_policy = (lambda: best_heuristic(model)) if exact_ok and not warm_start else None
+            init_policy = (lambda: best_heuristic(model)) if teacher_ok and not warm_start else None
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
             fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy, TypeError)
+        exact_fh = exact_fh and not periodic
         if policy_iterations is None:
             policy_iterations = 10 if exact_ok else (30 if exact_fh else 0)
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", owner,
-                "0 unless the demand has finite support (and is stationary for an infinite horizon)",
+                "0 unless the demand has finite support (and is stationary for an infinite horizon) and "
+                "every supplier can order every period",
                 policy_iterations,
             )
         config = TrainConfig(

@@ -135,18 +135,21 @@ class MultiSourcingNeuralController(NeuralController, BaseMultiController):
         model = self._model_to_fit(sourcing_model)
         check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
-        exact_ok = demand.season_length is None and demand.has_finite_support
+        teacher_ok = demand.season_length is None and demand.has_finite_support
+        # Review periods: the policy depends on the phase t mod R, which the stationary
+        # policy improvement does not model (the multi-index teacher does).
+        exact_ok = teacher_ok and not model.params.has_review_periods
         if isinstance(init_policy, str):
             if init_policy != "auto":
                 fail("init_policy", owner, "'auto', None or a fitted multi-supplier controller", init_policy)
-            init_policy = (lambda: best_multi_index(model)) if exact_ok and not warm_start else None
+            init_policy = (lambda: best_multi_index(model)) if teacher_ok and not warm_start else None
         elif init_policy is not None and not hasattr(init_policy, "_policy_at"):
             fail("init_policy", owner, "'auto', None or a fitted multi-supplier controller", init_policy, TypeError)
         if policy_iterations is None:
             policy_iterations = 10 if exact_ok else 0
         elif policy_iterations and not exact_ok:
-            fail("policy_iterations", owner, "0 unless the demand is stationary with finite support",
-                 policy_iterations)
+            fail("policy_iterations", owner, "0 unless the demand is stationary with finite support and every "
+                 "supplier can order every period", policy_iterations)
         config = TrainConfig(
             sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq, init_inventory_freq,
             init_inventory_lr, parameters_lr, seed, discount, progress, warm_start, validation, False,

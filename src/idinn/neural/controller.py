@@ -12,12 +12,14 @@ composes the pieces of this package: the network (:mod:`.network`), the training
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._validation import fail, not_fitted
@@ -64,6 +66,36 @@ def relaxed_model(model: Any) -> Any:
     return type(model).from_problem(relaxed, batch_size=model.batch_size)
 
 
+#: Longest review cycle lcm(R_k) a neural controller models (one-hot phase features).
+MAX_REVIEW_CYCLE = 24
+
+
+def review_training_model(model: Any, owner: str) -> Any:
+    """The model the stages train on: ``model``, or for review periods a copy whose demand
+    has the review cycle as its season, so that every stage gives the network the phase
+    :math:`t \bmod C` as its calendar feature (:func:`idinn.neural.network.time_features`).
+
+    Raises
+    ------
+    ValueError
+        Review periods with seasonal demand, or a review cycle above ``MAX_REVIEW_CYCLE``.
+    """
+    params = model.params
+    if not params.has_review_periods:
+        return model
+    if model.demand_generator.season_length is not None:
+        fail("sourcing_model", owner, "a model with stationary demand when suppliers have review periods "
+             "(the neural controllers do not combine seasons and review cycles)", model.demand_generator)
+    if params.review_cycle > MAX_REVIEW_CYCLE:
+        fail("sourcing_model", owner, f"a model whose review cycle lcm(R_k) is at most {MAX_REVIEW_CYCLE} periods",
+             params.review_cycle)
+    demand = copy.copy(model.demand_generator)
+    demand.season_length = params.review_cycle  # stationary: only the calendar features see it
+    phased = copy.copy(model)  # shares the learned initial inventory
+    phased.demand_generator = demand
+    return phased
+
+
 class Compress(torch.nn.Module):
     """The compressed input of idinn 0.2: :math:`(I_t + q^r_{t-l_r}, q^r_{t-l_r+1}, \\dots)`.
 
@@ -93,6 +125,9 @@ class NeuralController(torch.nn.Module):
     # autograd rollout (straight-through indicator); see docs/neural_extensions.md.
     _accepts_fixed_order_costs = True
     _accepts_order_capacities = True
+    # Review periods: the phase t mod R is a calendar feature and the OrderHead zeroes
+    # orders off review (stationary demand, review cycle <= MAX_REVIEW_CYCLE).
+    _accepts_review_periods = True
 
     def _init_neural(
         self, hidden_layers: Any, activation: Any, compressed: Any = False, device: Any = "cpu"
@@ -166,7 +201,13 @@ class NeuralController(torch.nn.Module):
         return head.to(self._device)
 
     def _review_head_args(self, params: SourcingParams, season_length: int | None) -> dict[str, Any]:
-        return {}
+        """Review mask over the calendar cycle (``season_length``, a multiple of the review cycle)."""
+        if not params.has_review_periods:
+            return {}
+        cycle = season_length or params.review_cycle
+        mask = np.array([[params.may_order(k, t) for k in range(params.n_suppliers)] for t in range(cycle)],
+                        dtype=np.float32)
+        return {"review_mask": mask, "phase_start": self._n_features(params, None)}
 
     @property
     def policy_network(self) -> torch.nn.Module:
@@ -248,6 +289,7 @@ class NeuralController(torch.nn.Module):
         owner = type(self).__name__
         model = super()._check_model(sourcing_model)  # type: ignore[misc]  (fit may change lead times)
         self._check_excess_demand(model)  # type: ignore[attr-defined]  (the fused kernels model backlog)
+        train_model = review_training_model(model, owner)
         config = config.checked(owner)
         cbs = check_callbacks(callbacks, owner)
         gen = torch.Generator()
@@ -256,7 +298,7 @@ class NeuralController(torch.nn.Module):
         else:
             gen.manual_seed(config.seed)
         params = model.params
-        season = model.demand_generator.season_length
+        season = train_model.demand_generator.season_length
         horizon = config.sourcing_periods if config.finite_horizon else None
         self._device = self.device  # where to.() last put the network
         if (
@@ -265,7 +307,7 @@ class NeuralController(torch.nn.Module):
         ):
             self._build_network(
                 params, season, seed=int(torch.randint(0, 2**62, (1,), generator=gen)),
-                moments=demand_moments(model.demand_generator), horizon=horizon,
+                moments=demand_moments(train_model.demand_generator), horizon=horizon,
             )
         stages = self._fixed_cost_stages(model, config, stages)
         self.sourcing_model = model
@@ -275,7 +317,7 @@ class NeuralController(torch.nn.Module):
         self.best_cost_ = None
         self.train()
         try:
-            train(self, model, config, stages, cbs, generator=gen)
+            train(self, train_model, config, stages, cbs, generator=gen)
         finally:
             self.eval()
 
