@@ -189,7 +189,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             the mean demand regularly.
         imitation_steps : int, default=1000
         policy_iterations : int, optional
-            Default 10 for stationary demand (infinite horizon), 30 for finite horizons
+            Default 10 for stationary demand (infinite horizon; 30 with fixed order costs), 30 for finite horizons
             with finite-support demand (exact finite-horizon policy iteration), else 0.
         policy_iteration_steps : int, default=1000
             Regression steps per policy-improvement iteration.
@@ -239,7 +239,8 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy, TypeError)
         exact_fh = exact_fh and not periodic
         if policy_iterations is None:
-            policy_iterations = 10 if exact_ok else (30 if exact_fh else 0)
+            # fixed costs: batching is reached in many small steps of +-2 units (30 rounds)
+            policy_iterations = (30 if model.params.has_fixed_costs else 10) if exact_ok else (30 if exact_fh else 0)
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", owner,
