@@ -41,6 +41,11 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
     outputs; the orders are :math:`(q^r_t, q^e_t) = \lfloor \mathrm{relu}(\cdot) \rfloor`
     with a straight-through estimator (Böttcher, Asikis & Fragkos 2023).
 
+    Order capacities and review periods are honoured by construction (an output head,
+    :class:`idinn.neural.network.OrderHead`); fixed order costs are learned through the
+    straight-through order indicator (:func:`idinn.neural.network.order_indicator`); such
+    problems train through autograd. See docs/neural_extensions.md.
+
     Parameters
     ----------
     hidden_layers : list of int, default=[128, 64, 32, 16, 8, 4]

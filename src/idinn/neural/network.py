@@ -9,7 +9,10 @@ with the state :math:`s_t = (I_t, \text{pipelines})` of :mod:`idinn.dynamics`, a
 standardisation :math:`(m, \sigma)` (:func:`input_standardization`) and calendar features
 :math:`\phi_t` (:func:`time_features`). The floor is a straight-through estimator
 (:func:`ste_orders`), so the cost of simulated paths can be differentiated in
-:math:`\theta` (Böttcher, Asikis & Fragkos 2023).
+:math:`\theta` (Böttcher, Asikis & Fragkos 2023). For capacities and review periods an
+:class:`OrderHead` after the MLP makes every order feasible by construction; fixed order
+costs get the straight-through indicator :func:`order_indicator`
+(docs/neural_extensions.md).
 """
 
 from __future__ import annotations
