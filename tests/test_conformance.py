@@ -140,8 +140,6 @@ RECIPES: dict[str, Recipe] = {
     "DualIndexController": Recipe(dual_model, _SEARCH),
     "SingleIndexController": Recipe(dual_model, _SEARCH),
     "TailoredBaseSurgeController": Recipe(dual_model, _SEARCH),
-    # exact DP for K <= 5 suppliers (exactgen); checked once idinn.multi_controller is in _PACKAGES
-    "MultiSourcingDPController": Recipe(dual_model),
     "DualSourcingNeuralController": Recipe(
         # a short imitation of a heuristic gives a stable policy, so the exact check is real
         dual_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
@@ -151,6 +149,7 @@ RECIPES: dict[str, Recipe] = {
     "MultiSourcingNeuralController": Recipe(
         multi_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
     ),
+    "MultiSourcingDPController": Recipe(multi_model),  # exact DP for K <= 5 suppliers (exactgen)
 }
 
 CLASSES = public_controller_classes()

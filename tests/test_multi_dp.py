@@ -49,7 +49,9 @@ def _brute_force(problem, inv_range, qmax, sweeps=4000):
     nxt[:, 0] = np.clip(nxt[:, 0], lo, hi)
     target = np.array([index[tuple(r)] for r in nxt.tolist()]).reshape(n, m, k)
     cost = (period_cost(y.astype(float), A.astype(float), params).reshape(n, m, k) @ probs)
-    allowed = [np.array([all(params.may_order(j, phi) or a[j] == 0 for j in range(params.n_suppliers))
+    caps = [params.order_capacity(j) for j in range(params.n_suppliers)]
+    allowed = [np.array([all((params.may_order(j, phi) or a[j] == 0) and (caps[j] is None or a[j] <= caps[j])
+                             for j in range(params.n_suppliers))
                          for a in actions.tolist()]) for phi in range(T)]
     v = np.zeros((T, n))
     start = index[tuple(problem.init_state.tolist())]
@@ -345,3 +347,62 @@ def test_multi_sourcing_dp_controller_review_periods_in_simulation():
     cost = ctrl.get_average_cost(model, sourcing_periods=50, seed=1)
     assert np.isfinite(float(cost))
     assert evaluate_policy(ctrl, model).average_cost == pytest.approx(ctrl.optimal_cost_, abs=1e-6)
+
+
+def test_lead_time_zero_newsvendor():
+    # one supplier, lead time 0, U{0..4}, h = 5, b = 495: order up to 4, cost 5 * E[4 - D] = 10
+    sol = solve_multi_sourcing_average_cost(_problem((0,), (0,)))
+    assert sol.average_cost == pytest.approx(10.0, abs=1e-7)
+    assert sol.orders(np.array([[1]])).tolist() == [[3]]
+
+
+def test_five_suppliers_with_dominated_duplicates():
+    # a dearer supplier with the same lead time is never used: K = 5 equals K = 3
+    five = _problem((0, 0, 1, 1, 2), (20, 25, 10, 12, 0), b=95)
+    sol = solve_multi_sourcing_average_cost(five)
+    assert sol.average_cost == pytest.approx(22.824, abs=1e-6)
+    assert sol.order_table[..., 1].max() == 0 and sol.order_table[..., 3].max() == 0
+    # capping the cheap lead-time-0 supplier at 1 brings the dearer one in
+    capped = _problem((0, 0, 1, 1, 2), (20, 25, 10, 12, 0), b=95, order_capacities=(1, None, None, None, None))
+    sol_c = solve_multi_sourcing_average_cost(capped)
+    assert sol_c.order_table[..., 0].max() == 1 and sol_c.order_table[..., 1].max() > 0
+    assert sol_c.average_cost > sol.average_cost
+    assert evaluate_policy(sol_c, capped).average_cost == pytest.approx(sol_c.average_cost, abs=1e-6)
+
+
+def test_lost_sales_capacity_review_period_and_pipeline_match_brute_force():
+    params = SourcingParams(lead_times=(1, 0), order_costs=(1, 4), holding_cost=1, shortage_cost=12,
+                            excess_demand="lost_sales", order_capacities=(2, None), fixed_order_costs=(2, 0),
+                            review_periods=(2, 1), review_offsets=(0, 0))
+    p = SourcingProblem(params=params, demand=UniformDemand(0, 2), init_inventory=2, init_pipeline=(1,))
+    sol = solve_multi_sourcing_average_cost(p, max_orders=(2, 5))
+    ref, gap = _brute_force(p, (0, 10), 5, sweeps=3000)
+    assert gap < 1e-8
+    assert sol.average_cost == pytest.approx(ref, abs=1e-6)
+    assert sol.order_table[..., 0].max() == 2  # the capacity binds
+    free = solve_multi_sourcing_average_cost(p.replace(params=SourcingParams(
+        lead_times=(1, 0), order_costs=(1, 4), holding_cost=1, shortage_cost=12, excess_demand="lost_sales",
+        fixed_order_costs=(2, 0), review_periods=(2, 1))), max_orders=5)
+    assert free.average_cost < sol.average_cost - 1e-6
+    assert evaluate_policy(sol, p).average_cost == pytest.approx(sol.average_cost, abs=1e-6)
+
+
+def test_bad_arguments_are_refused_before_any_work():
+    p = _problem((2, 0), (0, 20), order_capacities=(3, None))
+    owner = "solve_multi_sourcing_average_cost"
+    with pytest.raises(ValueError, match=re.escape(f"The 'max_orders' parameter of {owner} must be at most the "
+                                                   "order capacities [3, None]. Got [5, 5] instead.")):
+        solve_multi_sourcing_average_cost(p, max_orders=5)
+    with pytest.raises(ValueError, match=re.escape(f"The 'max_orders' parameter of {owner} must be an int or 2 ints")):
+        solve_multi_sourcing_average_cost(p, max_orders=[1, 2, 3])
+    with pytest.raises(ValueError, match=re.escape(f"The 'x_bounds' parameter of {owner} must be a range containing")):
+        solve_multi_sourcing_average_cost(p, x_bounds=(1, 10))
+    lost = _problem((1,), (0,), excess_demand="lost_sales")
+    with pytest.raises(ValueError, match=re.escape("with low >= 0 (lost sales)")):
+        solve_multi_sourcing_average_cost(lost, x_bounds=(-2, 10))
+    with pytest.raises(ValueError, match=re.escape(f"The 'tolerance' parameter of {owner}")):
+        solve_multi_sourcing_average_cost(p, tolerance=0)
+    with pytest.raises(ValueError, match="finite support"):
+        from idinn.demand import PoissonDemand
+
+        solve_multi_sourcing_average_cost(SourcingProblem(params=p.params, demand=PoissonDemand(3)))

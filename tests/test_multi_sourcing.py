@@ -286,3 +286,16 @@ def test_multi_index_refusals_and_persistence(tmp_path):
     c.reset()
     with pytest.raises(idinn.NotFittedError):
         c.predict(0)
+
+
+def test_large_grids_are_searched_coarse_to_fine():
+    """4,960 monotone vectors (ranges 0..29): a lattice then finer lattices; the same optimum as the
+    exhaustive exact search of the automatic (small) grid."""
+    problem = SourcingProblem.multi(lead_times=[0, 1, 2], order_costs=[20, 10, 0], holding_cost=5, shortage_cost=95,
+                                    demand=UniformDemand(0, 1))
+    best = MultiIndexController().fit(problem, method="exhaustive")
+    c = MultiIndexController().fit(problem, level_ranges=[range(30)] * 3, sourcing_periods=200, n_paths=8, seed=0)
+    assert c.search_.notes[0].startswith("coarse-to-fine: simulated ") and c.search_.notes[0].endswith(
+        " of 4960 candidates")
+    assert c.best_cost_is_exact_ and c.base_stock_levels_ == best.base_stock_levels_
+    assert c.best_cost_ == pytest.approx(best.best_cost_, abs=1e-9)

@@ -207,7 +207,8 @@ class MultiSourcingModel(BaseSourcingModel):
         if p.has_capacities:
             extra += f", order_capacities={list(self.get_order_capacities())}"
         if p.has_review_periods:
-            extra += f", review_periods={list(self.get_review_periods())}, review_offsets={list(self.get_review_offsets())}"
+            extra += (f", review_periods={list(self.get_review_periods())}, "
+                      f"review_offsets={list(self.get_review_offsets())}")
         return (
             f"MultiSourcingModel(lead_times={list(p.lead_times)}, order_costs={list(p.order_costs)}, "
             f"holding_cost={p.holding_cost}, shortage_cost={p.shortage_cost}, "

@@ -442,7 +442,8 @@ def multi_sourcing_params(
     if not 1 <= n <= MAX_SUPPLIERS:
         fail("lead_times", owner, f"a list of 1 to {MAX_SUPPLIERS} lead times (one per supplier; at most "
              f"{MAX_SUPPLIERS} suppliers are supported)", list(lead_times))
-    lts = tuple(check_int(lt, "lead_times", owner, minimum=0) for lt in _per_supplier(lead_times, "lead_times", owner, n))
+    lts = tuple(check_int(lt, "lead_times", owner, minimum=0)
+                for lt in _per_supplier(lead_times, "lead_times", owner, n))
     if order_costs is None:
         fail("order_costs", owner, f"a list with one entry per supplier ({n})", order_costs, TypeError)
     costs = tuple(check_cost(c, "order_costs", owner) for c in _per_supplier(order_costs, "order_costs", owner, n))

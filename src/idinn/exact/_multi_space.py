@@ -168,8 +168,11 @@ def group_costs(params: SourcingParams, box: Box, phase: int) -> tuple[list[np.n
 
     For each lead time :math:`j = 0..L` and total :math:`Q = 0..\bar Q_j`:
     :math:`C_j(Q) = \min \sum_{k:\, l_k = j} (c_k q_k + K_k 1[q_k > 0])` over
-    :math:`0 \le q_k \le \bar q_k`, :math:`\sum q_k = Q`, with :math:`q_k = 0` for a
-    supplier not reviewed in period ``phase`` (infinite when no split exists).
+    :math:`\sum q_k = Q`, :math:`0 \le q_k \le \bar q_k` for a supplier with a capacity
+    and :math:`0 \le q_k \le \bar Q_j` for an uncapped one (the grid bounds the group
+    total, so a truncation never forces a dearer supplier of the same lead time in), with
+    :math:`q_k = 0` for a supplier not reviewed in period ``phase`` (infinite when no
+    split exists).
 
     Returns
     -------
@@ -188,9 +191,10 @@ def group_costs(params: SourcingParams, box: Box, phase: int) -> tuple[list[np.n
             if lt != j or not params.may_order(k, phase):
                 continue
             c, fixed = params.order_costs[k], params.fixed_order_cost(k)
+            limit = gmax if params.order_capacity(k) is None else box.max_orders[k]
             new, new_split = best.copy(), split.copy()
             for total in range(gmax + 1):
-                for q in range(1, min(box.max_orders[k], total) + 1):
+                for q in range(1, min(limit, total) + 1):
                     val = best[total - q] + c * q + fixed
                     if val < new[total] - 1e-12:
                         new[total] = val

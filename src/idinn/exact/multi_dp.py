@@ -92,7 +92,7 @@ class MultiSourcingSolution:
     x_bounds : tuple of int
         :math:`(\underline x, \bar x)`.
     max_orders : tuple of int
-        :math:`\bar q_k`.
+        :math:`\bar q_k` (see :func:`solve_multi_sourcing_average_cost`).
     order_table : ndarray of int64, shape (T, *box_shape, K)
         Optimal orders at phase :math:`\phi` and aggregated state, indexed by
         ``[phase, x - x_lo, A_1, ..., A_{L-1}]``.
@@ -187,25 +187,34 @@ class MultiSourcingSolution:
 
 
 # --------------------------------------------------------------------------- kernels
-def _expectation(v_next: np.ndarray, box: Box, pmf: tuple[np.ndarray, np.ndarray], stage: np.ndarray,
-                 lost_sales: bool) -> tuple[np.ndarray, np.ndarray]:
-    r"""Post-decision values :math:`W(z, a_1, \dots, a_L)` and the clipping flag of each (z, a_1)."""
+def _transition_matrix(box: Box, pmf: tuple[np.ndarray, np.ndarray], lost_sales: bool) -> sp.csr_matrix:
+    r"""Sparse matrix from the post-decision pairs :math:`(z, a_1)` to the next stock :math:`x'`.
+
+    Row :math:`(z, a_1)` holds :math:`P(D = d)` in column
+    :math:`\min(\max(f(z - d) + a_1, \underline x), \bar x) - \underline x`; the remaining
+    coordinates :math:`(a_2, \dots, a_L)` pass unchanged into :math:`(A'_1, \dots, A'_{L-1})`.
+    """
     values, probs = pmf
     post = box.post_shape
     z = box.x_lo + np.arange(post[0])
     a1 = np.arange(post[1])
-    w = np.zeros(post)
-    clipped = np.zeros((post[0], post[1]), dtype=bool)
-    tail = post[2:]
-    for d, p in zip(values.tolist(), probs.tolist()):
-        y = z - d
-        nxt = (np.maximum(y, 0) if lost_sales else y)[:, None] + a1[None, :] - box.x_lo
-        out = (nxt < 0) | (nxt >= box.nx)
-        clipped |= out
-        idx = np.clip(nxt, 0, box.nx - 1)
-        w += p * v_next[idx].reshape(post[0], post[1], *tail)
+    y = z[:, None] - values[None, :]  # (nz, n_d)
+    first = np.maximum(y, 0) if lost_sales else y
+    nxt = first[:, None, :] + a1[None, :, None] - box.x_lo  # (nz, na1, n_d)
+    cols = np.clip(nxt, 0, box.nx - 1).reshape(-1)
+    rows = np.repeat(np.arange(post[0] * post[1]), len(values))
+    data = np.tile(probs, post[0] * post[1])
+    M = sp.csr_matrix((data, (rows, cols)), shape=(post[0] * post[1], box.nx))
+    M.sum_duplicates()
+    return M
+
+
+def _expectation(v_next: np.ndarray, box: Box, M: sp.csr_matrix, stage: np.ndarray) -> np.ndarray:
+    r"""Post-decision values :math:`W(z, a_1, \dots, a_L)` (one sparse product)."""
+    post = box.post_shape
+    w = (M @ v_next.reshape(box.nx, -1)).reshape(post)
     w += stage.reshape((-1,) + (1,) * (len(post) - 1))
-    return w, clipped
+    return w
 
 
 def _minimise(w: np.ndarray, costs: list[np.ndarray], box: Box, greedy: bool) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -356,10 +365,13 @@ def solve_multi_sourcing_average_cost(
         periods at :math:`b/(b+h)`; widened automatically (next item).
     max_orders : int or sequence of int, optional
         :math:`\bar q_k`, the largest order of each supplier on the action grid. Default
-        :math:`\max(\bar d, 1)` (capped at :math:`u_k`). Automatic bounds (``x_bounds`` /
+        :math:`\max(\bar d, 1)` (capped at :math:`u_k`). The grid bounds the total ordered
+        from the suppliers of one lead time by the sum of their :math:`\bar q_k`; a
+        supplier with a capacity orders at most :math:`\bar q_k \le u_k`, an uncapped one
+        may take the whole group total. Automatic bounds (``x_bounds`` /
         ``max_orders`` not given) are widened, up to ``max_widenings`` times, while the
         optimal policy's long-run distribution from the initial state puts mass on a
-        clipped transition or on an order at :math:`\bar q_k < u_k`; since a wider grid
+        clipped transition or on a group total at its grid bound; since a wider grid
         only adds actions and states, the final policy is optimal for the untruncated
         problem once that mass is zero (tests re-solve with larger bounds).
     tolerance : float, default=1e-8
@@ -445,13 +457,14 @@ def solve_multi_sourcing_average_cost(
         v = np.zeros((T, *box.shape)) if v is None else _embed(v, prev, box)
         v -= v[start]
         stage = _stage(box, pmf, params)
+        M = _transition_matrix(box, pmf, lost)
         costs = [group_costs(params, box, phi)[0] for phi in range(T)]
         converged = False
         while sweeps < max_iterations:
             new = np.empty_like(v)
             nxt = v[0]
             for phi in range(T - 1, -1, -1):
-                w, _ = _expectation(nxt, box, pmf, stage, lost)
+                w = _expectation(nxt, box, M, stage)
                 new[phi], _ = _minimise(w, costs[phi], box, greedy=False)
                 nxt = new[phi]
             sweeps += 1
@@ -461,17 +474,21 @@ def solve_multi_sourcing_average_cost(
             if upper - lower <= tolerance * max(1.0, abs(lower)):
                 converged = True
                 break
-        orders, target, clip, cost = _greedy(v, box, pmf, stage, params, T, lost)
+        orders, target, clip, cost = _greedy(v, box, pmf, stage, params, T, M)
         pi, reach = _long_run(target, probs, box, T, start)
+        # a lead-time group's total at its grid bound, where that bound is not a real capacity
         at_cap = np.zeros(orders.shape[:-1], dtype=bool)
         capped = []
-        for k in range(K):
-            u = params.order_capacity(k)
-            if u is None or box.max_orders[k] < u:
-                hit = orders[..., k] >= box.max_orders[k]
-                if auto_q and pi[hit].sum() > BOUNDARY_MASS_WARNING:
-                    capped.append(k)
-                at_cap |= hit
+        for j, gmax in enumerate(box.group_max):
+            members = [k for k in range(K) if params.lead_times[k] == j]
+            loose = [k for k in members if params.order_capacity(k) is None
+                     or box.max_orders[k] < params.order_capacity(k)]
+            if not loose:
+                continue
+            hit = orders[..., members].sum(axis=-1) >= gmax
+            if auto_q and pi[hit].sum() > BOUNDARY_MASS_WARNING:
+                capped.extend(loose)
+            at_cap |= hit
         low_hit = pi[clip[0]].sum() > BOUNDARY_MASS_WARNING
         high_hit = pi[clip[1]].sum() > BOUNDARY_MASS_WARNING
         touched = (auto_x and (low_hit or high_hit)) or bool(capped)
@@ -516,7 +533,7 @@ def _embed(v: np.ndarray, old: Box, new: Box) -> np.ndarray:
 
 
 def _greedy(v: np.ndarray, box: Box, pmf: tuple[np.ndarray, np.ndarray], stage: np.ndarray,
-            params: SourcingParams, T: int, lost: bool):
+            params: SourcingParams, T: int, M: sp.csr_matrix):
     """Greedy orders of every phase and state, the successors per demand value, the clipping
     flags and the expected period cost (by :func:`idinn.dynamics.period_cost`)."""
     values, probs = pmf
@@ -533,7 +550,7 @@ def _greedy(v: np.ndarray, box: Box, pmf: tuple[np.ndarray, np.ndarray], stage: 
     strides = np.array([int(np.prod(box.shape[j + 1:])) for j in range(len(box.shape))], dtype=np.int64)
     for phi in range(T):
         costs, splits = group_costs(params, box, phi)
-        w, _ = _expectation(v[(phi + 1) % T], box, pmf, stage, lost)
+        w = _expectation(v[(phi + 1) % T], box, M, stage)
         _, args = _minimise(w, costs, box, greedy=True)
         q = _greedy_orders(args, splits, box, K)
         orders[phi] = q.reshape(*box.shape, K)

@@ -24,13 +24,21 @@ The rule (see :func:`multi_index_orders` and docs/multi_sourcing.md)
     :math:`q^r = [z_r - \mathrm{IP} - q^e]^+`.
 
 Sources
-    Veeraraghavan & Scheller-Wolf (2008) define the dual index policy (two order-up-to
-    levels on the expedited and the full inventory position) and note that it extends to
-    more than two supply modes by one index per lead time; Sheopuri, Janakiraman & Seshadri
-    (2010) place it in the class of base-stock policies on partial inventory positions. The
-    :math:`K`-supplier rule above, its tie-breaking, the capacity and review-period
-    variants and the search are this library's (no published fitting procedure is
-    followed).
+    Veeraraghavan & Scheller-Wolf (2008), "Now or later: a simple policy for effective dual
+    sourcing in capacitated systems", Operations Research 56(4), 850-864, define the dual
+    index policy (two order-up-to levels on the expedited and the full inventory position,
+    orders capped in capacitated systems); Sheopuri, Janakiraman & Seshadri (2010), "New
+    policies for the stochastic inventory control problem with two supply sources",
+    Operations Research 58(3), 734-745, generalise it within two suppliers. Yang, Huang &
+    Xu, "Multi-index base-stock policy for inventory systems with multiple capacitated
+    suppliers", OR Spectrum, doi:10.1007/s00291-021-00658-5, propose the multi-index
+    base-stock (MIBS) class for :math:`n` capacitated suppliers: one tailored inventory
+    position per supplier and a modified (capacitated) base-stock order for each. The
+    positions, tie-breaking, review-period variant and search written here are this
+    library's definitions, taken from those descriptions (the MIBS paper was read in its
+    abstract only, so equivalence to its exact positions is not claimed); the search is
+    exact evaluation (:func:`idinn.exact.evaluate_policy`), not their simulation-based
+    procedure.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from ..dual_controller._heuristic_search import (
     position_weights,
     _weighted,
 )
+from ..dual_controller._search import LEVEL_CANDIDATES, MAX_EXHAUSTIVE_CANDIDATES, _coarse_to_fine
 from ..problem import SourcingProblem, as_problem
 from .base import BaseMultiController
 
@@ -245,7 +254,8 @@ class MultiIndexController(BaseMultiController):
             (:func:`idinn.exact.evaluate_policy`), so the result is the best of the grid.
             ``"screened"``: every candidate is simulated on ``n_paths`` common demand paths
             of ``sourcing_periods`` periods (first tenth burn-in) and the ``n_exact`` best
-            are evaluated exactly.
+            are evaluated exactly; grids above 4,096 vectors are simulated coarse to fine
+            (a lattice of at most 512 vectors, then finer lattices around the 2 best).
         search : bool, default=True
             ``False``: keep the constructor's ``base_stock_levels`` and only evaluate them.
         sourcing_periods, n_paths, n_exact : int
@@ -301,7 +311,15 @@ class MultiIndexController(BaseMultiController):
             grid = np.array([self.base_stock_levels], dtype=np.int64)
         result = MultiIndexSearch(grid, method)
         exact_ok = self._exact_available(problem, result)
-        if method == "screened" and grid.shape[0] > 1:
+        if method == "screened" and grid.shape[0] > MAX_EXHAUSTIVE_CANDIDATES:
+            # a lattice of the grid, then finer lattices around the 2 best (as the dual heuristics)
+            idx, costs = _coarse_to_fine(
+                lambda rows: simulate_levels(rows, problem, sourcing_periods, n_paths, seed), grid, LEVEL_CANDIDATES)
+            result.notes.append(f"coarse-to-fine: simulated {len(idx)} of {grid.shape[0]} candidates")
+            grid = result.candidates = grid[idx]
+            result.simulated_costs = costs
+            top = np.argsort(costs, kind="stable")[: n_exact if exact_ok else 1]
+        elif method == "screened" and grid.shape[0] > 1:
             result.simulated_costs = simulate_levels(grid, problem, sourcing_periods, n_paths, seed)
             top = np.argsort(result.simulated_costs, kind="stable")[: n_exact if exact_ok else 1]
         else:
