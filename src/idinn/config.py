@@ -91,6 +91,7 @@ _FIT_EXTRA_KEYWORDS = {
     "DynamicProgrammingController": ("min_position", "max_position", "max_regular_order", "max_widenings"),
     "FiniteHorizonDPController": ("min_position", "max_position", "max_regular_order", "max_widenings"),
     "DiscountedDPController": ("min_position", "max_position", "max_regular_order", "max_widenings"),
+    "MultiSourcingDPController": ("x_bounds", "max_orders", "max_widenings", "max_states", "max_bytes"),
 }
 #: Parameters that a TOML file cannot give (Python objects).
 _NOT_FROM_TOML = {"tensorboard_writer", "callbacks", "sourcing_model"}
