@@ -20,13 +20,21 @@ from .base import BaseDualController
 def best_heuristic(model: DualSourcingModel) -> BaseDualController:
     """The better of the fitted capped dual index and dual index policies (exact costs).
 
-    For a model with fixed order costs or capacities (which these heuristics do not
-    model) they are fitted to the same model without them: a starting point only, the
-    later stages train on the model itself.
+    For a model with fixed order costs (which these heuristics do not model) they are
+    fitted to the same model without them: a starting point only, the later stages train
+    on the model itself. With capacities, the teacher is the multi-index (dual index)
+    policy fitted with the capacities in place
+    (:class:`~idinn.multi_controller.MultiIndexController`): a teacher whose orders
+    exceed a capacity cannot be imitated through the capped output head.
     """
     from ..neural.controller import relaxed_model
     from .capped_dual_index import CappedDualIndexController
     from .dual_index import DualIndexController
+
+    if model.params.has_capacities:
+        from ..multi_controller.neural import best_multi_index
+
+        return best_multi_index(model)  # type: ignore[return-value]
 
     base = relaxed_model(model)
     fitted = [CappedDualIndexController().fit(base, seed=0), DualIndexController().fit(base, seed=0)]

@@ -20,12 +20,13 @@ __all__ = ["MultiSourcingNeuralController", "best_multi_index"]
 def best_multi_index(model: Any) -> BaseMultiController:
     """The multi-index base-stock policy fitted by exact evaluation (the warm-start teacher).
 
-    Fitted to :func:`~idinn.neural.controller.relaxed_model` (no fixed costs, no
-    capacities), a starting point only: the later stages train on the model itself.
+    Fitted to :func:`~idinn.neural.controller.relaxed_model` without the fixed costs (it
+    honours capacities and review periods), a starting point only: the later stages train
+    on the model itself.
     """
     from .multi_index import MultiIndexController
 
-    return MultiIndexController().fit(relaxed_model(model))
+    return MultiIndexController().fit(relaxed_model(model, keep_capacities=True))
 
 
 class MultiSourcingNeuralController(NeuralController, BaseMultiController):

@@ -52,17 +52,20 @@ def check_device(device: Any, owner: str) -> torch.device:
     return dev
 
 
-def relaxed_model(model: Any) -> Any:
+def relaxed_model(model: Any, keep_capacities: bool = False) -> Any:
     """``model`` without its fixed order costs and capacities (itself when it has neither).
 
     The heuristics that warm-start a neural controller do not model these terms; they are
     fitted to this relaxed model, and the network then trains on the model itself.
+    ``keep_capacities=True`` drops the fixed costs only (for a teacher that honours
+    capacities, such as the multi-index policy).
     """
     params = model.params
-    if not (params.has_fixed_costs or params.has_capacities):
+    caps = params.order_capacities if keep_capacities else ()
+    if not params.has_fixed_costs and caps == params.order_capacities:
         return model
     problem = model.problem
-    relaxed = problem.replace(params=dataclasses.replace(params, fixed_order_costs=(), order_capacities=()))
+    relaxed = problem.replace(params=dataclasses.replace(params, fixed_order_costs=(), order_capacities=caps))
     return type(model).from_problem(relaxed, batch_size=model.batch_size)
 
 
