@@ -8,7 +8,7 @@ import torch
 
 from .._validation import check_int, fail
 from ..dynamics import SourcingParams
-from ..neural.controller import NeuralController, wide_policy_iteration
+from ..neural.controller import NeuralController
 from ..neural.network import ste_orders
 from ..neural.gradient import GradientTraining
 from ..neural.stages import FiniteHorizonPolicyIteration, PolicyIteration, WarmStart
@@ -276,8 +276,6 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             stages.append(FiniteHorizonPolicyIteration(
                 checked.policy_iterations, checked.policy_iteration_steps, checked.sourcing_periods, checked.discount
             ))
-        elif checked.policy_iterations > 0 and model.params.has_fixed_costs and checked.discount is None:
-            stages.append(wide_policy_iteration(checked.policy_iterations, checked.policy_iteration_steps, 4))
         elif checked.policy_iterations > 0:
             stages.append(PolicyIteration(checked.policy_iterations, checked.policy_iteration_steps, checked.discount))
         stages.append(GradientTraining(tensorboard_writer))

@@ -69,40 +69,6 @@ def relaxed_model(model: Any, keep_capacities: bool = False) -> Any:
     return type(model).from_problem(relaxed, batch_size=model.batch_size)
 
 
-def wide_policy_iteration(iterations: int, steps: int, radius: int) -> Any:
-    """:class:`~idinn.neural.stages.PolicyIteration` whose look-ahead tries orders within +-``radius``.
-
-    Under fixed order costs the better policy often differs by more than the default +-2
-    units in one state (a later, larger batch); the stationary average-cost improvement
-    step is otherwise the same (:func:`idinn.exact.improvement.improvement_targets`).
-    """
-    from .stages import PolicyIteration
-
-    class WidePolicyIteration(PolicyIteration):
-        def targets(self, run: Any) -> Any:
-            from ..exact.improvement import ChainTooLarge, improvement_targets
-            from .stages import _initial_state_row
-
-            ctrl = run.controller
-            values, probs = run.demand.pmf()
-
-            def act(states: np.ndarray) -> np.ndarray:
-                with torch.no_grad():
-                    q = ctrl.policy(torch.from_numpy(states.astype(np.float32)))
-                return q.cpu().numpy().astype(np.int64)
-
-            try:
-                x, y, changed = improvement_targets(
-                    act, run.params, values, probs, _initial_state_row(run), radius=radius, gamma=0.999,
-                )
-            except ChainTooLarge as exc:
-                logger.info("policy iteration stopped: %s", exc)
-                return None
-            return torch.from_numpy(x), torch.from_numpy(y), changed
-
-    return WidePolicyIteration(iterations, steps)
-
-
 #: Longest review cycle lcm(R_k) a neural controller models (one-hot phase features).
 MAX_REVIEW_CYCLE = 24
 
