@@ -86,9 +86,9 @@ def test_capacity_head_bounds_and_gradient():
 
 
 def test_capped_network_trains_through_autograd_and_the_simulator_accepts_it():
-    model = _dual(regular_order_capacity=6, expedited_order_capacity=2, batch_size=32)
+    model = _dual(regular_order_capacity=6, expedited_order_capacity=2, batch_size=16)
     ctrl = DualSourcingNeuralController(hidden_layers=[8, 4])
-    ctrl.fit(model, sourcing_periods=20, epochs=6, validation_sourcing_periods=100, validation_freq=3, seed=0,
+    ctrl.fit(model, sourcing_periods=15, epochs=3, validation_sourcing_periods=50, validation_freq=3, seed=0,
              init_policy=None, policy_iterations=0)
     assert not FusedMLP.supports(ctrl.policy_network)
     # the simulator refuses any order above capacity: a full simulation is the check
