@@ -257,8 +257,8 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", owner,
-                "0 unless the demand has finite support (and is stationary for an infinite horizon) and "
-                "every supplier can order every period",
+                "0 unless the demand has finite support (and is stationary for an infinite horizon)"
+                + (" and every supplier can order every period" if periodic else ""),
                 policy_iterations,
             )
         config = TrainConfig(
