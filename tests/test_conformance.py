@@ -146,6 +146,10 @@ RECIPES: dict[str, Recipe] = {
         dual_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
     ),
     "MultiIndexController": Recipe(multi_model, {"sourcing_periods": 60, "n_paths": 8, "n_exact": 2}),
+    # nfix: a short imitation of a fitted multi-index policy gives a stable policy
+    "MultiSourcingNeuralController": Recipe(
+        multi_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
+    ),
     "MultiSourcingDPController": Recipe(multi_model),  # exact DP for K <= 5 suppliers (exactgen)
 }
 

@@ -188,7 +188,9 @@ def _capacity_controllers(capacity: int) -> list:
         for name in idinn.single_controller.__all__:
             cls = getattr(idinn.single_controller, name)
             if getattr(cls, "_accepts_order_capacities", False) and hasattr(cls, "fit"):
-                out.append(cls().fit(single(lead_time=2, order_capacity=capacity)))
+                # neural controllers (nfix): a short fit; their OrderHead bounds any weights
+                kw = {"sourcing_periods": 5, "epochs": 2, "seed": 0} if "Neural" in name else {}
+                out.append(cls().fit(single(lead_time=2, order_capacity=capacity), **kw))
         assert out, "no single-sourcing controller accepts capacities"
         _CACHE[capacity] = out
     return _CACHE[capacity]
@@ -205,8 +207,7 @@ def test_controllers_and_solvers_that_cannot_model_them_refuse():
     with pytest.raises(ValueError, match=r"'sourcing_model' parameter of SSController must be a model without order "
                        r"capacities \(this controller does not honour them\)\. Got \[4\]"):
         SSController().fit(capped.problem)
-    with pytest.raises(ValueError, match="parameter of SingleSourcingNeuralController must be a model without fixed"):
-        idinn.single_controller.SingleSourcingNeuralController().fit(fixed, sourcing_periods=5, epochs=1)
+    # The neural controllers model fixed costs and capacities (tests/test_neural_fixed_costs.py).
     d = dual(expedited_fixed_order_cost=3)
     for cls in (CappedDualIndexController,):  # DynamicProgrammingController models them (exact.multi_dp)
         with pytest.raises(ValueError, match=f"parameter of {cls.__name__} must be a model without fixed order costs"):

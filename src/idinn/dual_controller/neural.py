@@ -18,11 +18,26 @@ from .base import BaseDualController
 
 
 def best_heuristic(model: DualSourcingModel) -> BaseDualController:
-    """The better of the fitted capped dual index and dual index policies (exact costs)."""
+    """The better of the fitted capped dual index and dual index policies (exact costs).
+
+    For a model with fixed order costs (which these heuristics do not model) they are
+    fitted to the same model without them: a starting point only, the later stages train
+    on the model itself. With capacities, the teacher is the multi-index (dual index)
+    policy fitted with the capacities in place
+    (:class:`~idinn.multi_controller.MultiIndexController`): a teacher whose orders
+    exceed a capacity cannot be imitated through the capped output head.
+    """
+    from ..neural.controller import relaxed_model
     from .capped_dual_index import CappedDualIndexController
     from .dual_index import DualIndexController
 
-    fitted = [CappedDualIndexController().fit(model, seed=0), DualIndexController().fit(model, seed=0)]
+    if model.params.has_capacities:
+        from ..multi_controller.neural import best_multi_index
+
+        return best_multi_index(model)  # type: ignore[return-value]
+
+    base = relaxed_model(model)
+    fitted = [CappedDualIndexController().fit(base, seed=0), DualIndexController().fit(base, seed=0)]
     return min(fitted, key=lambda c: c.best_cost_)
 
 
@@ -33,6 +48,11 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
     \dots, q^e_{t-1})` (plus the position in the season for seasonal demand) to two
     outputs; the orders are :math:`(q^r_t, q^e_t) = \lfloor \mathrm{relu}(\cdot) \rfloor`
     with a straight-through estimator (Böttcher, Asikis & Fragkos 2023).
+
+    Order capacities and review periods are honoured by construction (an output head,
+    :class:`idinn.neural.network.OrderHead`); fixed order costs are learned through the
+    straight-through order indicator (:func:`idinn.neural.network.order_indicator`); such
+    problems train through autograd. See docs/neural_extensions.md.
 
     Parameters
     ----------
@@ -114,7 +134,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Regular and expedited orders, each (B, 1), for inputs from :meth:`prepare_inputs`."""
         self._fitted_params()
-        q = ste_orders(self.model(inputs.to(self.device, torch.float32)))
+        q = ste_orders(self._outputs(inputs.to(self.device, torch.float32)))
         return q[:, [0]], q[:, [1]]
 
     def fit(
@@ -182,7 +202,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             the mean demand regularly.
         imitation_steps : int, default=1000
         policy_iterations : int, optional
-            Default 10 for stationary demand (infinite horizon), 30 for finite horizons
+            Default 10 for stationary demand (infinite horizon; 30 with fixed order costs), 30 for finite horizons
             with finite-support demand (exact finite-horizon policy iteration), else 0.
         policy_iteration_steps : int, default=1000
             Regression steps per policy-improvement iteration.
@@ -214,6 +234,12 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
         check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon
+        # Review periods: the policy depends on the phase t mod R, which the stationary
+        # policy improvement does not model; the dual heuristics model a periodic regular
+        # supplier only.
+        periodic = model.params.has_review_periods
+        teacher_ok = exact_ok and not (periodic and model.params.review_period(1) > 1)
+        exact_ok = exact_ok and not periodic
         # Finite horizons with finite-support (possibly seasonal) demand: exact
         # finite-horizon policy iteration applies too (no heuristic warm start).
         exact_fh = finite_horizon and demand.has_finite_support
@@ -221,15 +247,18 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
             if init_policy != "auto":
                 fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy)
             # Fitted lazily, after every argument has been checked.
-            init_policy = (lambda: best_heuristic(model)) if exact_ok and not warm_start else None
+            init_policy = (lambda: best_heuristic(model)) if teacher_ok and not warm_start else None
         elif init_policy is not None and not isinstance(init_policy, BaseDualController):
             fail("init_policy", owner, "'auto', None or a fitted dual controller", init_policy, TypeError)
+        exact_fh = exact_fh and not periodic
         if policy_iterations is None:
-            policy_iterations = 10 if exact_ok else (30 if exact_fh else 0)
+            # fixed costs: batching is reached in many small steps of +-2 units (30 rounds)
+            policy_iterations = (30 if model.params.has_fixed_costs else 10) if exact_ok else (30 if exact_fh else 0)
         elif policy_iterations and not (exact_ok or exact_fh):
             fail(
                 "policy_iterations", owner,
-                "0 unless the demand has finite support (and is stationary for an infinite horizon)",
+                "0 unless the demand has finite support (and is stationary for an infinite horizon)"
+                + (" and every supplier can order every period" if periodic else ""),
                 policy_iterations,
             )
         config = TrainConfig(

@@ -164,6 +164,9 @@ def improvement_targets(
     current = policy(visited)
     cand = current[:, None, :] + offsets[None, :, :]  # (n, c, k)
     valid = (cand >= 0).all(axis=2)
+    for j, u in enumerate(params.order_capacities):  # candidates above a capacity are infeasible
+        if u is not None:
+            valid &= cand[:, :, j] <= u
     flat_s = np.repeat(visited, offsets.shape[0], axis=0)
     flat_a = np.clip(cand.reshape(-1, k), 0, None)
     succ_rows = [transition(flat_s, flat_a, np.full(flat_s.shape[0], d, dtype=np.int64), params) for d in values]
@@ -276,6 +279,9 @@ def finite_horizon_improvement_targets(
         a_r = act_at(r_now, t)
         cand = a_r[:, None, :] + offsets[None]
         valid = (cand >= 0).all(axis=2)
+        for j, u in enumerate(params.order_capacities):  # candidates above a capacity are infeasible
+            if u is not None:
+                valid &= cand[:, :, j] <= u
         flat = np.clip(cand, 0, None).reshape(-1, k)
         rep = np.repeat(r_now, offsets.shape[0], axis=0)
         q = np.zeros(len(rep))

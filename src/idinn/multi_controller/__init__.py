@@ -9,3 +9,8 @@ __all__ = ["BaseMultiController", "MultiIndexController"]
 from .dynamic_programming import MultiSourcingDPController  # noqa: E402
 
 __all__ += ["MultiSourcingDPController"]
+
+# Neural controller for up to five suppliers (helper nfix).
+from .neural import MultiSourcingNeuralController  # noqa: E402
+
+__all__ += ["MultiSourcingNeuralController"]

@@ -45,6 +45,11 @@ def save_controller(ctrl: Any, path: str | Path) -> None:
         "order_costs": list(params.order_costs),
         "holding_cost": params.holding_cost,
         "shortage_cost": params.shortage_cost,
+        "excess_demand": params.excess_demand,
+        "fixed_order_costs": list(params.fixed_order_costs),
+        "order_capacities": list(params.order_capacities),
+        "review_periods": list(params.review_periods),
+        "review_offsets": list(params.review_offsets),
         "season_length": ctrl.season_length_,
         "horizon": ctrl.horizon_,
         "state_dict": {k: v.detach().cpu().clone() for k, v in ctrl.model.state_dict().items()},
@@ -90,6 +95,11 @@ def load_controller_into(ctrl: Any, path: str | Path, **lead_times: int) -> Any:
         order_costs=tuple(float(x) for x in payload["order_costs"]),
         holding_cost=float(payload["holding_cost"]),
         shortage_cost=float(payload["shortage_cost"]),
+        excess_demand=str(payload.get("excess_demand", "backlog")),
+        fixed_order_costs=tuple(float(x) for x in payload.get("fixed_order_costs", ())),
+        order_capacities=tuple(None if x is None else int(x) for x in payload.get("order_capacities", ())),
+        review_periods=tuple(int(x) for x in payload.get("review_periods", ())),
+        review_offsets=tuple(int(x) for x in payload.get("review_offsets", ())),
     )
     season, horizon = payload["season_length"], payload.get("horizon")
     ctrl._build_network(params, None if season is None else int(season), seed=0,

@@ -9,7 +9,10 @@ with the state :math:`s_t = (I_t, \text{pipelines})` of :mod:`idinn.dynamics`, a
 standardisation :math:`(m, \sigma)` (:func:`input_standardization`) and calendar features
 :math:`\phi_t` (:func:`time_features`). The floor is a straight-through estimator
 (:func:`ste_orders`), so the cost of simulated paths can be differentiated in
-:math:`\theta` (Böttcher, Asikis & Fragkos 2023).
+:math:`\theta` (Böttcher, Asikis & Fragkos 2023). For capacities and review periods an
+:class:`OrderHead` after the MLP makes every order feasible by construction; fixed order
+costs get the straight-through indicator :func:`order_indicator`
+(docs/neural_extensions.md).
 """
 
 from __future__ import annotations
@@ -168,6 +171,115 @@ def interval_loss(out: torch.Tensor, orders: torch.Tensor, margin: float = 0.2) 
     low = torch.where(orders > 0, orders + margin, torch.full_like(orders, -math.inf))
     high = orders + 1 - margin
     return (torch.relu(low - out) ** 2 + torch.relu(out - high) ** 2).mean()
+
+
+# ------------------------------------------------------------------ constrained orders
+#: Gradient passed through the capacity bound where the output is above it (as
+#: :data:`STE_NEGATIVE_SLOPE` below zero): the order is pinned at :math:`u_k`, a weak
+#: signal still says in which direction the unconstrained output would move.
+STE_CAPACITY_SLOPE = 0.1
+
+#: Temperature :math:`\tau` of the surrogate gradient of the order indicator (see
+#: :func:`order_indicator`).
+INDICATOR_TEMPERATURE = 0.5
+
+
+class OrderHead(torch.nn.Module):
+    r"""Output head that makes the orders feasible by construction.
+
+    Maps the raw outputs :math:`o` of the MLP (and, for review periods, the network
+    input) to outputs :math:`o'` such that the orders :math:`\lfloor \mathrm{relu}(o')
+    \rfloor` (:func:`ste_orders`)
+
+    * never exceed a capacity: :math:`o'_k = \min(o_k, u_k + \tfrac12)`, so
+      :math:`\lfloor \mathrm{relu}(o'_k) \rfloor \le u_k` whatever the weights (the
+      half-unit margin keeps the floor exact in float32); the gradient is 1 below the
+      bound and :data:`STE_CAPACITY_SLOPE` above it (straight-through, like the lower
+      bound at zero);
+    * are zero off review: :math:`o'_k = m_k(\phi)\, o_k` with the review mask
+      :math:`m_k = \mathbf 1[(t - o_k) \bmod R_k = 0]` read from the one-hot phase
+      :math:`t \bmod C` among the input features (columns ``phase_start`` to
+      ``phase_start + C``).
+
+    The fused training kernels (:mod:`idinn.neural._kernels`) model neither bound nor
+    the fixed order cost; a network with this head always trains through autograd
+    (:func:`idinn.neural.rollout.torch_rollout_cost`).
+
+    Parameters
+    ----------
+    capacities : sequence of (int or None)
+        :math:`u_k` per supplier (``None``: uncapped), or empty for none.
+    n_outputs : int
+        Number of suppliers :math:`K`.
+    review_mask : ndarray of shape (C, K), optional
+        :math:`m_k(t)` for :math:`t = 0, \dots, C - 1` (1: may order).
+    phase_start : int
+        First input column of the one-hot phase (used with ``review_mask``).
+    """
+
+    def __init__(
+        self,
+        capacities: Any,
+        n_outputs: int,
+        review_mask: np.ndarray | None = None,
+        phase_start: int = 0,
+    ) -> None:
+        super().__init__()
+        caps = list(capacities) if capacities else [None] * n_outputs
+        upper = [math.inf if u is None else float(u) + 0.5 for u in caps]
+        self.register_buffer("upper", torch.tensor(upper, dtype=torch.float32))
+        self.capped = any(u is not None for u in caps)
+        mask = np.ones((1, n_outputs), dtype=np.float32) if review_mask is None else np.asarray(review_mask, np.float32)
+        self.register_buffer("review_mask", torch.from_numpy(mask.copy()))
+        self.periodic = review_mask is not None
+        self.phase_start = int(phase_start)
+
+    def forward(self, out: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        if self.capped:
+            upper = self.upper.to(out.device)
+            bounded = torch.minimum(out, upper)
+            surrogate = torch.where(out > upper, upper + STE_CAPACITY_SLOPE * (out - upper), out)
+            out = surrogate + (bounded - surrogate).detach()
+        if self.periodic:
+            if x is None:
+                raise ValueError("OrderHead with review periods needs the network input (the phase features).")
+            cycle = self.review_mask.shape[0]
+            phase = x[:, self.phase_start : self.phase_start + cycle]
+            out = out * (phase @ self.review_mask.to(out.device))
+        return out
+
+
+class HeadedPolicy(torch.nn.Module):
+    """``body`` (Standardize + MLP, possibly with input compression) followed by an :class:`OrderHead`."""
+
+    def __init__(self, body: torch.nn.Module, head: OrderHead) -> None:
+        super().__init__()
+        self.body = body
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x), x)
+
+
+def order_indicator(out: torch.Tensor) -> torch.Tensor:
+    r"""The indicator :math:`\mathbf 1[q > 0]` of the orders :math:`q = \lfloor \mathrm{relu}(o) \rfloor`, with a surrogate gradient.
+
+    Forward: exactly :math:`\mathbf 1[o \ge 1]`, which equals :math:`\mathbf 1[q > 0]`
+    as charged by :func:`idinn.dynamics.period_cost`. Backward: the derivative of the
+    logistic :math:`\sigma((o - 1)/\tau)` with :math:`\tau` =
+    :data:`INDICATOR_TEMPERATURE`, i.e. :math:`\sigma'(\cdot)/\tau`, largest (:math:`1/(4\tau)`)
+    at the threshold :math:`o = 1` and negligible more than a few :math:`\tau` away.
+    A straight-through estimator of the step function (Bengio, Léonard & Courville 2013,
+    with a sigmoid surrogate as in Zenke & Ganguli 2018): the true derivative is 0
+    almost everywhere, so the fixed cost would never reach the weights. With it, an
+    output near the threshold -- a small order, or nearly one -- is pushed down by
+    :math:`K_k \sigma'/\tau`, against the holding/shortage gradient that pushes it up:
+    small orders that do not pay their fixed cost are learned away, large ones (far
+    above the threshold) are left to the other cost terms.
+    """
+    step = (out >= 1.0).to(out.dtype)
+    smooth = torch.sigmoid((out - 1.0) / INDICATOR_TEMPERATURE)
+    return smooth + (step - smooth).detach()
 
 
 # ------------------------------------------------------------------ inputs

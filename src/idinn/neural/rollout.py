@@ -5,7 +5,11 @@ for the policy :math:`q_t = \\lfloor \\mathrm{relu}(\\mathrm{MLP}(x_t)) \\rfloor
 (straight-through floor). The fused path (:mod:`idinn.neural._kernels`) is used whenever
 the network is a plain MLP with a supported activation on the CPU; everything else
 (custom activations, CUDA tensors) runs through autograd with
-:func:`idinn.dynamics.transition` and :func:`idinn.dynamics.period_cost`.
+:func:`idinn.dynamics.transition` and :func:`idinn.dynamics.period_cost`. The kernels
+model neither fixed order costs nor capacities nor review periods: a network with an
+:class:`~idinn.neural.network.OrderHead` (which every controller fitted to such a
+problem has) is not a plain ``Sequential`` and trains through autograd, where the fixed
+costs get the surrogate gradient of :func:`fixed_cost_gradient`.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import torch
 from ..dynamics import SourcingParams, advance, period_cost
 from .network import (
     ACT_IDENTITY,
+    OrderHead,
     Standardize,
     activation_code,
     layer_sizes,
+    order_indicator,
     pack_parameters,
     ste_orders,
     unpack_gradient,
@@ -54,10 +60,39 @@ def torch_rollout_cost(
         x = state if time_feats is None or time_feats.shape[1] == 0 else torch.cat(
             [state, time_feats[t].expand(state.shape[0], -1)], dim=1
         )
-        q = ste_orders(net(x))
+        out = net(x)
+        q = ste_orders(out)
         state, y = advance(state, q, demands[:, t], params)
-        c = period_cost(y, q, params).mean()
+        c = (period_cost(y, q, params) + fixed_cost_gradient(out, params)).mean()
         total = total + (c if discounts is None else discounts[t] * c)
+    return total
+
+
+def fixed_cost_gradient(out: torch.Tensor, params: SourcingParams) -> torch.Tensor:
+    r"""Zero in value; carries the surrogate gradient of the fixed order costs.
+
+    :func:`idinn.dynamics.period_cost` charges :math:`\sum_k K_k \mathbf 1[q^k_t > 0]`,
+    whose derivative is 0 almost everywhere. This term,
+    :math:`\sum_k K_k (\iota_k - \mathrm{sg}(\iota_k))` with
+    :math:`\iota_k` = :func:`idinn.neural.network.order_indicator` of the output
+    :math:`o_k` and :math:`\mathrm{sg}` the stop-gradient, adds exactly 0 to the cost
+    and the indicator's surrogate gradient :math:`K_k \sigma'((o_k - 1)/\tau)/\tau` to its
+    derivative (straight-through estimator).
+
+    Parameters
+    ----------
+    out : (B, K) tensor
+        Network outputs (after the :class:`~idinn.neural.network.OrderHead`).
+
+    Returns
+    -------
+    (B,) tensor of zeros (a scalar 0 when there is no fixed cost).
+    """
+    total = torch.zeros((), device=out.device)
+    for k, fixed in enumerate(params.fixed_order_costs):
+        if fixed != 0:
+            ind = order_indicator(out[:, k])
+            total = total + fixed * (ind - ind.detach())
     return total
 
 
@@ -95,6 +130,8 @@ class FusedMLP:
         except ValueError:
             return False
         mods = list(net)[1:] if len(net) and isinstance(net[0], Standardize) else list(net)
+        if any(isinstance(m, OrderHead) for m in mods):  # capacities / review periods: autograd only
+            return False
         return all(isinstance(m, torch.nn.Linear) or activation_code(m) is not None for m in mods)
 
     def _args(self, params: SourcingParams) -> tuple:
