@@ -130,6 +130,7 @@ class FusedMLP:
             shift,
             scale,
             np.ascontiguousarray(discounts, dtype=np.float64),
+            params.excess_demand == "lost_sales",
         )
 
     def cost_and_grad(
@@ -152,6 +153,7 @@ class FusedMLP:
             shift,
             scale,
             np.ascontiguousarray(discounts, dtype=np.float64),
+            params.excess_demand == "lost_sales",
         )
         unpack_gradient(self.net, grad)
         return float(total), grad_init
