@@ -278,3 +278,46 @@ def test_describe_policy_of_table_and_neural_controllers():
     text = describe_policy(neural)
     assert text.startswith("neural network ") and text.endswith(" -> 3 -> 2 -> 1 (inputs -> hidden -> outputs)"), text
     assert describe_policy(object()) == ""
+
+
+MULTI = """
+[model]
+type = "multi"
+holding_cost = 5
+shortage_cost = 95
+demand = { type = "uniform", low = 0, high = 2 }
+
+[[model.suppliers]]
+lead_time = 0
+order_cost = 20
+
+[[model.suppliers]]
+lead_time = 1
+order_cost = 0
+review_period = 2
+
+[controller]
+type = "multi_index"
+
+[training]
+method = "exhaustive"
+
+[evaluation]
+sourcing_periods = 200
+"""
+
+
+def test_run_a_multi_sourcing_config(tmp_path, capsys):
+    """Two suppliers in a [[model.suppliers]] list, the cheap one reviewed every other period."""
+    cfg = tmp_path / "multi.toml"
+    cfg.write_text(MULTI)
+    saved = tmp_path / "c.idinn"
+    assert main(["run", "--config", str(cfg), "--no-plot", "--save-controller", str(saved)]) == 0
+    text = capsys.readouterr().out
+    assert "Controller: MultiIndexController" in text
+    assert "Policy:     order-up-to levels per supplier S = (" in text
+    assert "review_periods=[1, 2]" in text
+    from idinn import load_controller
+
+    loaded = load_controller(saved)
+    assert f"S = ({', '.join(map(str, loaded.base_stock_levels_))})" in text

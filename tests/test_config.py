@@ -22,13 +22,16 @@ from idinn.config import (
 from idinn.dual_controller import CappedDualIndexController
 from idinn.problem import SourcingProblem
 from idinn.single_controller import BaseStockController
-from idinn.sourcing_model import DualSourcingModel, SingleSourcingModel
+from idinn.sourcing_model import DualSourcingModel
 
 SINGLE = {"type": "single", "lead_time": 1, "holding_cost": 1, "shortage_cost": 9, "init_inventory": 0,
           "demand": {"type": "uniform", "low": 0, "high": 2}}
 DUAL = {"type": "dual", "regular_lead_time": 2, "expedited_lead_time": 0, "regular_order_cost": 0,
         "expedited_order_cost": 5, "holding_cost": 1, "shortage_cost": 19, "init_inventory": 0,
         "demand": {"type": "uniform", "low": 0, "high": 2}}
+MULTI = {"type": "multi", "holding_cost": 1, "shortage_cost": 19, "init_inventory": 0,
+         "suppliers": [{"lead_time": 0, "order_cost": 5}, {"lead_time": 2, "order_cost": 0}],
+         "demand": {"type": "uniform", "low": 0, "high": 2}}
 #: fit arguments without a default, per parameter name
 REQUIRED = {"horizon": 3, "discount": 0.9, "sourcing_periods": 10, "epochs": 1}
 
@@ -42,11 +45,11 @@ def cfg_of(model, controller, training=None):
 
 # --------------------------------------------------------------------------- registries
 def test_registry_lists_every_controller_class():
-    from idinn import dual_controller, single_controller
+    from idinn import dual_controller, multi_controller, single_controller
 
     names = {e.cls.__name__ for e in controller_registry().values()}
-    bases = {"BaseSingleController", "BaseDualController"}
-    public = {n for mod in (single_controller, dual_controller) for n in mod.__all__ if n not in bases}
+    bases = {"BaseSingleController", "BaseDualController", "BaseMultiController"}
+    public = {n for mod in (single_controller, dual_controller, multi_controller) for n in mod.__all__ if n not in bases}
     assert names == public
     assert {k for k in controller_registry()} >= {
         ("single", "base_stock"), ("single", "neural"), ("single", "finite_horizon_base_stock"),
@@ -61,10 +64,12 @@ def test_every_controller_is_constructible_from_toml(key):
     model_kind, name = key
     entry = controller_registry()[key]
     training = "\n".join(f"{k} = {REQUIRED[k]}" for k in entry.required_fit)
-    text = to_toml(cfg_of(SINGLE if model_kind == "single" else DUAL, {"type": name})) + f"[training]\n{training}\n"
+    model = {"single": SINGLE, "dual": DUAL, "multi": MULTI}[model_kind]
+    text = to_toml(cfg_of(model, {"type": name})) + f"[training]\n{training}\n"
     rc = from_config(tomllib.loads(text), "t.toml")
     assert type(rc.controller) is entry.cls
-    assert type(rc.model) is (SingleSourcingModel if model_kind == "single" else DualSourcingModel)
+    assert type(rc.model).__name__ == {"single": "SingleSourcingModel", "dual": "DualSourcingModel",
+                                       "multi": "MultiSourcingModel"}[model_kind]
     for k in entry.required_fit:
         assert rc.fit_kwargs[k] == REQUIRED[k]
 
@@ -161,7 +166,7 @@ def test_string_for_a_boolean_is_refused():
         (cfg_of({**SINGLE, "leadtime": 1}, {"type": "base_stock"}),
          "m.toml: unknown key 'leadtime' in [model] (type 'single', SingleSourcingModel). Did you mean 'lead_time'? "
          "The valid keys are: 'batch_size', 'demand', 'excess_demand', 'fixed_order_cost', 'holding_cost', "
-         "'init_inventory', 'lead_time', 'order_capacity', 'order_cost', 'shortage_cost'."),
+         "'init_inventory', 'lead_time', 'order_capacity', 'order_cost', 'review_offset', 'review_period', 'shortage_cost'."),
         (cfg_of({**SINGLE, "demand": {"type": "uniform", "low": 0, "hgih": 4}}, {"type": "base_stock"}),
          "m.toml: unknown key 'hgih' in [model.demand] (demand type 'uniform'). Did you mean 'high'? "
          "The valid keys are: 'high', 'low'."),
@@ -351,3 +356,88 @@ def test_lost_sales_in_the_model_table_round_trips():
     assert to_config(rc.model.problem)["model"]["excess_demand"] == "lost_sales"
     with pytest.raises(ConfigError, match="excess_demand"):
         from_config(cfg_of({**SINGLE, "excess_demand": "lost"}, {"type": "base_stock"}), "t.toml")
+
+
+# ----------------------------------------------------------------- multi sourcing, review periods
+MULTI_TOML = """
+[model]
+type = "multi"
+holding_cost = 5
+shortage_cost = 95
+init_inventory = 2
+demand = { type = "uniform", low = 0, high = 4 }
+
+[[model.suppliers]]
+lead_time = 0
+order_cost = 20
+
+[[model.suppliers]]
+lead_time = 2
+order_cost = 10
+capacity = 6
+
+[[model.suppliers]]
+lead_time = 4
+order_cost = 0
+review_period = 7
+review_offset = 2
+
+[controller]
+type = "multi_index"
+
+[training]
+method = "exhaustive"
+"""
+
+
+def test_multi_model_from_toml():
+    rc = from_config(tomllib.loads(MULTI_TOML), "m.toml")
+    m = rc.model
+    assert type(m).__name__ == "MultiSourcingModel" and type(rc.controller).__name__ == "MultiIndexController"
+    assert m.get_lead_times() == (0, 2, 4) and m.get_order_costs() == (20.0, 10.0, 0.0)
+    assert m.get_order_capacities() == (None, 6, None)
+    assert m.get_review_periods() == (1, 1, 7) and m.get_review_offsets() == (0, 0, 2)
+    assert rc.fit_kwargs == {"method": "exhaustive"}
+    expected = SourcingProblem.multi(lead_times=[0, 2, 4], order_costs=[20, 10, 0], holding_cost=5, shortage_cost=95,
+                                     demand=dm.UniformDemand(0, 4), init_inventory=2, order_capacities=[None, 6, None],
+                                     review_periods=[1, 1, 7], review_offsets=[0, 0, 2])
+    assert m.problem == expected
+    # to_config writes it back ([model] type "multi"), and the TOML reads the same problem
+    cfg = to_config(expected, "multi_index")
+    assert cfg["model"]["type"] == "multi" and len(cfg["model"]["suppliers"]) == 3
+    assert from_config(tomllib.loads(to_toml(cfg)), "t.toml").model.problem == expected
+
+
+def test_review_periods_of_single_and_dual_models_round_trip():
+    dual = SourcingProblem.dual(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
+                                expedited_order_cost=20, holding_cost=5, shortage_cost=495,
+                                demand=dm.UniformDemand(0, 4), regular_review_period=7, regular_review_offset=3)
+    cfg = to_config(dual, "dual_index")
+    assert cfg["model"]["regular_review_period"] == 7 and cfg["model"]["regular_review_offset"] == 3
+    assert "expedited_review_period" not in cfg["model"]
+    assert from_config(tomllib.loads(to_toml(cfg)), "t.toml").model.problem == dual
+    single = SourcingProblem.single(lead_time=1, holding_cost=1, shortage_cost=9, demand=dm.UniformDemand(0, 2),
+                                    review_period=3, review_offset=1)
+    cfg = to_config(single, "base_stock")
+    assert (cfg["model"]["review_period"], cfg["model"]["review_offset"]) == (3, 1)
+    assert from_config(cfg, "t.toml").model.problem == single
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c["model"]["suppliers"][1].update(leadtime=2),
+     "m.toml: unknown key 'leadtime' in [[model.suppliers]] entry 1. Did you mean 'lead_time'?"),
+    (lambda c: c["model"].pop("suppliers"), "m.toml: [model] type 'multi' needs a list of suppliers"),
+    (lambda c: c["model"]["suppliers"][0].pop("lead_time"), "m.toml: [[model.suppliers]] entry 0 needs lead_time"),
+    (lambda c: c["model"]["suppliers"][2].update(review_period="weekly"),
+     "m.toml: The 'review_period' parameter of MultiSourcingModel ([[model.suppliers]] entry 2) must be an int."),
+    (lambda c: c["model"].update(suppliers=[{"lead_time": k} for k in range(6)]),
+     "at most 5 suppliers are supported"),
+    (lambda c: c["controller"].update(type="dual_index"),
+     "m.toml: controller type 'dual_index' is not available for this model ([model] type = 'multi'); it "
+     "controls 'dual' models."),
+])
+def test_multi_config_refusals(change, message):
+    cfg = tomllib.loads(MULTI_TOML)
+    change(cfg)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_config(cfg, "m.toml")

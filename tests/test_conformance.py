@@ -43,7 +43,7 @@ from idinn.sourcing_model import DualSourcingModel, SingleSourcingModel
 matplotlib.use("Agg")
 
 # ----------------------------------------------------------------------- discovery
-_PACKAGES = ("idinn.single_controller", "idinn.dual_controller")
+_PACKAGES = ("idinn.single_controller", "idinn.dual_controller", "idinn.multi_controller")
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -102,6 +102,12 @@ def dual_model(batch_size: int = 4) -> DualSourcingModel:
                              demand_generator=UniformDemand(0, 2), batch_size=batch_size)
 
 
+def multi_model(batch_size: int = 4) -> Any:
+    """Three suppliers, lead times (1, 0, 2), in the order given (the multi-supplier controllers' problem)."""
+    return idinn.MultiSourcingModel(lead_times=[1, 0, 2], order_costs=[2, 5, 0], holding_cost=1, shortage_cost=9,
+                                    demand_generator=UniformDemand(0, 2), init_inventory=2, batch_size=batch_size)
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How to fit a class cheaply and how to evaluate its policy exactly.
@@ -138,6 +144,8 @@ RECIPES: dict[str, Recipe] = {
         # a short imitation of a heuristic gives a stable policy, so the exact check is real
         dual_model, {**_NEURAL, "imitation_steps": 50, "policy_iterations": 0}, {"hidden_layers": [4]}
     ),
+    "MultiIndexController": Recipe(multi_model, {"sourcing_periods": 60, "n_paths": 8, "n_exact": 2}),
+    "MultiSourcingDPController": Recipe(multi_model),  # exact DP for K <= 5 suppliers (exactgen)
 }
 
 CLASSES = public_controller_classes()
@@ -172,8 +180,15 @@ def single(cls: type) -> bool:
     return cls._model_class is SingleSourcingModel
 
 
+def multi(cls: type) -> bool:
+    return cls._model_class is idinn.MultiSourcingModel
+
+
 def sample_states(cls: type) -> list[dict[str, Any]]:
     """Predict arguments for a few states inside every table (pipelines in the model's layout)."""
+    if multi(cls):  # multi_model: pipelines of lengths 1, 0, 2
+        return [{"current_inventory": i, "past_orders": [[a], [], [b, c]]}
+                for i, a, b, c in ((2, 0, 0, 0), (0, 1, 0, 1), (-1, 2, 1, 0), (3, 0, 2, 2))]
     if single(cls):
         return [{"current_inventory": i, "past_orders": [q]} for i, q in ((2, 0), (0, 1), (-1, 2), (3, 0))]
     return [
@@ -184,6 +199,10 @@ def sample_states(cls: type) -> list[dict[str, Any]]:
 
 def batched(cls: type, states: list[dict[str, Any]]) -> dict[str, Any]:
     inv = torch.tensor([float(s["current_inventory"]) for s in states])
+    if multi(cls):
+        pipes = [torch.tensor([s["past_orders"][k] for s in states], dtype=torch.float32).reshape(len(states), -1)
+                 for k in range(3)]
+        return {"current_inventory": inv, "past_orders": pipes}
     key = "past_orders" if single(cls) else "past_regular_orders"
     return {"current_inventory": inv, key: torch.tensor([s[key] for s in states], dtype=torch.float32)}
 
@@ -239,9 +258,10 @@ def test_fit_predict_types(cls):
         if single(cls):
             assert type(q) is int and q >= 0
         else:
-            assert isinstance(q, tuple) and len(q) == 2 and all(type(x) is int and x >= 0 for x in q)
+            n = 3 if multi(cls) else 2
+            assert isinstance(q, tuple) and len(q) == n and all(type(x) is int and x >= 0 for x in q)
         qb = controller.predict(**batched(cls, sample_states(cls)), period=t)
-        parts = [qb] if single(cls) else list(qb)
+        parts = [qb] if single(cls) else list(qb.split(1, dim=1)) if multi(cls) else list(qb)
         for part in parts:
             assert isinstance(part, torch.Tensor) and part.shape == (4, 1)
             assert torch.equal(part, part.round()) and bool((part >= 0).all())
@@ -261,7 +281,7 @@ def test_simulate_plot_costs(cls):
     assert last.shape == (3, 1)
     before = model.get_past_inventories().clone()
     out = controller.simulate(model, sourcing_periods=periods, seed=2)
-    assert len(out) == (2 if single(cls) else 3)
+    assert len(out) == model.params.n_suppliers + 1
     assert all(isinstance(a, np.ndarray) and a.shape == (periods + 1,) for a in out)
     # the user's model keeps its paths and batch size
     assert model.batch_size == 3 and torch.equal(model.get_past_inventories(), before)

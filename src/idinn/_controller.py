@@ -101,10 +101,12 @@ class BaseController:
     def is_stationary(self) -> bool:
         """True when the orders do not depend on the period (:math:`\\mu_t = \\mu`).
 
-        Period-dependent controllers (finite horizon, seasonal) override this; see
-        :class:`idinn.policy.Policy`.
+        False for a controller fitted to a problem with review periods (its orders are zero
+        outside them). Period-dependent controllers (finite horizon, seasonal) override this;
+        see :class:`idinn.policy.Policy`.
         """
-        return True
+        params = getattr(getattr(self, "sourcing_model", None), "params", None)
+        return not (isinstance(params, SourcingParams) and params.has_review_periods)
 
     def policy(self, state: torch.Tensor, period: int | None = None) -> torch.Tensor:
         """Orders for a batch of states (the :class:`idinn.policy.Policy` protocol).
@@ -492,5 +494,5 @@ def _import_controllers() -> None:
     """Import the controller packages so that every class is registered."""
     import importlib
 
-    for name in ("idinn.single_controller", "idinn.dual_controller"):
+    for name in ("idinn.single_controller", "idinn.dual_controller", "idinn.multi_controller"):
         importlib.import_module(name)

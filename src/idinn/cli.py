@@ -52,6 +52,16 @@ def exact_optimum(model: Any) -> tuple[str, float] | None:
     if not demand.has_finite_support or demand.season_length is not None:
         return None
     params = model.params
+    if params.n_suppliers > 2 or type(model).__name__ == "MultiSourcingModel":
+        return None  # the K-supplier exact engine is idinn.exact.solve_multi_sourcing_average_cost (not run here)
+    if isinstance(model, SingleSourcingModel) and params.has_review_periods:
+        from .single_controller import BaseStockController
+
+        if params.has_fixed_costs or params.has_capacities or params.excess_demand != "backlog":
+            return None
+        return "optimal (R, S) policy", float(BaseStockController().fit(model).expected_cost_)
+    if params.has_review_periods:
+        return None  # the dual-sourcing DP does not model review periods yet
     if isinstance(model, SingleSourcingModel):
         from .single_controller import BaseStockController, ModifiedBaseStockController, SSController
 
@@ -85,6 +95,7 @@ def describe_policy(controller: Any) -> str:
     """One line naming the fitted policy's parameters, read from documented fitted attributes.
 
     - base stock: ``base-stock level S = 4`` (``z_star``);
+    - multi-index: ``order-up-to levels per supplier S = (3, 3, 9)`` (``base_stock_levels_``);
     - dual heuristics (capped dual index, dual index, single index, tailored base surge):
       their levels in the order of ``_param_names``, e.g. ``s_e = 3, s_r = 9, q_r = 4``;
     - finite-horizon / discounted base stock: the order-up-to levels ``base_stock_levels_``
@@ -98,6 +109,9 @@ def describe_policy(controller: Any) -> str:
 
     if hasattr(controller, "z_star"):
         return f"base-stock level S = {controller.z_star}"
+    if getattr(controller, "base_stock_levels_", None) is not None and not hasattr(controller, "optimal_cost_"):
+        levels = ", ".join(str(int(v)) for v in controller.base_stock_levels_)  # multi-index: one per supplier
+        return f"order-up-to levels per supplier S = ({levels})"
     names = getattr(controller, "_param_names", ())
     if names:
         return ", ".join(f"{name} = {int(getattr(controller, name))}" for name in names)

@@ -6,7 +6,8 @@ A configuration is a plain dict (read from TOML by :func:`load_config`) with the
     ``type = "single"`` or ``"dual"`` and the keyword arguments of
     :class:`~idinn.sourcing_model.SingleSourcingModel` /
     :class:`~idinn.sourcing_model.DualSourcingModel`, with ``demand`` a table (see
-    :func:`demand_registry`).
+    :func:`demand_registry`); or ``type = "multi"`` with a ``[[model.suppliers]]`` list
+    (:class:`~idinn.MultiSourcingModel`, see :mod:`idinn._config_multi`).
 ``[controller]``
     ``type`` (see :func:`controller_registry`) and the keyword arguments of the
     controller's constructor (``activation`` by its ``torch.nn`` class name).
@@ -80,8 +81,9 @@ __all__ = [
 
 _EVALUATION_KEYS = {"sourcing_periods": "an int >= 1", "seed": "an int >= 0"}
 _PLOT_KEYS = {"sourcing_periods": "an int >= 1"}
-_MODEL_CLASSES = {"single": "SingleSourcingModel", "dual": "DualSourcingModel"}
-_CONTROLLER_MODULES = {"single": "idinn.single_controller", "dual": "idinn.dual_controller"}
+_MODEL_CLASSES = {"single": "SingleSourcingModel", "dual": "DualSourcingModel", "multi": "MultiSourcingModel"}
+_CONTROLLER_MODULES = {"single": "idinn.single_controller", "dual": "idinn.dual_controller",
+                       "multi": "idinn.multi_controller"}
 #: Keyword arguments accepted through ``**kwargs`` of a ``fit`` (not visible in its signature).
 _FIT_EXTRA_KEYWORDS = {
     "FiniteHorizonBaseStockController": ("min_position", "max_position", "max_widenings"),
@@ -97,7 +99,9 @@ _STATIONARY_FINITE = {"BaseStockController", "DynamicProgrammingController"}
 _FINITE = {"FiniteHorizonBaseStockController", "DiscountedBaseStockController", "FiniteHorizonDPController",
            "DiscountedDPController"}
 #: Default training length of the neural controllers (the paper's recipes).
-_NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000}, "dual": {"sourcing_periods": 100, "epochs": 300}}
+_NEURAL_DEFAULTS = {"single": {"sourcing_periods": 50, "epochs": 2000},
+                    "dual": {"sourcing_periods": 100, "epochs": 300},
+                    "multi": {"sourcing_periods": 100, "epochs": 300}}
 
 
 # ------------------------------------------------------------------------ controllers
@@ -133,7 +137,7 @@ class ControllerEntry:
 
 def _controller_name(cls_name: str) -> str:
     base = cls_name[: -len("Controller")] if cls_name.endswith("Controller") else cls_name
-    base = re.sub(r"^(Single|Dual)Sourcing", "", base)
+    base = re.sub(r"^(Single|Dual|Multi)Sourcing", "", base)
     return _snake(base)
 
 
@@ -182,9 +186,10 @@ def controller_entry(model: str, kind: Any, where: str = "<config>") -> Controll
     reg = controller_registry()
     if (model, kind) in reg:
         return reg[(model, kind)]
-    other = "dual" if model == "single" else "single"
     names = _controllers_for(model)
-    if (other, kind) in reg:
+    others = [m for m in _CONTROLLER_MODULES if m != model and (m, kind) in reg]
+    other = others[0] if others else None
+    if other is not None:
         raise ConfigError(
             f"{where}: controller type {kind!r} is not available for this model ([model] type = {model!r}); "
             f"it controls {other!r} models. Choose from: {', '.join(names)}."
@@ -219,7 +224,7 @@ def build_controller(cfg: dict[str, Any], model: Any, where: str = "<config>") -
         ``[training]``, a missing required ``fit`` argument, or a demand model the
         controller cannot use (the message says what to use instead).
     """
-    kind_model = "single" if type(model).__name__ == "SingleSourcingModel" else "dual"
+    kind_model = {"SingleSourcingModel": "single", "MultiSourcingModel": "multi"}.get(type(model).__name__, "dual")
     spec = _table(cfg, "controller", where)
     kind = spec.pop("type", "neural")
     entry = controller_entry(kind_model, kind, where)
@@ -313,7 +318,16 @@ def build_model(cfg: dict[str, Any], where: str = "<config>", base_dir: Any = No
     spec = _table(cfg, "model", where, required=True)
     kind = spec.pop("type", "single")
     if kind not in _MODEL_CLASSES:
-        raise ConfigError(f"{where}: [model] type must be 'single' or 'dual', got {kind!r}.")
+        raise ConfigError(f"{where}: [model] type must be 'single' or 'dual' (or 'multi' with a [[model.suppliers]] "
+                          f"list), got {kind!r}.")
+    if kind == "multi":
+        from ._config_multi import build_multi_model
+
+        if "demand" not in spec:
+            raise ConfigError(
+                f"{where}: [model] needs a demand table, e.g. demand = {{ type = \"uniform\", low = 0, high = 4 }}."
+            )
+        return build_multi_model(spec, build_demand(spec.pop("demand"), where, base_dir), where)
     keys = _model_keys(kind)
     cls_name = _MODEL_CLASSES[kind]
     _check_keys(spec, list(keys) + ["demand"], where, f"[model] (type {kind!r}, {cls_name})")
@@ -443,8 +457,9 @@ def to_config(
 
     Parameters
     ----------
-    problem : SourcingProblem, SingleSourcingModel or DualSourcingModel
-        One or two suppliers; pipelines must start empty (the models' rule).
+    problem : SourcingProblem, SingleSourcingModel, DualSourcingModel or MultiSourcingModel
+        1 to 5 suppliers (three or more, or a MultiSourcingModel: ``type = "multi"``);
+        pipelines must start empty (the models' rule).
     controller : str, controller class or instance, default="neural"
         A ``[controller] type``, or a controller whose constructor arguments are read
         back from its attributes of the same name (those equal to their default are left
@@ -466,7 +481,7 @@ def to_config(
     ------
     ConfigError
         For anything :func:`from_config` would refuse, or a problem the CLI's models
-        cannot hold (an initial pipeline, three or more suppliers).
+        cannot hold (an initial pipeline).
     """
     from .problem import as_problem
 
@@ -476,22 +491,28 @@ def to_config(
         raise ConfigError("to_config: the CLI's models start with empty pipelines; this problem has init_pipeline "
                           f"{spec['init_pipeline']}. Simulate it from Python instead.")
     model: dict[str, Any]
-    if len(sup) == 1:
+    if len(sup) > 2 or type(problem).__name__ == "MultiSourcingModel" or (
+            len(sup) == 2 and sup[1]["lead_time"] > sup[0]["lead_time"]):  # the dual model needs l_e <= l_r
+        from ._config_multi import multi_model_to_config
+
+        model = multi_model_to_config(spec)
+    elif len(sup) == 1:
         model = {"type": "single", "lead_time": sup[0]["lead_time"], "holding_cost": spec["holding_cost"],
                  "shortage_cost": spec["shortage_cost"], "order_cost": sup[0]["order_cost"]}
     elif len(sup) == 2:
         model = {"type": "dual", "regular_lead_time": sup[0]["lead_time"], "expedited_lead_time": sup[1]["lead_time"],
                  "regular_order_cost": sup[0]["order_cost"], "expedited_order_cost": sup[1]["order_cost"],
                  "holding_cost": spec["holding_cost"], "shortage_cost": spec["shortage_cost"]}
-    else:
-        raise ConfigError(f"to_config: the CLI describes one or two suppliers; this problem has {len(sup)}.")
-    # fixed order costs and capacities: the models' keywords, written only where set
-    prefixes = ("",) if len(sup) == 1 else ("regular_", "expedited_")
+    # fixed order costs, capacities and review periods: the models' keywords, written only where set
+    prefixes = () if model["type"] == "multi" else ("",) if len(sup) == 1 else ("regular_", "expedited_")
     for prefix, s in zip(prefixes, sup):
         if "fixed_order_cost" in s:
             model[f"{prefix}fixed_order_cost"] = s["fixed_order_cost"]
         if "capacity" in s:
             model[f"{prefix}order_capacity"] = s["capacity"]
+        for key in ("review_period", "review_offset"):
+            if s.get(key, 0 if key == "review_offset" else 1) != (0 if key == "review_offset" else 1):
+                model[f"{prefix}{key}"] = s[key]
     if spec.get("excess_demand", "backlog") != "backlog":
         model["excess_demand"] = spec["excess_demand"]
     model["init_inventory"] = spec["init_inventory"]
@@ -506,8 +527,8 @@ def to_config(
         cls = controller if isinstance(controller, type) else type(controller)
         matches = [e for e in controller_registry().values() if e.cls is cls]
         if not matches:
-            raise ConfigError(f"to_config: {cls.__name__} is not a controller of idinn.single_controller or "
-                              "idinn.dual_controller.")
+            raise ConfigError(f"to_config: {cls.__name__} is not a controller of idinn.single_controller, "
+                              "idinn.dual_controller or idinn.multi_controller.")
         entry = matches[0]
         ctrl = {"type": entry.name}
         if not isinstance(controller, type):

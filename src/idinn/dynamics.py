@@ -54,6 +54,7 @@ __all__ = [
     "inventory_position",
     "check_capacities",
     "check_review_periods",
+    "restrict_to_review",
 ]
 
 EXCESS_DEMAND_RULES = ("backlog", "lost_sales")
@@ -207,7 +208,7 @@ class SourcingParams:
         return math.lcm(*self.review_periods) if self.review_periods else 1
 
     def may_order(self, k: int, period: int) -> bool:
-        """Whether supplier ``k`` may be ordered from in period ``period``: :math:`(t - o_k) \bmod R_k = 0`."""
+        r"""Whether supplier ``k`` may be ordered from in period ``period``: :math:`(t - o_k) \bmod R_k = 0`."""
         return (period - self.review_offset(k)) % self.review_period(k) == 0
 
     def fixed_order_cost(self, k: int) -> float:
@@ -391,6 +392,36 @@ def check_review_periods(
                  f"ordering nothing from supplier {k} in period {period} (it is reviewed every "
                  f"{params.review_period(k)} periods from period {params.review_offset(k)})",
                  [float(x) for x in orders[:, k].tolist()][:8])
+
+
+def restrict_to_review(orders: Array, params: SourcingParams, period: int) -> Array:
+    r"""A policy's orders with those of suppliers not reviewed in ``period`` set to 0.
+
+    The periodic-review variant of an order rule (Hadley & Whitin 1963, ch. 5): supplier
+    :math:`k` orders what the rule says in the periods with :math:`(t - o_k) \bmod R_k = 0`
+    and nothing otherwise. This is part of a policy's definition; the simulator itself never
+    zeroes an order (:func:`check_review_periods` refuses it).
+
+    Parameters
+    ----------
+    orders : tensor or ndarray, shape (B, n_suppliers)
+    params : SourcingParams
+    period : int
+        The period :math:`t` (0 = the first of the simulation).
+
+    Returns
+    -------
+    same type, shape (B, n_suppliers)
+        ``orders`` itself when every supplier is reviewed in ``period``.
+    """
+    if not params.review_periods:
+        return orders
+    keep = [params.may_order(k, period) for k in range(params.n_suppliers)]
+    if all(keep):
+        return orders
+    if isinstance(orders, torch.Tensor):
+        return orders * torch.tensor(keep, dtype=orders.dtype, device=orders.device)
+    return orders * np.asarray(keep, dtype=orders.dtype)
 
 
 def inventory_position(state: Array, params: SourcingParams, horizon: int | None = None) -> Array:

@@ -284,3 +284,90 @@ def load_lost_sales_testbed() -> list[LostSalesInstance]:
             costs={k: float(row[k]) for k in _LOST_SALES_POLICIES if row.get(k, "").strip()},
         ))
     return out
+
+
+# --------------------------------------------------------------------------- exact multi-sourcing optima
+_EXACT_OPTIMA_FILES = {
+    "three_supplier": "three_supplier_optima.csv",
+    "dual_lost_sales": "dual_lost_sales_optima.csv",
+    "dual_fixed_cost": "dual_fixed_cost_optima.csv",
+}
+
+
+@dataclass(frozen=True)
+class ExactOptimum:
+    r"""One optimum computed by :func:`idinn.exact.solve_multi_sourcing_average_cost`.
+
+    Attributes
+    ----------
+    name : str
+    lead_times, order_costs, fixed_order_costs : tuple
+        Per supplier [:math:`l_k`], [:math:`c_k`], [:math:`K_k`] (suppliers in the order of
+        :class:`~idinn.dynamics.SourcingParams`: regular first for dual sourcing).
+    holding_cost, shortage_cost : float
+        [:math:`h`], [:math:`b`] (the lost-sales penalty :math:`p` under lost sales).
+    excess_demand : str
+    demand_low, demand_high : int
+        Demand is uniform on ``demand_low .. demand_high``.
+    optimal_cost : float
+        Optimal long-run average cost per period (six decimals).
+    n_states : int
+        Aggregated states solved.
+    solve_time_s : float
+        Seconds the solve took when the file was written (``benchmarks/check_multi_sourcing.py``).
+    """
+
+    name: str
+    lead_times: tuple
+    order_costs: tuple
+    fixed_order_costs: tuple
+    holding_cost: float
+    shortage_cost: float
+    excess_demand: str
+    demand_low: int
+    demand_high: int
+    optimal_cost: float
+    n_states: int
+    solve_time_s: float
+
+    def problem(self):  # -> SourcingProblem
+        """The :class:`~idinn.problem.SourcingProblem` (empty start)."""
+        from .dynamics import SourcingParams
+        from .problem import SourcingProblem
+
+        params = SourcingParams(lead_times=self.lead_times, order_costs=self.order_costs,
+                                holding_cost=self.holding_cost, shortage_cost=self.shortage_cost,
+                                excess_demand=self.excess_demand, fixed_order_costs=self.fixed_order_costs)
+        return SourcingProblem(params=params, demand=UniformDemand(self.demand_low, self.demand_high))
+
+
+def load_exact_optima(table: str) -> list[ExactOptimum]:
+    """The shipped exact optima of one table, in file order.
+
+    Parameters
+    ----------
+    table : {"three_supplier", "dual_lost_sales", "dual_fixed_cost"}
+        Three suppliers (lead times (0, 1, 2) and (0, 2, 4)); dual sourcing with lost
+        sales; dual sourcing with fixed order costs (see docs/exact_multi_sourcing.md).
+    """
+    if table not in _EXACT_OPTIMA_FILES:
+        fail("table", "load_exact_optima", f"one of {sorted(_EXACT_OPTIMA_FILES)}", table)
+    text = resources.files("idinn").joinpath("data", _EXACT_OPTIMA_FILES[table]).read_text(encoding="utf-8")
+
+    def numbers(s: str, kind: type) -> tuple:
+        return tuple(kind(x) for x in s.split(";") if x.strip())
+
+    out = []
+    for row in csv.DictReader(io.StringIO(text)):
+        out.append(ExactOptimum(
+            name=row["name"], lead_times=numbers(row["lead_times"], int), order_costs=numbers(row["order_costs"], float),
+            fixed_order_costs=numbers(row["fixed_order_costs"], float), holding_cost=float(row["holding_cost"]),
+            shortage_cost=float(row["shortage_cost"]), excess_demand=row["excess_demand"],
+            demand_low=int(row["demand_low"]), demand_high=int(row["demand_high"]),
+            optimal_cost=float(row["optimal_cost"]), n_states=int(row["n_states"]),
+            solve_time_s=float(row["solve_time_s"]),
+        ))
+    return out
+
+
+__all__ += ["ExactOptimum", "load_exact_optima"]

@@ -23,7 +23,7 @@ from ._validation import check_cost, check_exact_quantity, check_int, fail, is_i
 from .demand import BaseDemand, demand_from_dict
 from .dynamics import SourcingParams
 
-__all__ = ["SourcingProblem", "as_problem"]
+__all__ = ["SourcingProblem", "as_problem", "MAX_SUPPLIERS"]
 
 _OWNER = "SourcingProblem"
 
@@ -103,13 +103,17 @@ class SourcingProblem:
         fixed_order_cost: float = 0.0,
         order_capacity: int | None = None,
         excess_demand: str = "backlog",
+        review_period: int = 1,
+        review_offset: int = 0,
     ) -> SourcingProblem:
         """Single-sourcing problem (the paper's ``SingleSourcingModel`` parameters, plus the
-        fixed order cost :math:`K` and the order capacity :math:`u`)."""
+        fixed order cost :math:`K`, the order capacity :math:`u` and the review period
+        :math:`R` with offset :math:`o`: orders only in periods :math:`t` with
+        :math:`(t - o) \\bmod R = 0`)."""
         params = single_sourcing_params(
             _OWNER, lead_time=lead_time, order_cost=order_cost, holding_cost=holding_cost,
             shortage_cost=shortage_cost, fixed_order_cost=fixed_order_cost, order_capacity=order_capacity,
-            excess_demand=excess_demand,
+            excess_demand=excess_demand, review_period=review_period, review_offset=review_offset,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -130,16 +134,56 @@ class SourcingProblem:
         regular_order_capacity: int | None = None,
         expedited_order_capacity: int | None = None,
         excess_demand: str = "backlog",
+        regular_review_period: int = 1,
+        regular_review_offset: int = 0,
+        expedited_review_period: int = 1,
+        expedited_review_offset: int = 0,
     ) -> SourcingProblem:
         """Dual-sourcing problem (the paper's ``DualSourcingModel`` parameters, plus fixed
-        order costs :math:`K_r, K_e` and order capacities :math:`u_r, u_e`)."""
+        order costs :math:`K_r, K_e`, order capacities :math:`u_r, u_e` and review periods
+        :math:`R_r, R_e` with offsets :math:`o_r, o_e`)."""
         params = dual_sourcing_params(
             _OWNER, regular_lead_time=regular_lead_time, expedited_lead_time=expedited_lead_time,
             regular_order_cost=regular_order_cost, expedited_order_cost=expedited_order_cost,
             holding_cost=holding_cost, shortage_cost=shortage_cost,
             regular_fixed_order_cost=regular_fixed_order_cost, expedited_fixed_order_cost=expedited_fixed_order_cost,
             regular_order_capacity=regular_order_capacity, expedited_order_capacity=expedited_order_capacity,
-            excess_demand=excess_demand,
+            excess_demand=excess_demand, regular_review_period=regular_review_period,
+            regular_review_offset=regular_review_offset, expedited_review_period=expedited_review_period,
+            expedited_review_offset=expedited_review_offset,
+        )
+        return cls(params=params, demand=demand, init_inventory=init_inventory)
+
+    @classmethod
+    def multi(
+        cls,
+        *,
+        lead_times: Sequence[int],
+        order_costs: Sequence[float],
+        holding_cost: float,
+        shortage_cost: float,
+        demand: BaseDemand,
+        init_inventory: int = 0,
+        excess_demand: str = "backlog",
+        fixed_order_costs: Sequence[float] | None = None,
+        order_capacities: Sequence[int | None] | None = None,
+        review_periods: Sequence[int] | None = None,
+        review_offsets: Sequence[int] | None = None,
+    ) -> SourcingProblem:
+        """Problem with :math:`K \\le` :data:`MAX_SUPPLIERS` suppliers in the order given (the
+        parameters of :class:`~idinn.multi_sourcing_model.MultiSourcingModel`; with two
+        suppliers, supplier 0 is the regular one as in :meth:`dual`).
+
+        Raises
+        ------
+        TypeError, ValueError
+            More than :data:`MAX_SUPPLIERS` suppliers, lists of different lengths, or a
+            value :class:`~idinn.dynamics.SourcingParams` refuses.
+        """
+        params = multi_sourcing_params(
+            _OWNER, lead_times=lead_times, order_costs=order_costs, holding_cost=holding_cost,
+            shortage_cost=shortage_cost, excess_demand=excess_demand, fixed_order_costs=fixed_order_costs,
+            order_capacities=order_capacities, review_periods=review_periods, review_offsets=review_offsets,
         )
         return cls(params=params, demand=demand, init_inventory=init_inventory)
 
@@ -273,6 +317,8 @@ def single_sourcing_params(
     fixed_order_cost: float,
     order_capacity: int | None,
     excess_demand: str,
+    review_period: int = 1,
+    review_offset: int = 0,
 ) -> SourcingParams:
     """Checked :class:`SourcingParams` of a single-sourcing problem, errors naming ``owner``.
 
@@ -286,6 +332,7 @@ def single_sourcing_params(
         fixed_order_costs=(check_cost(fixed_order_cost, "fixed_order_cost", owner),),
         order_capacities=(capacity_value(order_capacity, "order_capacity", owner),),
         excess_demand=excess_demand,
+        **_review_fields(owner, (review_period, "review_period"), (review_offset, "review_offset")),
     )
 
 
@@ -303,6 +350,10 @@ def dual_sourcing_params(
     regular_order_capacity: int | None,
     expedited_order_capacity: int | None,
     excess_demand: str,
+    regular_review_period: int = 1,
+    regular_review_offset: int = 0,
+    expedited_review_period: int = 1,
+    expedited_review_offset: int = 0,
 ) -> SourcingParams:
     """Checked :class:`SourcingParams` of a dual-sourcing problem (:math:`l_e \\le l_r`), errors
     naming ``owner``. Shared by :meth:`SourcingProblem.dual` and ``DualSourcingModel``.
@@ -328,6 +379,90 @@ def dual_sourcing_params(
             capacity_value(expedited_order_capacity, "expedited_order_capacity", owner),
         ),
         excess_demand=excess_demand,
+        **_review_fields(
+            owner, (regular_review_period, "regular_review_period"), (regular_review_offset, "regular_review_offset"),
+            (expedited_review_period, "expedited_review_period"), (expedited_review_offset, "expedited_review_offset"),
+        ),
+    )
+
+
+def _review_fields(owner: str, *pairs: tuple[Any, str]) -> dict[str, tuple[int, ...]]:
+    """``review_periods``/``review_offsets`` of :class:`SourcingParams` from per-supplier
+    (value, name) pairs given as R_0, o_0, R_1, o_1, ...; errors name each parameter."""
+    periods, offsets = [], []
+    for (r, r_name), (o, o_name) in zip(pairs[0::2], pairs[1::2]):
+        r = check_int(r, r_name, owner, minimum=1)
+        o = check_int(o, o_name, owner, minimum=0)
+        if o >= r:
+            fail(o_name, owner, f"an int in [0, {r_name}) = [0, {r})", o)
+        periods.append(r)
+        offsets.append(o)
+    return {"review_periods": tuple(periods), "review_offsets": tuple(offsets)}
+
+
+#: Most suppliers a multi-sourcing problem may have (:meth:`SourcingProblem.multi`,
+#: :class:`~idinn.multi_sourcing_model.MultiSourcingModel`).
+MAX_SUPPLIERS = 5
+
+
+def _per_supplier(value: Any, name: str, owner: str, n: int) -> tuple[Any, ...] | None:
+    """A per-supplier list as a tuple of length ``n`` (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence | np.ndarray):
+        fail(name, owner, f"None or a list with one entry per supplier ({n})", value, TypeError)
+    items = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
+    if len(items) != n:
+        fail(name, owner, f"None or a list with one entry per supplier ({n})", list(items))
+    return items
+
+
+def multi_sourcing_params(
+    owner: str,
+    *,
+    lead_times: Sequence[int],
+    order_costs: Sequence[float],
+    holding_cost: float,
+    shortage_cost: float,
+    excess_demand: str = "backlog",
+    fixed_order_costs: Sequence[float] | None = None,
+    order_capacities: Sequence[int | None] | None = None,
+    review_periods: Sequence[int] | None = None,
+    review_offsets: Sequence[int] | None = None,
+) -> SourcingParams:
+    """Checked :class:`SourcingParams` of a problem with 1 to :data:`MAX_SUPPLIERS` suppliers in
+    the order given, errors naming ``owner``. Shared by :meth:`SourcingProblem.multi` and
+    ``MultiSourcingModel``. ``None`` per-supplier lists mean: no fixed costs, uncapped,
+    every supplier every period, offsets 0.
+    """
+    if isinstance(lead_times, str | bytes | Mapping) or not isinstance(lead_times, Sequence | np.ndarray):
+        fail("lead_times", owner, f"a list of 1 to {MAX_SUPPLIERS} lead times (one per supplier)", lead_times,
+             TypeError)
+    n = len(lead_times)
+    if not 1 <= n <= MAX_SUPPLIERS:
+        fail("lead_times", owner, f"a list of 1 to {MAX_SUPPLIERS} lead times (one per supplier; at most "
+             f"{MAX_SUPPLIERS} suppliers are supported)", list(lead_times))
+    lts = tuple(check_int(lt, "lead_times", owner, minimum=0)
+                for lt in _per_supplier(lead_times, "lead_times", owner, n))
+    if order_costs is None:
+        fail("order_costs", owner, f"a list with one entry per supplier ({n})", order_costs, TypeError)
+    costs = tuple(check_cost(c, "order_costs", owner) for c in _per_supplier(order_costs, "order_costs", owner, n))
+    fixed = _per_supplier(fixed_order_costs, "fixed_order_costs", owner, n)
+    caps = _per_supplier(order_capacities, "order_capacities", owner, n)
+    periods = _per_supplier(review_periods, "review_periods", owner, n)
+    offsets = _per_supplier(review_offsets, "review_offsets", owner, n)
+    if offsets is not None and periods is None:
+        fail("review_offsets", owner, "None unless 'review_periods' is given", list(offsets))
+    return SourcingParams(
+        lead_times=lts,
+        order_costs=costs,
+        holding_cost=check_cost(holding_cost, "holding_cost", owner),
+        shortage_cost=check_cost(shortage_cost, "shortage_cost", owner),
+        excess_demand=excess_demand,
+        fixed_order_costs=tuple(check_cost(k, "fixed_order_costs", owner) for k in fixed) if fixed else (),
+        order_capacities=tuple(capacity_value(u, "order_capacities", owner) for u in caps) if caps else (),
+        review_periods=tuple(check_int(r, "review_periods", owner, minimum=1) for r in periods) if periods else (),
+        review_offsets=tuple(check_int(o, "review_offsets", owner, minimum=0) for o in offsets) if offsets else (),
     )
 
 def check_capacity_covers_demand(params: SourcingParams, demand: BaseDemand, owner: str = _OWNER) -> None:
@@ -390,5 +525,6 @@ def as_problem(obj: Any, owner: str = "as_problem", name: str = "sourcing_model"
     problem = getattr(obj, "problem", None)
     if isinstance(problem, SourcingProblem):
         return problem
-    fail(name, owner, "a SourcingProblem or a sourcing model (SingleSourcingModel, DualSourcingModel)", type(obj).__name__, TypeError)
+    fail(name, owner, "a SourcingProblem or a sourcing model (SingleSourcingModel, DualSourcingModel, "
+         "MultiSourcingModel)", type(obj).__name__, TypeError)
     raise AssertionError  # unreachable; fail raises

@@ -23,6 +23,7 @@ from ._validation import check_exact_quantity, check_int, check_seed, fail, is_i
 from .demand import BaseDemand, CustomDemand, UniformDemand  # noqa: F401 - idinn 0.2's pages import the last two from here
 from .dynamics import EXCESS_DEMAND_RULES, SourcingParams, advance, period_cost
 from .dynamics import check_capacities as check_orders_within_capacities
+from .dynamics import check_review_periods
 from .problem import SourcingProblem, check_capacity_covers_demand, dual_sourcing_params, single_sourcing_params
 
 __all__ = ["BaseSourcingModel", "SingleSourcingModel", "DualSourcingModel"]
@@ -103,6 +104,35 @@ class BaseSourcingModel:
         return self.params.shortage_cost
 
     @property
+    def n_suppliers(self) -> int:
+        """Number of suppliers :math:`K`."""
+        return self.params.n_suppliers
+
+    def get_lead_times(self) -> tuple[int, ...]:
+        """[:math:`l_k`] of every supplier, in the order of the state layout."""
+        return self.params.lead_times
+
+    def get_order_costs(self) -> tuple[float, ...]:
+        """[:math:`c_k`] of every supplier."""
+        return self.params.order_costs
+
+    def get_fixed_order_costs(self) -> tuple[float, ...]:
+        """[:math:`K_k`] of every supplier (0.0 when unset)."""
+        return tuple(self.params.fixed_order_cost(k) for k in range(self.params.n_suppliers))
+
+    def get_order_capacities(self) -> tuple[int | None, ...]:
+        """[:math:`u_k`] of every supplier (``None``: uncapped)."""
+        return tuple(self.params.order_capacity(k) for k in range(self.params.n_suppliers))
+
+    def get_review_periods(self) -> tuple[int, ...]:
+        """[:math:`R_k`] of every supplier (1: every period)."""
+        return tuple(self.params.review_period(k) for k in range(self.params.n_suppliers))
+
+    def get_review_offsets(self) -> tuple[int, ...]:
+        """[:math:`o_k`] of every supplier (0 when unset)."""
+        return tuple(self.params.review_offset(k) for k in range(self.params.n_suppliers))
+
+    @property
     def problem(self) -> SourcingProblem:
         """The model's :class:`~idinn.problem.SourcingProblem` (pure data, no torch state).
 
@@ -117,9 +147,10 @@ class BaseSourcingModel:
     def from_problem(cls, problem: SourcingProblem, batch_size: int = 1) -> BaseSourcingModel:
         """A model of ``problem`` simulating ``batch_size`` paths.
 
-        ``SingleSourcingModel.from_problem`` needs one supplier and
-        ``DualSourcingModel.from_problem`` two (regular first); ``BaseSourcingModel``
-        picks the class by the number of suppliers.
+        ``SingleSourcingModel.from_problem`` needs one supplier,
+        ``DualSourcingModel.from_problem`` two (regular first) and
+        ``MultiSourcingModel.from_problem`` 1 to 5; ``BaseSourcingModel`` picks the class by
+        the number of suppliers (three or more: ``MultiSourcingModel``).
 
         Raises
         ------
@@ -129,6 +160,10 @@ class BaseSourcingModel:
         if not isinstance(problem, SourcingProblem):
             fail("problem", f"{cls.__name__}.from_problem", "a SourcingProblem", type(problem).__name__, TypeError)
         target: type[BaseSourcingModel] = cls
+        if cls is BaseSourcingModel and problem.n_suppliers > 2:
+            from .multi_sourcing_model import MultiSourcingModel
+
+            return MultiSourcingModel.from_problem(problem, batch_size)
         if cls is BaseSourcingModel:
             target = {1: SingleSourcingModel, 2: DualSourcingModel}.get(problem.n_suppliers, cls)
         n = {SingleSourcingModel: 1, DualSourcingModel: 2}.get(target)  # type: ignore[call-overload]
@@ -195,6 +230,10 @@ class BaseSourcingModel:
     def step(self, orders: torch.Tensor, demand: torch.Tensor | None = None, record: bool = True) -> torch.Tensor:
         """Advance every path one period with ``orders`` (B, n_suppliers).
 
+        Orders above a supplier's capacity, or positive orders to a supplier outside its
+        review periods (:meth:`~idinn.dynamics.SourcingParams.may_order` of the period
+        :attr:`periods`, counted from 0 at the last :meth:`reset`), are refused with a
+        ``ValueError`` (:func:`idinn.dynamics.check_review_periods`; never clipped or zeroed).
         ``demand`` (B,) is drawn from the demand model with the model's generator when
         omitted. ``record=False`` keeps only the last period in the histories (bounded
         memory for long evaluations). Returns the period's cost per path, shape (B,).
@@ -204,6 +243,7 @@ class BaseSourcingModel:
                 self.batch_size, 1, self.generator, start_period=self._periods
             )[:, 0]
         check_orders_within_capacities(orders, self.params, self._owner, "orders")
+        check_review_periods(orders, self.params, self._periods, self._owner, "orders")
         nxt, net = advance(self._state, orders, demand, self.params)
         cost = period_cost(net, orders, self.params)
         self._state = nxt
@@ -284,6 +324,11 @@ class SingleSourcingModel(BaseSourcingModel):
         Cost per order placed (charged in each period with an order > 0) [:math:`K`].
     order_capacity : int or None, default=None
         Largest order per period [:math:`u`, units]; ``None``: uncapped.
+    review_period : int, default=1
+        Orders may be placed only every :math:`R` periods [:math:`R \ge 1`] ...
+    review_offset : int, default=0
+        ... in the periods :math:`t` with :math:`(t - o) \bmod R = 0` [:math:`0 \le o < R`];
+        :math:`t` counts from 0 at the start of each simulation (docs/review_periods.md).
 
     Examples
     --------
@@ -310,12 +355,14 @@ class SingleSourcingModel(BaseSourcingModel):
         excess_demand: str = "backlog",
         fixed_order_cost: float = 0.0,
         order_capacity: int | None = None,
+        review_period: int = 1,
+        review_offset: int = 0,
     ) -> None:
         o = self._owner
         params = single_sourcing_params(
             o, lead_time=lead_time, order_cost=order_cost, holding_cost=holding_cost, shortage_cost=shortage_cost,
             fixed_order_cost=fixed_order_cost, order_capacity=order_capacity,
-            excess_demand=_check_rule(excess_demand, o),
+            excess_demand=_check_rule(excess_demand, o), review_period=review_period, review_offset=review_offset,
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 
@@ -388,6 +435,11 @@ class DualSourcingModel(BaseSourcingModel):
     regular_order_capacity, expedited_order_capacity : int or None, default=None
         Largest order per period from each supplier [:math:`u_r`], [:math:`u_e`];
         ``None``: uncapped (keyword only).
+    regular_review_period, expedited_review_period : int, default=1
+        Each supplier may be ordered from only every :math:`R_r` (:math:`R_e`) periods ...
+    regular_review_offset, expedited_review_offset : int, default=0
+        ... in the periods :math:`t` with :math:`(t - o_r) \bmod R_r = 0` (keyword only;
+        :math:`t` counts from 0 at the start of each simulation; docs/review_periods.md).
     """
 
     _owner = "DualSourcingModel"
@@ -409,6 +461,10 @@ class DualSourcingModel(BaseSourcingModel):
         expedited_fixed_order_cost: float = 0.0,
         regular_order_capacity: int | None = None,
         expedited_order_capacity: int | None = None,
+        regular_review_period: int = 1,
+        regular_review_offset: int = 0,
+        expedited_review_period: int = 1,
+        expedited_review_offset: int = 0,
     ) -> None:
         o = self._owner
         params = dual_sourcing_params(
@@ -417,7 +473,9 @@ class DualSourcingModel(BaseSourcingModel):
             holding_cost=holding_cost, shortage_cost=shortage_cost,
             regular_fixed_order_cost=regular_fixed_order_cost, expedited_fixed_order_cost=expedited_fixed_order_cost,
             regular_order_capacity=regular_order_capacity, expedited_order_capacity=expedited_order_capacity,
-            excess_demand=_check_rule(excess_demand, o),
+            excess_demand=_check_rule(excess_demand, o), regular_review_period=regular_review_period,
+            regular_review_offset=regular_review_offset, expedited_review_period=expedited_review_period,
+            expedited_review_offset=expedited_review_offset,
         )
         super().__init__(params, init_inventory, demand_generator, batch_size)
 

@@ -40,7 +40,7 @@ import torch
 
 from .._validation import check_int, check_seed, fail
 from ..demand import BaseDemand
-from ..dynamics import SourcingParams
+from ..dynamics import SourcingParams, restrict_to_review
 from ..sourcing_model import DualSourcingModel
 from .base import BaseDualController
 
@@ -318,6 +318,15 @@ class DualHeuristicController(BaseDualController):
     def _keep(grid: np.ndarray) -> np.ndarray | None:
         return None
 
+    def _check_supported_terms(self, params: SourcingParams) -> None:
+        """Review periods: the regular supplier's only (the rules place the expedited order
+        first, so restricting the regular order to its review days leaves the rule intact)."""
+        super()._check_supported_terms(params)
+        if params.has_review_periods and params.review_period(1) != 1:
+            fail("sourcing_model", self._owner, "a model whose expedited supplier can order every period (the "
+                 "periodic-review variant of this heuristic restricts the regular orders only; for review periods "
+                 "on every supplier use idinn.multi_controller.MultiIndexController)", list(params.review_periods))
+
     def _levels(self) -> tuple[int, ...]:
         return tuple(int(getattr(self, name)) for name in self._param_names)
 
@@ -328,8 +337,10 @@ class DualHeuristicController(BaseDualController):
         self.search_result_: SearchResult | None = None
 
     def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
-        """Orders for a batch of states, shape (B, 2): column 0 regular, column 1 expedited."""
-        return type(self)._rule(state, self._fitted_params(), *self._levels())
+        """Orders for a batch of states, shape (B, 2): column 0 regular, column 1 expedited
+        (zero for a supplier outside its review periods, :func:`idinn.dynamics.restrict_to_review`)."""
+        params = self._fitted_params()
+        return restrict_to_review(type(self)._rule(state, params, *self._levels()), params, period)
 
     # ------------------------------------------------------------- reset / save / load
     def _reset_hyperparameters(self) -> dict[str, Any]:

@@ -296,6 +296,10 @@ def search_parameters(
     from ..problem import as_problem
 
     problem = as_problem(model, owner="search_parameters", name="model")
+    if problem.params.has_review_periods:  # the periodic-review variant of the rule (period-aware search)
+        from ._review_search import search_with_review_periods
+
+        return search_with_review_periods(rule, candidates, problem, sourcing_periods, n_paths, n_exact, seed)
     generator = torch.Generator()
     if seed is None:
         generator.seed()

@@ -146,14 +146,17 @@ class CappedDualIndexController(DualHeuristicController):
         self._init_fit_state()
 
     _rule = staticmethod(capped_dual_index_orders)
+    #: Review periods: the periodic-review variant (orders zero off review; docs/review_periods.md).
+    _accepts_review_periods = True
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, _ = demand_bounds(model.demand_generator, "demand_generator", self._owner)
         l_r, l_e = model.params.lead_times
+        r_r = model.params.review_period(0)  # 1 without review periods
         return [
             np.arange((l_e + 1) * high + 1),
-            np.arange((l_r + 1) * high + 1),
-            np.arange(high + 1),
+            np.arange((l_r + r_r) * high + 1),
+            np.arange(r_r * high + 1),
         ]
 
     def capped_dual_index_sum(

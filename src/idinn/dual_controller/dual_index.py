@@ -123,11 +123,14 @@ class DualIndexController(OrderedLevelsController):
     """
 
     _rule = staticmethod(dual_index_orders)
+    #: Review periods: the periodic-review variant (orders zero off review; docs/review_periods.md).
+    _accepts_review_periods = True
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, _ = demand_bounds(model.demand_generator, "demand_generator", self._owner)
         l_r, l_e = model.params.lead_times
-        return [np.arange((l_e + 1) * high + 1), np.arange((l_r + 1) * high + 1)]
+        r_r = model.params.review_period(0)  # 1 without review periods
+        return [np.arange((l_e + 1) * high + 1), np.arange((l_r + r_r) * high + 1)]
 
     def fit(
         self,

@@ -12,6 +12,8 @@ from .._table_controller import TableController
 from .._validation import fail
 from ..exact._common import finite_pmf
 from ..exact.dual_sourcing_dp import DualSourcingDPResult, dual_sourcing_relative_value_iteration
+from ..exact.multi_dp import MultiSourcingSolution, solve_multi_sourcing_average_cost
+from ..problem import as_problem
 from ..sourcing_model import DualSourcingModel
 from .base import BaseDualController
 
@@ -35,6 +37,15 @@ class DynamicProgrammingController(TableController, BaseDualController):
     :func:`idinn.exact.dual_sourcing_relative_value_iteration`.
 
     The demand must be stationary with finite support and :math:`l_e < l_r`.
+
+    Lost sales, fixed order costs :math:`(K_r, K_e)`, order capacities and review periods
+    are solved by the general engine :func:`idinn.exact.solve_multi_sourcing_average_cost`
+    instead (aggregated state :math:`(x, A_1, \dots, A_{l_r - 1})`, with the phase of the
+    review cycle when there are review periods; see docs/exact_multi_sourcing.md); its
+    truncation keywords are ``x_bounds``, ``max_orders``, ``max_widenings``,
+    ``max_states`` and ``max_bytes``, and ``result_`` is then a
+    :class:`~idinn.exact.MultiSourcingSolution`. Without those terms both engines give the
+    same optimum (tested).
 
     Attributes
     ----------
@@ -74,11 +85,30 @@ class DynamicProgrammingController(TableController, BaseDualController):
     (3, 4)
     """
 
-    result_: DualSourcingDPResult | None
+    result_: DualSourcingDPResult | MultiSourcingSolution | None
     _solution_attr = "result_"
     _period_kind = "stationary"
-    _truncation_keywords = ("min_position", "max_position", "max_regular_order", "max_widenings")
+    _classic_keywords = ("min_position", "max_position", "max_regular_order", "max_widenings")
+    _general_keywords = ("x_bounds", "max_orders", "max_widenings", "max_states", "max_bytes")
+    _truncation_keywords = _classic_keywords
     _saved_dataclass_home = DualSourcingDPResult
+    # the general engine (exact.multi_dp) models these terms
+    _accepts_fixed_order_costs = True
+    _accepts_order_capacities = True
+    _accepts_review_periods = True
+    excess_demand_rules = ("backlog", "lost_sales")
+
+    @staticmethod
+    def _needs_general_engine(params: Any) -> bool:
+        """Lost sales, fixed costs, capacities or review periods: the reduced dual state does not apply."""
+        return (params.excess_demand != "backlog" or params.has_fixed_costs or params.has_capacities
+                or params.has_review_periods)
+
+    @property
+    def is_stationary(self) -> bool:
+        """False when fitted to a problem with review periods (orders depend on :math:`t \bmod T`)."""
+        result = getattr(self, "result_", None)
+        return bool(getattr(result, "is_stationary", True))
 
     # --------------------------------------------------------------- fitted values
     optimal_cost_ = solution_property("optimal_cost")
@@ -116,8 +146,10 @@ class DynamicProgrammingController(TableController, BaseDualController):
         result = self.result_
         if result is None:
             return None
-        table = np.asarray(result.policy_table)
-        lo = int(result.min_position)
+        if isinstance(result, MultiSourcingSolution):  # aggregated state (x, A_1, ...): the same key for l_e = 0
+            table, lo = np.asarray(result.order_table[0]), int(result.x_bounds[0])  # phase 0
+        else:
+            table, lo = np.asarray(result.policy_table), int(result.min_position)
         out: dict[tuple[int, ...], tuple[int, int]] = {}
         for index in np.ndindex(table.shape[:-1]):
             key = (lo + int(index[0]), *(int(p) for p in index[1:]))
@@ -138,8 +170,9 @@ class DynamicProgrammingController(TableController, BaseDualController):
 
         Parameters
         ----------
-        sourcing_model : DualSourcingModel
-            Stationary finite-support demand, :math:`l_e < l_r`.
+        sourcing_model : DualSourcingModel or SourcingProblem
+            Stationary finite-support demand, :math:`l_e < l_r`; backlog or lost sales,
+            optional fixed order costs, capacities and review periods (general engine).
         max_iterations : int, default=1_000_000
             Most value-iteration sweeps.
         tolerance : float, default=1e-7
@@ -152,7 +185,8 @@ class DynamicProgrammingController(TableController, BaseDualController):
         **truncation_kwargs
             ``min_position``, ``max_position``, ``max_regular_order`` (fixed truncation
             bounds; omitted ones are chosen and widened automatically) and
-            ``max_widenings``.
+            ``max_widenings``; with the general engine (class docstring) ``x_bounds``,
+            ``max_orders``, ``max_widenings``, ``max_states``, ``max_bytes``.
 
         Returns
         -------
@@ -168,8 +202,16 @@ class DynamicProgrammingController(TableController, BaseDualController):
                 "the cheaper supplier dominates: use single sourcing)",
                 f"l_r={lr}, l_e={le}",
             )
+        if self._needs_general_engine(model.params):
+            self._check_keywords(truncation_kwargs, self._general_keywords)
+            general = solve_multi_sourcing_average_cost(
+                as_problem(model, owner=self._owner), tolerance=tolerance, max_iterations=max_iterations,
+                **truncation_kwargs,
+            )
+            self._set_solution(general, model)
+            return self
         values, probs = finite_pmf(model.demand_generator, "demand_generator", self._owner)
-        self._check_truncation(truncation_kwargs)
+        self._check_keywords(truncation_kwargs, self._classic_keywords)
         with torch.no_grad():
             init = int(model.get_init_inventory().item())
         result = dual_sourcing_relative_value_iteration(
@@ -186,7 +228,29 @@ class DynamicProgrammingController(TableController, BaseDualController):
         self._set_solution(result, model)
         return self
 
+    def _check_keywords(self, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        for key in kwargs:
+            if key not in allowed:
+                raise TypeError(
+                    f"{self._owner}.fit() got an unexpected keyword argument {key!r}; for this model the allowed "
+                    f"keywords are {sorted(allowed)}."
+                )
+
+    def _restore_fitted_state(self, state: dict[str, Any]) -> None:
+        solution = state["solution"]
+        if not isinstance(solution, DualSourcingDPResult | MultiSourcingSolution):
+            raise ValueError(f"The saved state of {self._owner} does not hold a dynamic-programming solution.")
+        self.result_ = solution
+
     # --------------------------------------------------------------------- policy
+    def _policy_at(self, state: torch.Tensor, period: int) -> torch.Tensor:
+        result = self._solution()
+        if isinstance(result, MultiSourcingSolution):
+            states = state.detach().cpu().numpy() if isinstance(state, torch.Tensor) else np.asarray(state)
+            orders = result.orders(states, None if result.is_stationary else period)
+            return torch.as_tensor(orders, dtype=torch.float32)
+        return super()._policy_at(state, period)
+
     def _table_orders(self, states: np.ndarray, index: int) -> np.ndarray:
         """Optimal orders (B, 2) = ``[q_r, q_e]`` for full states (B, 1 + l_r + l_e).
 

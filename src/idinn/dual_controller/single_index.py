@@ -119,11 +119,13 @@ class SingleIndexController(OrderedLevelsController):
     """
 
     _rule = staticmethod(single_index_orders)
+    #: Review periods: the periodic-review variant (orders zero off review; docs/review_periods.md).
+    _accepts_review_periods = True
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, _ = demand_bounds(model.demand_generator, "demand_generator", self._owner)
         l_r = model.params.lead_times[0]
-        levels = np.arange((l_r + 1) * high + 1)
+        levels = np.arange((l_r + model.params.review_period(0)) * high + 1)
         return [levels, levels]
 
     def fit(

@@ -126,11 +126,14 @@ class TailoredBaseSurgeController(DualHeuristicController):
         self._init_fit_state()
 
     _rule = staticmethod(tailored_base_surge_orders)
+    #: Review periods: the constant regular order is placed on review days only, so its
+    #: candidates are below R_r times the mean demand (docs/review_periods.md).
+    _accepts_review_periods = True
 
     def _default_ranges(self, model: DualSourcingModel) -> list[np.ndarray]:
         _, high, mean = demand_bounds(model.demand_generator, "demand_generator", self._owner)
         l_e = model.params.lead_times[1]
-        return [levels_below_mean(mean), np.arange((l_e + 1) * high + 1)]
+        return [levels_below_mean(mean * model.params.review_period(0)), np.arange((l_e + 1) * high + 1)]
 
     def fit(
         self,

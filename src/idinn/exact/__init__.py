@@ -82,3 +82,7 @@ from .lost_sales_policies import (  # noqa: E402
 __all__ += ["LostSalesSolution", "solve_lost_sales_average_cost", "LostSalesPolicyFit",
             "evaluate_lost_sales_base_stock", "evaluate_lost_sales_constant_order", "fit_lost_sales_base_stock",
             "fit_lost_sales_capped_base_stock", "fit_lost_sales_constant_order", "standard_base_stock_level"]
+# General exact engine: up to five suppliers, lost sales, fixed costs, capacities, review periods.
+from .multi_dp import MultiSourcingSolution, solve_multi_sourcing_average_cost  # noqa: E402
+
+__all__ += ["MultiSourcingSolution", "solve_multi_sourcing_average_cost"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..dynamics import SourcingParams, advance, check_capacities, period_cost
+from ..dynamics import SourcingParams, advance, check_capacities, check_review_periods, period_cost
 from ._pmf import Pmf, check_size
 
 __all__ = ["Chain", "enumerate_chain", "row_keys", "radix_keys", "merge_rows", "StateLimit"]
@@ -134,6 +134,9 @@ def enumerate_chain(
     s0 : ndarray of int64, shape (d,)
     inventory_bounds : (int, int)
         Successors' net inventory is clipped into this range (recorded as truncation).
+        With review periods (:attr:`~idinn.dynamics.SourcingParams.review_cycle` :math:`T > 1`)
+        :math:`S` must be a multiple of :math:`T`: the phase is then the period modulo
+        :math:`T` as well, and orders to a supplier outside its review periods are refused.
     max_states : int
         Most states. Beyond: ``on_limit='redirect'`` sends the transition back to its
         source (recorded as truncation); ``'raise'`` raises :class:`StateLimit`.
@@ -156,6 +159,7 @@ def enumerate_chain(
                    "Lower 'max_states' or use a policy with a smaller reachable state space.")
         q = orders_fn(frontier, phase)
         check_capacities(q, params, owner)
+        check_review_periods(q, params, phase, owner)  # phases are a multiple of the review cycle
         qq = np.repeat(q, k, axis=0)
         nxt, net = advance(np.repeat(frontier, k, axis=0), qq, np.tile(values, m), params)
         inv = net.astype(np.float64)

@@ -19,14 +19,17 @@ def _as_array(x: Any) -> Any:
 
 
 def problem_and_state(
-    obj: Any, init_state: Any, owner: str, *, evaluation: bool = False
+    obj: Any, init_state: Any, owner: str, *, evaluation: bool = False, review_periods: bool = False
 ) -> tuple[SourcingProblem, np.ndarray]:
     """The :class:`~idinn.problem.SourcingProblem` of ``obj`` and the initial full state (int64).
 
     ``init_state`` ``None`` means the problem's ``init_state`` (its initial inventory, then
     its initial pipelines). ``evaluation=True`` (the exact policy evaluators, which step the
     full state with :func:`idinn.dynamics.advance`) accepts every excess-demand rule; the
-    reduced-state solvers model backlogging only and refuse lost sales.
+    reduced-state solvers model backlogging only and refuse lost sales. ``review_periods=True``
+    (the methods that carry the phase :math:`t \bmod T` of the review cycle in their state:
+    :func:`~idinn.exact.evaluate_policy`) accepts suppliers with review periods; the others
+    refuse them.
     """
     problem = as_problem(obj, owner=owner, name="sourcing_model")
     rule = getattr(problem.params, "excess_demand", "backlog")
@@ -34,7 +37,7 @@ def problem_and_state(
         fail("sourcing_model", owner, "a problem with excess_demand='backlog' (this solver's reduced state "
              "assumes backlogging; for lost sales use idinn.exact.solve_lost_sales_average_cost, single "
              "sourcing)", rule)
-    if problem.params.has_review_periods:  # the state would need the phase of the review cycle
+    if problem.params.has_review_periods and not review_periods:  # the state would need the phase of the review cycle
         fail("sourcing_model", owner, "a problem whose suppliers can order every period (this exact method "
              "does not model review periods)", list(problem.params.review_periods))
     dim = problem.state_dim

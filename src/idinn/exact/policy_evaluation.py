@@ -1,7 +1,9 @@
 r"""Exact long-run average cost of a stationary policy (no sampling).
 
 A stationary policy :math:`\mu` (state :math:`\to` orders) of a sourcing model with
-i.i.d. finite-support demand turns the state into a Markov chain. Starting from the
+i.i.d. finite-support demand and any number of suppliers turns the state into a Markov
+chain (with review periods: the pair of the state and the phase :math:`t \bmod T` of the
+review cycle, the policy being called with ``period=`` that phase). Starting from the
 initial state :math:`s_0` the states reachable under :math:`\mu` are enumerated breadth
 first (the policy is called once per frontier on a batched tensor), each with its
 transitions for every demand value (:func:`idinn.dynamics.transition`) and its expected
@@ -130,7 +132,13 @@ def evaluate_policy(
         :mod:`idinn.dynamics`) to non-negative integer orders of shape (B, n_suppliers),
         called through :func:`idinn.policy.as_policy_function`. A period-dependent policy
         is refused (use :func:`~idinn.exact.evaluate_policy_finite_horizon` or
-        :func:`~idinn.exact.evaluate_policy_discounted`).
+        :func:`~idinn.exact.evaluate_policy_discounted`), except under review periods:
+        there the chain runs on :math:`(s_t, t \bmod T)` with
+        :math:`T` = ``params.review_cycle``, the policy is called with
+        ``period`` = :math:`t \bmod T` (so it must depend on the period only through
+        :math:`t \bmod T`, as every review-period controller of idinn does), and an order
+        to a supplier outside its review periods is refused
+        (:func:`idinn.dynamics.check_review_periods`).
     sourcing_model : SourcingProblem, SingleSourcingModel or DualSourcingModel
         Stationary demand with finite support (:func:`~idinn.exact.demand_pmf`).
     max_states : int, default=500_000
@@ -174,18 +182,19 @@ def evaluate_policy(
     >>> round(evaluate_policy(base_stock, model).average_cost, 6)
     10.0
     """
-    problem, s0 = problem_and_state(sourcing_model, init_state, _OWNER, evaluation=True)
+    problem, s0 = problem_and_state(sourcing_model, init_state, _OWNER, evaluation=True, review_periods=True)
     params = problem.params
-    fn = as_policy_function(policy, params.n_suppliers, owner=_OWNER, require_stationary=True)
+    cycle = params.review_cycle  # review periods: the chain runs on (state, t mod cycle)
+    fn = as_policy_function(policy, params.n_suppliers, owner=_OWNER, require_stationary=cycle == 1)
     values, probs = stationary_pmf(problem.demand, owner=_OWNER, name="demand_generator")
     max_states = check_int(max_states, "max_states", _OWNER, minimum=1)
     if position_only is not None and not isinstance(position_only, bool):
         fail("position_only", _OWNER, "None, True or False", position_only, TypeError)
-    if position_only and params.n_suppliers != 1:
-        fail("position_only", _OWNER, "False or None for a dual-sourcing problem (single sourcing only)", position_only)
+    if position_only and (params.n_suppliers != 1 or cycle != 1):
+        fail("position_only", _OWNER, "False or None for a problem with several suppliers or review periods (single sourcing only)", position_only)
     # automatic: a declared position policy whose full chain would be too large (about K^(l+1) states)
     too_large = float(len(values)) ** (sum(params.lead_times) + 1) > max_states
-    on_positions = params.n_suppliers == 1 and (
+    on_positions = params.n_suppliers == 1 and cycle == 1 and (
         bool(position_only) or (position_only is None and too_large and is_position_policy(policy))
     )
     if inventory_bounds is None:
@@ -203,7 +212,7 @@ def evaluate_policy(
     def solve(lo: int, hi: int) -> dict[str, Any]:
         if on_positions:
             return evaluate_on_positions(fn, params, (values, probs), int(s0.sum()), (lo, hi), _OWNER, max_entries)
-        chain = enumerate_chain(fn, params, [(values, probs)], s0, inventory_bounds=(lo, hi),
+        chain = enumerate_chain(fn, params, [(values, probs)] * cycle, s0, inventory_bounds=(lo, hi),
                                 max_states=max_states, owner=_OWNER, max_entries=max_entries)
         pi = cesaro_limit(chain.P, 0)
         return {

@@ -9,6 +9,7 @@ import torch
 
 from .._validation import check_exact_quantity, check_int, check_optional_int, check_seed, fail, not_fitted
 from ..demand import BaseDemand
+from ..dynamics import restrict_to_review
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
 
@@ -75,6 +76,58 @@ def optimal_base_stock(
     return level, newsvendor_cost(level, values, probs, holding_cost, shortage_cost)
 
 
+def periodic_review_base_stock(
+    demand: Any, lead_time: int, review_period: int, holding_cost: float, shortage_cost: float,
+    level: int | None = None,
+) -> tuple[int, float]:
+    r"""Optimal order-up-to level of the periodic-review :math:`(R, S)` policy and its cost.
+
+    Orders are placed every :math:`R` periods, raising the inventory position to :math:`S`.
+    Under backlogging the end-of-period net inventory :math:`j = 0, \dots, R-1` periods
+    after the arrival of a review's order is :math:`S - D^{(l+1+j)}`, so the long-run
+    holding and shortage cost per period is
+
+    .. math:: C(S) = rac{1}{R} \sum_{j=0}^{R-1} Eigl[h (S - D^{(l+1+j)})^+ + b (D^{(l+1+j)} - S)^+igr],
+
+    convex in :math:`S` and minimised between the newsvendor levels of :math:`D^{(l+1)}`
+    and :math:`D^{(l+R)}`, where every integer is tried (Hadley & Whitin 1963, ch. 5;
+    Zipkin 2000, sec. 6.7). :math:`R = 1` gives :func:`optimal_base_stock`.
+
+    Parameters
+    ----------
+    demand : BaseDemand
+        Stationary demand with finite support.
+    lead_time, review_period : int
+        :math:`l \ge 0`, :math:`R \ge 1`.
+    holding_cost, shortage_cost : float
+        :math:`h`, :math:`b`.
+    level : int, optional
+        Evaluate this :math:`S` instead of optimising.
+
+    Returns
+    -------
+    level : int
+    cost : float
+        :math:`C(S)` (order costs excluded).
+    """
+    from ..exact._pmf import newsvendor_cost as g
+    from ..exact._pmf import newsvendor_level
+
+    owner = "periodic_review_base_stock"
+    lead_time = check_int(lead_time, "lead_time", owner, minimum=0)
+    review_period = check_int(review_period, "review_period", owner, minimum=1)
+    pmfs = [lead_time_demand_pmf(demand, lead_time + 1 + j) for j in range(review_period)]
+    if level is None:
+        lo = newsvendor_level(*pmfs[0], holding_cost, shortage_cost)
+        hi = newsvendor_level(*pmfs[-1], holding_cost, shortage_cost)
+        levels = np.arange(min(lo, hi), max(lo, hi) + 1)
+    else:
+        levels = np.array([level])
+    costs = sum(g(levels, v, p, holding_cost, shortage_cost) for v, p in pmfs) / review_period
+    best = int(np.argmin(costs))  # first minimum: the smallest optimal level
+    return int(levels[best]), float(costs[best])
+
+
 class BaseStockController(BaseSingleController):
     r"""Base-stock policy :math:`q_t = (S - \mathrm{IP}_t)^+`, :math:`\mathrm{IP}_t = I_t + \sum_{i=1}^{l} q_{t-i}`.
 
@@ -103,6 +156,9 @@ class BaseStockController(BaseSingleController):
     >>> c.z_star, c.expected_cost_
     (4, 10.0)
     """
+
+    #: Review periods: the periodic-review (R, S) policy (:func:`periodic_review_base_stock`).
+    _accepts_review_periods = True
 
     def __init__(self, base_stock_level: int | None = None) -> None:
         if base_stock_level is not None:
@@ -143,7 +199,13 @@ class BaseStockController(BaseSingleController):
         if demand.season_length is not None:
             fail("demand_generator", "BaseStockController", "stationary (season_length None)", demand)
         p = model.params
-        if self.base_stock_level is None:
+        if p.has_review_periods and p.excess_demand != "backlog":
+            fail("sourcing_model", self._owner, "a backlog model when it has review periods (the (R, S) cost "
+                 "formula assumes backlogging)", p.excess_demand)
+        if p.has_review_periods:  # the (R, S) policy: orders only on review days
+            level, cost = periodic_review_base_stock(demand, p.lead_times[0], p.review_period(0), p.holding_cost,
+                                                     p.shortage_cost, level=self.base_stock_level)
+        elif self.base_stock_level is None:
             level, cost = optimal_base_stock(demand, p.lead_times[0], p.holding_cost, p.shortage_cost)
         else:
             level = self.base_stock_level
@@ -156,9 +218,9 @@ class BaseStockController(BaseSingleController):
 
     def _policy_at(self, state: torch.Tensor, period: int = 0) -> torch.Tensor:
         """Orders :math:`(S - \\mathrm{IP})^+` (B, 1); the inventory position is the row sum."""
-        self._fitted_params()
+        params = self._fitted_params()
         position = state.sum(dim=1, keepdim=True)
-        return torch.clamp(self.z_star - position, min=0)
+        return restrict_to_review(torch.clamp(self.z_star - position, min=0), params, period)
 
     def _fitted_params(self) -> Any:
         if self.z_star is None or self.sourcing_model is None:
