@@ -26,9 +26,9 @@ def zipkin_model(name: str) -> SingleSourcingModel:
 def test_single_lost_sales_recipe_is_within_0_1_percent_of_the_exact_optimum():
     """Zipkin's Poisson L = 2, p = 9 (optimum 6.09): exact evaluation of the learned integer policy."""
     model = zipkin_model("poisson_L2_p9")
-    ctrl = SingleSourcingNeuralController(hidden_layers=[16, 16]).fit(
+    ctrl = SingleSourcingNeuralController(hidden_layers=[32, 32]).fit(
         model, sourcing_periods=20, epochs=2, validation_sourcing_periods=100, validation_freq=1,
-        parameters_lr=1e-4, policy_iteration_steps=600, seed=0, progress=False,
+        parameters_lr=1e-4, policy_iterations=1, policy_iteration_steps=800, seed=0, progress=False,
     )
     optimum = solve_lost_sales_average_cost(model).average_cost
     assert optimum == pytest.approx(6.0936, abs=1e-4)  # Zipkin (2008): 6.09
@@ -75,14 +75,34 @@ def test_capped_base_stock_warm_start_imitates_the_policy():
     assert ctrl.policy(states)[:, 0].tolist() == [3.0, 3.0, 1.0, 0.0, 1.0]
 
 
-def test_dual_neural_controller_trains_under_lost_sales():
+def test_dual_lost_sales_default_recipe_reaches_the_exact_optimum():
+    """l_r = 2, l_e = 0, U{0..4}, h = 5, p = 495, c_e = 10: the optimum 19.7333 (general exact engine)."""
     model = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0, expedited_order_cost=10,
-                              holding_cost=5, shortage_cost=495, batch_size=32, init_inventory=0,
+                              holding_cost=5, shortage_cost=495, batch_size=16, init_inventory=0,
                               demand_generator=UniformDemand(0, 4), excess_demand="lost_sales")
-    ctrl = DualSourcingNeuralController(hidden_layers=[8]).fit(
-        model, sourcing_periods=20, epochs=60, validation_sourcing_periods=100, validation_freq=20,
-        init_policy=None, policy_iterations=0, seed=0, progress=False,
+    ctrl = DualSourcingNeuralController(hidden_layers=[16, 16]).fit(
+        model, sourcing_periods=10, epochs=2, validation_sourcing_periods=100, validation_freq=1,
+        parameters_lr=1e-4, policy_iteration_steps=800, seed=0, progress=False,
     )
-    past_inventories, _, _ = ctrl.simulate(model, sourcing_periods=200, seed=1)
-    assert min(past_inventories) >= 0  # on-hand stock under lost sales
-    assert max(past_inventories) > 0
+    assert ctrl.optimal_cost_ == pytest.approx(19.733333, abs=1e-5)
+    ev = evaluate_policy(ctrl, model)
+    assert ctrl.optimal_cost_ - 1e-5 <= ev.average_cost <= ctrl.optimal_cost_ * 1.001
+    assert (ev.states[:, 0] >= 0).all()  # on-hand stock
+
+
+def test_burn_in_periods_leave_the_first_costs_out_and_are_checked():
+    model = SingleSourcingModel(lead_time=2, holding_cost=1, shortage_cost=9, batch_size=8, init_inventory=0,
+                                demand_generator=UniformDemand(0, 4), excess_demand="lost_sales")
+    with pytest.raises(ValueError, match="'burn_in_periods' parameter of SingleSourcingNeuralController"):
+        SingleSourcingNeuralController().fit(model, sourcing_periods=5, epochs=1, burn_in_periods=5, progress=False)
+    # Order 1 per period from an empty start (lead time 2): the first two periods lose all demand.
+    # With a burn-in of 2 the training cost counts periods 2.. only.
+    ctrl = SingleSourcingNeuralController(hidden_layers=[2]).fit(
+        model, sourcing_periods=6, epochs=1, parameters_lr=1e-9, init_inventory_lr=0, policy_iterations=0,
+        burn_in_periods=2, seed=0, progress=False,
+    )
+    full = SingleSourcingNeuralController(hidden_layers=[2]).fit(
+        model, sourcing_periods=6, epochs=1, parameters_lr=1e-9, init_inventory_lr=0, policy_iterations=0,
+        seed=0, progress=False,
+    )
+    assert ctrl.history_[0]["train"] < full.history_[0]["train"]

@@ -56,13 +56,51 @@ def exact_problem(model: Any, tail_mass: float = TAIL_MASS) -> Any:
 
 
 def lost_sales_policy_improvement_applies(model: Any) -> bool:
-    """Single sourcing, lost sales, lead time >= 1, stationary demand with a pmf (or truncatable)."""
+    """Lost sales, stationary demand with a pmf (or truncatable), no fixed costs/capacities/review periods;
+    single sourcing with lead time >= 1 (:func:`idinn.exact.solve_lost_sales_average_cost`) or several
+    suppliers (:func:`idinn.exact.solve_multi_sourcing_average_cost`, finite-support demand)."""
     params, demand = model.params, model.demand_generator
-    return (
-        params.n_suppliers == 1 and params.excess_demand == "lost_sales" and params.lead_times[0] >= 1
-        and demand.season_length is None and (demand.has_finite_support or hasattr(demand, "truncated"))
-        and not params.has_fixed_costs and not params.has_capacities and not params.has_review_periods
-    )
+    if params.excess_demand != "lost_sales" or demand.season_length is not None:
+        return False
+    if params.has_fixed_costs or params.has_capacities or params.has_review_periods:
+        return False
+    if params.n_suppliers == 1:
+        return params.lead_times[0] >= 1 and (demand.has_finite_support or hasattr(demand, "truncated"))
+    return demand.has_finite_support
+
+
+class _Optimum:
+    """The exact optimal policy: ``cost`` and ``label(states) -> (orders (B, K), inside mask (B,))``."""
+
+    def __init__(self, problem: Any) -> None:
+        from ..exact import solve_lost_sales_average_cost
+
+        self.k = problem.params.n_suppliers
+        if self.k == 1:
+            self.sol = solve_lost_sales_average_cost(problem, tail_mass=TAIL_MASS)
+        else:
+            from ..exact import solve_multi_sourcing_average_cost
+
+            self.sol = solve_multi_sourcing_average_cost(problem)
+        self.cost = float(self.sol.average_cost)
+
+    def label(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.k == 1:
+            return self.sol.order(states)[:, None], np.ones(len(states), dtype=bool)
+        try:
+            return np.asarray(self.sol.orders(states), dtype=np.int64), np.ones(len(states), dtype=bool)
+        except ValueError:  # some states lie outside the solved box: label the others
+            out, inside = np.zeros((len(states), self.k), dtype=np.int64), np.zeros(len(states), dtype=bool)
+            for i, row in enumerate(states):
+                try:
+                    out[i] = self.sol.orders(row[None])[0]
+                    inside[i] = True
+                except ValueError:
+                    pass
+            return out, inside
+
+    def policy(self, states: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.label(states.numpy().astype(np.int64))[0].astype(np.float32))
 
 
 def _weighted_fit(
@@ -123,27 +161,26 @@ class LostSalesPolicyImprovement:
             return evaluate_policy(policy, problem, max_states=self.max_states, max_entries=self.max_entries)
 
     def run(self, run: TrainingRun) -> None:
-        from ..exact import solve_lost_sales_average_cost
-
         t0 = time.perf_counter()
         ctrl = run.controller
         problem = exact_problem(run.model)
         log: list[dict[str, float]] = []
         ctrl.policy_iteration_log_ = log
         try:
-            sol = solve_lost_sales_average_cost(problem, tail_mass=TAIL_MASS)
-            opt_ev = self._evaluate(lambda s: torch.from_numpy(sol.order(s.numpy())[:, None]), problem)
-        except MemoryError as exc:
+            opt = _Optimum(problem)
+            opt_ev = self._evaluate(opt.policy, problem)
+        except (MemoryError, ValueError) as exc:
             logger.info("lost-sales policy improvement skipped: %s", exc)
             return
-        ctrl.optimal_cost_ = float(sol.average_cost)
+        ctrl.optimal_cost_ = opt.cost
 
         def data(ev: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             states = np.asarray(ev.states, dtype=np.int64)
+            labels, inside = opt.label(states)
             return (
-                torch.from_numpy(states.astype(np.float32)),
-                torch.from_numpy(sol.order(states)[:, None].astype(np.float32)),
-                torch.from_numpy(np.array(ev.probabilities, dtype=np.float64)),
+                torch.from_numpy(states[inside].astype(np.float32)),
+                torch.from_numpy(labels[inside].astype(np.float32)),
+                torch.from_numpy(np.array(ev.probabilities, dtype=np.float64)[inside]),
             )
 
         x, y, w = data(opt_ev)
@@ -162,14 +199,14 @@ class LostSalesPolicyImprovement:
                 logger.info("lost-sales policy improvement: the network's chain is too large (%s)", exc)
                 break
             cost = float(ev.average_cost) if ev.boundary_mass < 1e-6 else math.inf
-            log.append({"iteration": float(r + 1), "cost": cost, "optimal_cost": float(sol.average_cost),
+            log.append({"iteration": float(r + 1), "cost": cost, "optimal_cost": float(opt.cost),
                         "agreement": agree, "states": float(x.shape[0])})
             logger.info("lost-sales improvement round %d: exact cost %.5f (optimum %.5f), agreement %.4f",
-                        r + 1, cost, sol.average_cost, agree)
+                        r + 1, cost, opt.cost, agree)
             if cost < best:
                 best, best_weights = cost, copy.deepcopy(net.state_dict())
             run.report(self.name, r + 1, self.rounds, validation_cost=cost, best_cost=best)
-            if best <= sol.average_cost * (1 + 1e-6):
+            if best <= opt.cost * (1 + 1e-6):
                 break  # the network's policy is optimal (to the DP's tolerance)
             xn, yn, wn = data(ev)
             x, y, w = torch.cat([x, xn]), torch.cat([y, yn]), torch.cat([w, wn])

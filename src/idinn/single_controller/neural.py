@@ -140,6 +140,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         policy_iterations: int | None = None,
         policy_iteration_steps: int = 2000,
         max_validation_states: int = 50_000,
+        burn_in_periods: int = 0,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -214,6 +215,11 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             Largest Markov chain evaluated exactly for validation (see
             :class:`idinn.neural.TrainConfig`).
 
+        burn_in_periods : int, default=0
+            Leave the costs of the first this many periods of each training and simulated
+            validation rollout out of the objective (a running system rather than an
+            empty start; see :class:`idinn.neural.TrainConfig`).
+
         The lost-sales recipe is described in docs/neural_lost_sales.md.
 
         Returns
@@ -244,6 +250,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             seed=seed, discount=discount, progress=progress, warm_start=warm_start, validation=validation,
             finite_horizon=finite_horizon, tune_threads=tune_threads, policy_iterations=policy_iterations,
             policy_iteration_steps=policy_iteration_steps, max_validation_states=max_validation_states,
+            burn_in_periods=burn_in_periods,
         )
         checked = config.checked(owner)
         stages: list[Any] = [] if warm is None else [warm]
