@@ -10,8 +10,9 @@ numbers (the same demand paths for both).
   same ``--fit-paths`` x ``--fit-periods`` demand paths (after a burn-in), best kept.
 * Neural: :class:`~idinn.single_controller.SingleSourcingNeuralController` (two hidden
   layers of 32 CELU units) warm-started by imitation of that capped base-stock policy, then
-  trained through the lost-sales dynamics (fused kernels, BPTT through the clip), validated
-  by simulation on a fixed set of paths.
+  trained through the lost-sales dynamics (fused kernels, BPTT through the clip; rollouts of
+  200 periods whose first 100 are a burn-in left out of the objective), validated by
+  simulation on a fixed set of paths (the start is a candidate: the best is kept).
 * Comparison: ``--paths`` x ``--periods`` fresh demand paths (a seed not used in fitting),
   the first ``--burn-in`` periods dropped; the paths are split in 20 batches; the 95 %
   confidence interval of the relative cost difference (neural - capped) / capped is
@@ -78,7 +79,7 @@ def sample(kind: str, n: int, periods: int, seed: int) -> np.ndarray:
 def fit_capped(kind: str, lead: int, p: float, paths: int, periods: int, burn: int, seed: int) -> tuple[int, int, float]:
     demands = sample(kind, paths, periods, seed)
     best = (0, 0, math.inf)
-    for cap in range(5, 16):
+    for cap in range(4, 16):
         for level in range(5 * lead, 5 * (lead + 1) + 40):
             c = float(capped_costs(demands, lead, level, cap, 1.0, p, burn).mean())
             if c < best[2]:
@@ -114,6 +115,7 @@ def run(kind: str, lead: int, p: float, args) -> dict:
         model, sourcing_periods=args.train_periods, epochs=args.epochs, validation_sourcing_periods=args.train_periods * 4,
         validation_freq=25, parameters_lr=args.lr, init_inventory_lr=0, policy_iterations=0,
         init_policy={"base_stock_level": level, "cap": cap}, validation="simulation", seed=0, progress=False,
+        burn_in_periods=args.train_burn_in,
     )
     t_nn = time.process_time() - t0
     demands = sample(kind, args.paths, args.periods, seed=2)
@@ -134,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--paths", type=int, default=200)
     ap.add_argument("--periods", type=int, default=5000)
     ap.add_argument("--burn-in", type=int, default=200)
-    ap.add_argument("--epochs", type=int, default=1500)
-    ap.add_argument("--train-periods", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=1000)
+    ap.add_argument("--train-periods", type=int, default=200)
+    ap.add_argument("--train-burn-in", type=int, default=100)
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=1e-4)
     args = ap.parse_args(argv)
     cases = [(k, L, p) for k in ("poisson", "geometric") for L in (6, 8, 10) for p in (4.0, 9.0, 19.0, 39.0)]
     if args.only:

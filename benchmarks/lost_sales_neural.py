@@ -11,6 +11,11 @@ time is the process CPU time of ``fit``.
     .venv/bin/python benchmarks/lost_sales_neural.py            # all 32
     .venv/bin/python benchmarks/lost_sales_neural.py --quick    # 4 instances
     .venv/bin/python benchmarks/lost_sales_neural.py --only poisson_L4_p39
+    .venv/bin/python benchmarks/lost_sales_neural.py --dual     # dual sourcing, l_r = 2, l_e = 0
+
+``--dual``: :class:`~idinn.dual_controller.DualSourcingNeuralController` with lost sales
+(:math:`l_r = 2`, :math:`l_e = 0`, U{0..4}, h = 5, p = 495, c_r = 0, c_e in {5, 10, 20})
+against the optima in ``idinn/data/dual_lost_sales_optima.csv``.
 """
 
 from __future__ import annotations
@@ -48,12 +53,43 @@ def fit_instance(inst, seed: int = 0) -> tuple[float, float, float, float]:
     return ev.average_cost, optimum, 100 * (ev.average_cost / optimum - 1), seconds
 
 
+def dual() -> None:
+    import csv
+    from importlib import resources
+
+    from idinn.demand import UniformDemand
+    from idinn.dual_controller import DualSourcingNeuralController
+    from idinn.sourcing_model import DualSourcingModel
+
+    text = resources.files("idinn").joinpath("data", "dual_lost_sales_optima.csv").read_text(encoding="utf-8")
+    print("| instance | optimum (exact engine) | neural (exact evaluation) | gap % | fit CPU s |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in csv.DictReader(text.splitlines()):
+        ce = float(row["order_costs"].split(";")[1])
+        model = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0,
+                                  expedited_order_cost=ce, holding_cost=5, shortage_cost=495, batch_size=64,
+                                  init_inventory=0, demand_generator=UniformDemand(0, 4), excess_demand="lost_sales")
+        t0 = time.process_time()
+        ctrl = DualSourcingNeuralController(hidden_layers=[32, 32]).fit(
+            model, sourcing_periods=50, epochs=20, validation_sourcing_periods=1000, validation_freq=10,
+            init_policy=None, parameters_lr=1e-4, seed=0, progress=False)
+        seconds = time.process_time() - t0
+        cost = evaluate_policy(ctrl, model).average_cost
+        optimum = float(row["optimal_cost"])
+        print(f"| {row['name']} | {optimum:.6f} | {cost:.6f} | {100 * (cost / optimum - 1):.5f} | {seconds:.1f} |",
+              flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     ap.add_argument("--only", nargs="+", help="instance names")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dual", action="store_true", help="the dual-sourcing lost-sales instances instead")
     args = ap.parse_args(argv)
+    if args.dual:
+        dual()
+        return 0
     insts = load_lost_sales_testbed()
     names = set(args.only) if args.only else set(QUICK) if args.quick else None
     if names is not None:
