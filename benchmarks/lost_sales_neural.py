@@ -44,7 +44,7 @@ def fit_instance(inst, seed: int = 0) -> tuple[float, float, float, float]:
     ctrl = SingleSourcingNeuralController(hidden_layers=[32, 32])
     t0 = time.process_time()
     ctrl.fit(model, sourcing_periods=50, epochs=20, validation_sourcing_periods=1000, validation_freq=10,
-             parameters_lr=1e-4, seed=seed, progress=False, max_validation_states=500_000)
+             parameters_lr=1e-4, seed=seed, progress=False)
     seconds = time.process_time() - t0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -139,7 +139,6 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         init_policy: Any = None,
         policy_iterations: int | None = None,
         policy_iteration_steps: int = 2000,
-        max_validation_states: int = 50_000,
         burn_in_periods: int = 0,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
@@ -211,9 +210,6 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             skipped), else 0 (other models: must be 0).
         policy_iteration_steps : int, default=2000
             Adam steps per policy-improvement round.
-        max_validation_states : int, default=50000
-            Largest Markov chain evaluated exactly for validation (see
-            :class:`idinn.neural.TrainConfig`).
 
         burn_in_periods : int, default=0
             Leave the costs of the first this many periods of each training and simulated
@@ -249,8 +245,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             init_inventory_freq=init_inventory_freq, init_inventory_lr=init_inventory_lr, parameters_lr=parameters_lr,
             seed=seed, discount=discount, progress=progress, warm_start=warm_start, validation=validation,
             finite_horizon=finite_horizon, tune_threads=tune_threads, policy_iterations=policy_iterations,
-            policy_iteration_steps=policy_iteration_steps, max_validation_states=max_validation_states,
-            burn_in_periods=burn_in_periods,
+            policy_iteration_steps=policy_iteration_steps, burn_in_periods=burn_in_periods,
         )
         checked = config.checked(owner)
         stages: list[Any] = [] if warm is None else [warm]
