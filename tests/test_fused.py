@@ -284,3 +284,87 @@ def test_fused_supports(activation, supported):
     params = make_params("single-l0")
     net = make_net(params, activation, True, 0, seed=0)
     assert FusedMLP.supports(net) is supported
+
+
+# ---------------------------------------------------------------- lost sales (Zipkin 2008)
+def make_lost_sales_params(config: str) -> SourcingParams:
+    lead_times, order_costs = CONFIGS[config]
+    return SourcingParams(lead_times, order_costs, holding_cost=2.0, shortage_cost=7.0, excess_demand="lost_sales")
+
+
+@pytest.mark.parametrize("lead_times", [(0,), (1,), (3,), (2, 0), (3, 1)])
+def test_step_cost_lost_sales_equals_advance_and_period_cost(lead_times):
+    from idinn.dynamics import advance
+
+    params = SourcingParams(lead_times, tuple(1.5 + k for k in range(len(lead_times))), 2.0, 7.0,
+                            excess_demand="lost_sales")
+    rng = np.random.default_rng(5 + sum(lead_times))
+    n = 9
+    state = rng.integers(0, 6, size=(n, params.state_dim)).astype(np.float32)
+    orders = rng.integers(0, 6, size=(n, params.n_suppliers)).astype(np.float32)
+    demand = rng.integers(0, 12, size=n).astype(np.float32)
+    nxt = np.full_like(state, np.nan)
+    slopes = np.full(n, np.nan, dtype=np.float32)
+    clips = np.full(n, np.nan, dtype=np.float32)
+    total = _kernels.step_cost(
+        state, orders, demand, nxt, np.asarray(lead_times, dtype=np.int64), np.asarray(params.order_costs),
+        params.holding_cost, params.shortage_cost, slopes, True, clips,
+    )
+    expected, y = advance(state, orders, demand, params)
+    assert (y < 0).any() and (y > 0).any()  # both lost demand and stock left over occur
+    np.testing.assert_array_equal(nxt, expected)
+    assert (nxt[:, 0] >= 0).all()
+    assert total == pytest.approx(float(period_cost(y, orders, params).sum()), rel=1e-12)
+    np.testing.assert_array_equal(slopes, np.where(y > 0, 2.0, np.where(y < 0, -7.0, 0.0)))
+    np.testing.assert_array_equal(clips, (y > 0).astype(np.float32))
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("config", list(CONFIGS))
+@pytest.mark.parametrize("act_name", ["CELU", "ReLU", "Tanh"])
+def test_fused_lost_sales_gradients_equal_autograd_through_advance(act_name, config, variant):
+    """Lost sales: same cost, weight gradients and dJ/ds_0 as autograd through dynamics.advance."""
+    standardize, n_time, discount = VARIANTS[variant]
+    params = make_lost_sales_params(config)
+    seed = 31 + 7 * list(CONFIGS).index(config) + list(VARIANTS).index(variant)
+    # A small output bias: orders below the demand, so that stock runs out and sales are lost.
+    net = make_net(params, ACTIVATIONS[act_name](), standardize, n_time, seed=seed, out_bias=1.6)
+    s0, demands, feats, disc = make_inputs(params, n_time, discount, seed=seed)
+    s0[:, 0] = np.abs(s0[:, 0])  # on-hand stock >= 0
+    j_ref, g_ref, g_init_ref, _ = torch_reference(net, params, s0, demands, feats, disc)
+    # the set-up exercises the clip: some periods lose sales (I_{t+1} = 0 < y_t)
+    state, lost = torch.from_numpy(s0), 0
+    from idinn.dynamics import advance
+
+    with torch.no_grad():
+        for t in range(T):
+            x = state if n_time == 0 else torch.cat([state, torch.from_numpy(feats[t]).expand(B, -1)], 1)
+            state, y = advance(state, ste_orders(net(x)), torch.from_numpy(demands[:, t]), params)
+            lost += int((y < 0).sum())
+    assert lost > 0
+    total, g_init = FusedMLP(net).cost_and_grad(params, s0, demands, feats, disc)
+    assert total == pytest.approx(j_ref, rel=1e-5)
+    assert_grads_close([p.grad for p in net.parameters()], g_ref)
+    np.testing.assert_allclose(g_init, g_init_ref, rtol=1e-4, atol=1e-4 * max(np.abs(g_init_ref).max(), 1e-6))
+    costs = FusedMLP(net).forward_costs(params, s0, demands, feats, disc)
+    assert costs.sum() == pytest.approx(j_ref, rel=1e-5)
+    # backlog on the same paths gives another cost (the rule reaches the kernels)
+    backlog = SourcingParams(params.lead_times, params.order_costs, 2.0, 7.0)
+    assert FusedMLP(net).forward_costs(backlog, s0, demands, feats, disc).sum() != pytest.approx(j_ref, rel=1e-5)
+
+
+def test_fused_lost_sales_by_hand_constant_policy():
+    """Order 2 every period, lead time 0, I_0 = 1, demands 4, 0, 3 (h = 2, p = 7, c = 1).
+
+    y = 1+2-4 = -1: 1 unit lost, I = 0, cost 2 + 7 = 9; y = 0+2-0 = 2, cost 2 + 4 = 6;
+    y = 2+2-3 = 1, cost 2 + 2 = 4 (backlog would give 9, 4, 2).
+    """
+    params = SourcingParams((0,), (1.0,), holding_cost=2.0, shortage_cost=7.0, excess_demand="lost_sales")
+    net = torch.nn.Sequential(torch.nn.Linear(1, 1))
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].bias.fill_(2.7)
+    s0 = np.array([[1.0]], dtype=np.float32)
+    demands = np.array([[4.0, 0.0, 3.0]], dtype=np.float32)
+    costs = FusedMLP(net).forward_costs(params, s0, demands, np.zeros((3, 0), np.float32), np.ones(3))
+    np.testing.assert_allclose(costs, [9.0, 6.0, 4.0])

@@ -107,12 +107,10 @@ def test_rule_name_on_params_and_problem_dict():
 
 
 def test_backlog_methods_refuse_lost_sales():
-    from idinn.single_controller import BaseStockController, SingleSourcingNeuralController
+    from idinn.single_controller import BaseStockController  # the neural controllers accept lost sales
 
     m = SingleSourcingModel(lead_time=1, init_inventory=0, demand_generator=UniformDemand(0, 4), **LS)
     with pytest.raises(ValueError, match="solve_discounted must be a problem with excess_demand='backlog'"):
         solve_discounted(m, discount=0.9)
     with pytest.raises(ValueError, match="BaseStockController assumes backlogging; for lost sales use"):
         BaseStockController().fit(m)
-    with pytest.raises(ValueError, match="SingleSourcingNeuralController assumes backlogging"):
-        SingleSourcingNeuralController().fit(m, sourcing_periods=5, epochs=1)

@@ -74,6 +74,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
     """
 
     _n_outputs = 2
+    excess_demand_rules = ("backlog", "lost_sales")  # the fused kernels model both (docs/neural_lost_sales.md)
 
     def __init__(
         self,
@@ -230,7 +231,7 @@ class DualSourcingNeuralController(NeuralController, BaseDualController):
         """
         owner = "DualSourcingNeuralController"
         model = BaseDualController._check_model(self, sourcing_model)
-        self._check_excess_demand(model)  # the fused training kernels model backlog only
+        self._check_excess_demand(model)
         check_writer(tensorboard_writer, owner)
         demand = model.demand_generator
         exact_ok = demand.season_length is None and demand.has_finite_support and not finite_horizon

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..dynamics import SourcingParams, period_cost, transition
+from ..dynamics import SourcingParams, advance, period_cost, transition
 from . import _pmf
 from ._enumerate import radix_keys, row_keys
 
@@ -169,16 +169,18 @@ def improvement_targets(
             valid &= cand[:, :, j] <= u
     flat_s = np.repeat(visited, offsets.shape[0], axis=0)
     flat_a = np.clip(cand.reshape(-1, k), 0, None)
-    succ_rows = [transition(flat_s, flat_a, np.full(flat_s.shape[0], d, dtype=np.int64), params) for d in values]
+    # advance: successors and the net inventory y_t the cost is charged on (lost sales: y_t < 0 is lost)
+    stepped = [advance(flat_s, flat_a, np.full(flat_s.shape[0], d, dtype=np.int64), params) for d in values]
+    succ_rows = [nxt for nxt, _ in stepped]
     _close(chain, np.concatenate(succ_rows, axis=0), policy, params, values, max_states, box)
     all_states = chain.states
     all_actions = policy(all_states)
     succ = np.empty((all_states.shape[0], values.size), dtype=np.int64)
     cost = np.zeros(all_states.shape[0])
     for j, d in enumerate(values):
-        nxt = transition(all_states, all_actions, np.full(all_states.shape[0], d, dtype=np.int64), params)
+        nxt, y = advance(all_states, all_actions, np.full(all_states.shape[0], d, dtype=np.int64), params)
         succ[:, j] = _lookup(chain, np.clip(nxt, box[0], box[1]))
-        cost += probs[j] * period_cost(nxt[:, 0].astype(float), all_actions.astype(float), params)
+        cost += probs[j] * period_cost(y.astype(float), all_actions.astype(float), params)
     h = gamma * discounted_values(succ, cost, probs, gamma)
     q = np.zeros(flat_s.shape[0])
     for j, d in enumerate(values):
@@ -186,7 +188,7 @@ def improvement_targets(
         idx = _lookup(chain, nxt)
         inside = idx >= 0  # successors outside the box: the candidate is not considered
         q += probs[j] * (
-            period_cost(nxt[:, 0].astype(float), flat_a.astype(float), params) + np.where(inside, h[idx], np.inf)
+            period_cost(stepped[j][1].astype(float), flat_a.astype(float), params) + np.where(inside, h[idx], np.inf)
         )
     q = q.reshape(visited.shape[0], offsets.shape[0])
     q[~valid] = np.inf
@@ -274,8 +276,9 @@ def finite_horizon_improvement_targets(
         a_all = act_at(s_all, t)
         v = np.zeros(len(s_all))
         for d, p in zip(values, probs):
-            nxt = np.clip(transition(s_all, a_all, np.full(len(s_all), d), params), lo, hi)
-            v += p * (period_cost(nxt[:, 0].astype(float), a_all.astype(float), params) + discount * value_next[lookup(nxt)])
+            nxt, y = advance(s_all, a_all, np.full(len(s_all), d), params)
+            nxt = np.clip(nxt, lo, hi)
+            v += p * (period_cost(y.astype(float), a_all.astype(float), params) + discount * value_next[lookup(nxt)])
         a_r = act_at(r_now, t)
         cand = a_r[:, None, :] + offsets[None]
         valid = (cand >= 0).all(axis=2)
@@ -286,8 +289,9 @@ def finite_horizon_improvement_targets(
         rep = np.repeat(r_now, offsets.shape[0], axis=0)
         q = np.zeros(len(rep))
         for d, p in zip(values, probs):
-            nxt = np.clip(transition(rep, flat, np.full(len(rep), d), params), lo, hi)
-            q += p * (period_cost(nxt[:, 0].astype(float), flat.astype(float), params) + discount * value_next[lookup(nxt)])
+            nxt, y = advance(rep, flat, np.full(len(rep), d), params)
+            nxt = np.clip(nxt, lo, hi)
+            q += p * (period_cost(y.astype(float), flat.astype(float), params) + discount * value_next[lookup(nxt)])
         q = q.reshape(len(r_now), -1)
         q[~valid] = np.inf
         best = np.argmin(q, axis=1)

@@ -131,12 +131,16 @@ def step_cost(
     holding_cost: float,
     shortage_cost: float,
     dcost_dinv: np.ndarray,
+    lost_sales: bool = False,
+    dnext_dy: np.ndarray | None = None,
 ) -> float:
     r"""One period for every path: next state, summed cost and :math:`\partial c / \partial I_{t+1}`.
 
-    :math:`I_{t+1} = I_t + \sum_k q_{t-l_k}^{(k)} - D_t` (a zero lead time arrives at
-    once), each pipeline shifts by one, and :math:`c_t = h (I_{t+1})^+ + b (I_{t+1})^- +
-    \sum_k c_k q_t^{(k)}` (:func:`idinn.dynamics.transition`, :func:`idinn.dynamics.period_cost`).
+    :math:`y_t = I_t + \sum_k q_{t-l_k}^{(k)} - D_t` (a zero lead time arrives at once),
+    each pipeline shifts by one, and :math:`c_t = h (y_t)^+ + b (y_t)^- + \sum_k c_k
+    q_t^{(k)}` (:func:`idinn.dynamics.advance`, :func:`idinn.dynamics.period_cost`). Under
+    backlog :math:`I_{t+1} = y_t`; under lost sales (Zipkin 2008) :math:`I_{t+1} = [y_t]^+`
+    and :math:`b` is the penalty :math:`p` per unit lost.
 
     Parameters
     ----------
@@ -147,7 +151,14 @@ def step_cost(
     demand : (B,) array
         :math:`D_t`.
     dcost_dinv : (B,) array
-        Written here: :math:`h` where :math:`I_{t+1} > 0`, :math:`-b` where :math:`< 0`, else 0.
+        Written here: :math:`\partial c_t / \partial y_t`: :math:`h` where :math:`y_t > 0`,
+        :math:`-b` where :math:`< 0`, else 0.
+    lost_sales : bool, default=False
+        Excess demand is lost (``excess_demand="lost_sales"``) instead of backlogged.
+    dnext_dy : (B,) array, optional
+        Written here under lost sales: :math:`\partial I_{t+1} / \partial y_t =
+        \mathbf 1[y_t > 0]` (torch's ``relu`` convention at the kink, as in
+        :func:`idinn.dynamics.advance`).
 
     Returns
     -------
@@ -168,8 +179,13 @@ def step_cost(
                     nxt[p, pos + j - 1] = state[p, pos + j]
                 nxt[p, pos + lt - 1] = q[p, k]
             pos += lt
-        nxt[p, 0] = state[p, 0] + arrivals - demand[p]
-        inv = nxt[p, 0]
+        inv = np.float32(state[p, 0] + arrivals - demand[p])
+        if lost_sales:
+            nxt[p, 0] = inv if inv > 0 else 0.0
+            if dnext_dy is not None:
+                dnext_dy[p] = 1.0 if inv > 0 else 0.0
+        else:
+            nxt[p, 0] = inv
         if inv > 0:
             c = holding_cost * inv
             dcost_dinv[p] = holding_cost
@@ -256,9 +272,10 @@ def _rollout(
     in_shift: np.ndarray,
     in_scale: np.ndarray,
     discounts: np.ndarray,
+    lost_sales: bool,
     keep: bool,
 ) -> tuple:
-    """Forward pass; with ``keep`` every period's activations, states, orders and cost slopes are kept."""
+    """Forward pass; with ``keep`` every period's activations, states, orders and slopes are kept."""
     n_paths, horizon = demands.shape
     n_state = init_state.shape[1]
     n_in = sizes[0]
@@ -269,6 +286,7 @@ def _rollout(
     states = np.empty((slots + 1, n_paths, n_state), dtype=np.float32)
     orders = np.empty((slots, n_paths, n_sup), dtype=np.float32)
     slopes = np.empty((slots, n_paths), dtype=np.float32)
+    clips = np.ones((slots, n_paths), dtype=np.float32)  # dI_{t+1}/dy_t (lost sales: 1[y_t > 0])
     states[0] = init_state
     costs = np.zeros(horizon)
     for t in range(horizon):
@@ -280,12 +298,12 @@ def _rollout(
         _orders(out, orders[s])
         total = step_cost(
             states[s], orders[s], demands[:, t], states[s + 1], lead_times, order_costs, holding_cost,
-            shortage_cost, slopes[s],
+            shortage_cost, slopes[s], lost_sales, clips[s],
         )
         costs[t] = discounts[t] * total / n_paths
         if not keep:
             states[0] = states[1]
-    return costs, a_store, a_base, z_store, z_base, states, orders, slopes
+    return costs, a_store, a_base, z_store, z_base, states, orders, slopes, clips
 
 
 @njit(cache=True)
@@ -304,8 +322,11 @@ def rollout_forward(
     in_shift: np.ndarray,
     in_scale: np.ndarray,
     discounts: np.ndarray,
+    lost_sales: bool,
 ) -> np.ndarray:
     """Simulate without gradients (memory independent of the horizon).
+
+    ``lost_sales``: excess demand is lost (:math:`I_{t+1} = [y_t]^+`) instead of backlogged.
 
     Returns
     -------
@@ -314,7 +335,7 @@ def rollout_forward(
     """
     return _rollout(
         theta, sizes, act, alpha, lead_times, order_costs, holding_cost, shortage_cost, init_state, demands,
-        time_feats, in_shift, in_scale, discounts, False,
+        time_feats, in_shift, in_scale, discounts, lost_sales, False,
     )[0]
 
 
@@ -334,11 +355,14 @@ def rollout_grad(
     in_shift: np.ndarray,
     in_scale: np.ndarray,
     discounts: np.ndarray,
+    lost_sales: bool,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     r"""Total cost and its gradient by backpropagation through time.
 
     The objective is :math:`J = \sum_t \delta_t \frac{1}{B}\sum_b c^{(b)}_t` (with
-    :math:`\delta_t` = ``discounts[t]``).
+    :math:`\delta_t` = ``discounts[t]``). Under lost sales (``lost_sales``) the adjoint
+    passes the clip :math:`I_{t+1} = [y_t]^+` with :math:`\partial I_{t+1}/\partial y_t
+    = \mathbf 1[y_t > 0]` (the costs are charged on :math:`y_t`).
 
     Returns
     -------
@@ -354,9 +378,9 @@ def rollout_grad(
     n_layers = sizes.size - 1
     n_sup = lead_times.size
     offs = _layer_offsets(sizes)
-    costs, a_store, a_base, z_store, z_base, states, orders, slopes = _rollout(
+    costs, a_store, a_base, z_store, z_base, states, orders, slopes, clips = _rollout(
         theta, sizes, act, alpha, lead_times, order_costs, holding_cost, shortage_cost, init_state, demands,
-        time_feats, in_shift, in_scale, discounts, True,
+        time_feats, in_shift, in_scale, discounts, lost_sales, True,
     )
     total = 0.0
     for t in range(horizon):
@@ -373,10 +397,10 @@ def rollout_grad(
     da_flat = np.empty(n_paths * sizes.max(), dtype=np.float32)
     for t in range(horizon - 1, -1, -1):
         scale = discounts[t] / n_paths
-        # g = dJ/ds_{t+1} including this period's cost.
+        # g = dJ/ds_{t+1} including this period's cost; its first entry becomes dJ/dy_t.
         g = lam_next
         for p in range(n_paths):
-            g[p, 0] += slopes[t, p] * scale
+            g[p, 0] = clips[t, p] * g[p, 0] + slopes[t, p] * scale
         # Adjoint of the orders and of s_t through the transition.
         lam[:, :] = 0.0
         for p in range(n_paths):

@@ -54,6 +54,8 @@ class GradientTraining:
         batch = model.batch_size
         feats_train = time_features(season, 0, periods, horizon)
         disc_train = np.ones(periods) if cfg.discount is None else cfg.discount ** np.arange(periods)
+        burn = cfg.burn_in_periods
+        disc_train[:burn] = 0.0  # burn-in: the first periods' costs are not counted
         inv_param = model.init_inventory
         learn_inv = cfg.learn_init_inventory and not cfg.finite_horizon and cfg.discount is None
         inv_opt = (
@@ -76,7 +78,8 @@ class GradientTraining:
             # Simulated validation uses the training batch; where it only stands in for the exact
             # evaluation (a chain too large), at least 256 paths, so that selection is not noise.
             val_batch = max(batch, 1024) if cfg.finite_horizon else (max(batch, 256) if exact else batch)
-            validator = Validator(run, val_periods, exact, init_state, val_batch, horizon, cfg.discount)
+            validator = Validator(run, val_periods, exact, init_state, val_batch, horizon, cfg.discount,
+                                  burn_in=min(burn, val_periods - 1))
 
         opt_cls = {"adam": Adam, "rmsprop": RMSprop}[cfg.optimizer]
         opt = opt_cls(net.parameters(), lr=cfg.parameters_lr)
@@ -151,7 +154,7 @@ class GradientTraining:
                 inv_opt.zero_grad()
                 inv_param.grad = torch.tensor([inv_grad])
                 inv_opt.step()
-            train_avg = total / periods
+            train_avg = total / (periods - burn)
             if first_train is None and math.isfinite(train_avg):
                 first_train = train_avg
             last_train = train_avg

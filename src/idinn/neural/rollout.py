@@ -167,6 +167,7 @@ class FusedMLP:
             shift,
             scale,
             np.ascontiguousarray(discounts, dtype=np.float64),
+            params.excess_demand == "lost_sales",
         )
 
     def cost_and_grad(
@@ -192,6 +193,7 @@ class FusedMLP:
             shift,
             scale,
             np.ascontiguousarray(discounts, dtype=np.float64),
+            params.excess_demand == "lost_sales",
         )
         unpack_gradient(self.net, grad)
         return float(total), grad_init

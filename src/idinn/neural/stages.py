@@ -97,8 +97,15 @@ class WarmStart:
 
     def run(self, run: TrainingRun) -> None:
         t0 = time.perf_counter()
-        teacher = self.teacher() if not hasattr(self.teacher, "_policy_at") else self.teacher
         ctrl, gen, params = run.controller, run.generator, run.params
+        try:
+            teacher = self.teacher() if not hasattr(self.teacher, "_policy_at") else self.teacher
+        except ValueError as exc:
+            if params.excess_demand != "lost_sales":
+                raise
+            # A heuristic that refuses lost sales: the exact lost-sales stage that follows needs no warm start.
+            logger.info("warm start skipped: %s", exc)
+            return
         demands = run.demand.sample_periods(self.paths, self.periods, gen)
         state = torch.zeros(self.paths, params.state_dim)
         state[:, 0] = float(run.model.get_init_inventory().detach())
@@ -170,6 +177,12 @@ class PolicyIteration:
         return torch.from_numpy(x), torch.from_numpy(y), changed
 
     def run(self, run: TrainingRun) -> None:
+        from .lost_sales import LostSalesPolicyImprovement, lost_sales_policy_improvement_applies
+
+        if type(self) is PolicyIteration and self.discount is None and lost_sales_policy_improvement_applies(run.model):
+            # Lost sales: improvement with the exact optimal relative values (docs/neural_lost_sales.md).
+            LostSalesPolicyImprovement(max(self.iterations, 1), self.steps).run(run)
+            return
         best = self.exact_cost(run)
         best_weights = copy.deepcopy(run.net.state_dict())
         log: list[dict[str, float]] = [{"iteration": 0.0, "cost": best, "changed": 0.0}]

@@ -94,6 +94,11 @@ class TrainConfig:
         the user had turned on. ``False`` leaves the process settings alone.
     max_validation_states : int, default=50000
         Largest Markov chain evaluated exactly for validation.
+    burn_in_periods : int, default=0
+        The costs of the first this many periods of every training and simulated
+        validation rollout are not counted (their orders are still trained for their
+        effect on the later costs): the objective is then the cost of a system already
+        running rather than one started empty (long lead times, lost sales).
     """
 
     sourcing_periods: int
@@ -120,6 +125,7 @@ class TrainConfig:
     max_grad_norm: float | None = None
     tune_threads: bool = True
     max_validation_states: int = 50_000
+    burn_in_periods: int = 0
 
     def checked(self, owner: str) -> "TrainConfig":
         """A copy with every field validated (errors name ``owner``'s ``fit`` argument)."""
@@ -134,6 +140,10 @@ class TrainConfig:
                      "policy_iteration_steps", "max_validation_states"):
             c[name] = check_int(getattr(self, name), name, owner, minimum=1)
         c["policy_iterations"] = check_int(self.policy_iterations, "policy_iterations", owner, minimum=0)
+        c["burn_in_periods"] = check_int(self.burn_in_periods, "burn_in_periods", owner, minimum=0)
+        if c["burn_in_periods"] >= c["sourcing_periods"]:
+            fail("burn_in_periods", owner, f"an int below sourcing_periods ({c['sourcing_periods']})",
+                 self.burn_in_periods)
         c["init_inventory_lr"] = check_real(self.init_inventory_lr, "init_inventory_lr", owner, minimum=0)
         c["parameters_lr"] = check_real(self.parameters_lr, "parameters_lr", owner, exclusive_minimum=0)
         c["seed"] = check_seed(self.seed, "seed", owner)

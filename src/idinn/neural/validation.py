@@ -42,9 +42,12 @@ class Validator:
         ``init_state(B) -> (B, state_dim) float32 array`` (reads the learned :math:`I_0`).
     batch : int
         Paths of the simulation (common random numbers, drawn once here).
+    burn_in : int, default=0
+        Simulated validation leaves out the costs of the first ``burn_in`` periods.
     """
 
-    def __init__(self, run: Any, periods: int, exact: bool, init_state: Any, batch: int, horizon: int | None, discount: float | None):
+    def __init__(self, run: Any, periods: int, exact: bool, init_state: Any, batch: int, horizon: int | None,
+                 discount: float | None, burn_in: int = 0):
         self.run = run
         self.periods = periods
         self.exact = exact
@@ -54,6 +57,9 @@ class Validator:
         self.demands = run.demand.sample_periods(batch, periods, gen).numpy()
         self.feats = time_features(run.demand.season_length, 0, periods, horizon)
         self.discounts = np.ones(periods) if discount is None else discount ** np.arange(periods)
+        # burn-in: simulated totals count the later periods only, rescaled to ``periods`` periods
+        self.discounts[:burn_in] = 0.0
+        self.discounts *= periods / (periods - burn_in)
         self.switched = False  # set once when exact validation gave way to simulation
         self.said_unstable = False
         self.max_states = run.config.max_validation_states

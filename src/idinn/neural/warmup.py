@@ -29,7 +29,7 @@ def warmup() -> float:
     args = (
         theta, sizes, ACT_RELU, 0.0, np.array([1, 0], dtype=np.int64), np.array([0.0, 1.0]), 1.0, 1.0,
         np.zeros((2, 2), dtype=np.float32), np.ones((2, 3), dtype=np.float32), np.zeros((3, 0), dtype=np.float32),
-        np.zeros(2, dtype=np.float32), np.ones(2, dtype=np.float32), np.ones(3),
+        np.zeros(2, dtype=np.float32), np.ones(2, dtype=np.float32), np.ones(3), False,
     )
     _kernels.rollout_grad(*args)
     _kernels_dual.rollout_grad(*args)  # the backlog gradient kernel (issue 14)

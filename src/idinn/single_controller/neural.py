@@ -6,10 +6,15 @@ from typing import Any
 
 import torch
 
-from .._validation import check_int, not_fitted
+from .._validation import check_int, fail, not_fitted
 from ..dynamics import SourcingParams
 from ..neural.controller import NeuralController
 from ..neural.gradient import GradientTraining
+from ..neural.lost_sales import (
+    CappedBaseStockWarmStart,
+    LostSalesPolicyImprovement,
+    lost_sales_policy_improvement_applies,
+)
 from ..neural.training import TrainConfig, check_writer
 from ..sourcing_model import SingleSourcingModel
 from .base import BaseSingleController
@@ -61,6 +66,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
     """
 
     _n_outputs = 1
+    excess_demand_rules = ("backlog", "lost_sales")  # the fused kernels model both (docs/neural_lost_sales.md)
 
     def __init__(
         self,
@@ -130,6 +136,10 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         finite_horizon: bool = False,
         callbacks: Any = None,
         tune_threads: bool = True,
+        init_policy: Any = None,
+        policy_iterations: int | None = None,
+        policy_iteration_steps: int = 2000,
+        burn_in_periods: int = 0,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -187,17 +197,60 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             Train on one torch/BLAS thread with denormals flushed (faster for these small
             networks); the process settings, a user's flush-denormal mode included, are
             restored afterwards. See :class:`idinn.neural.TrainConfig`.
+        init_policy : dict or LostSalesPolicyFit, optional
+            Lost sales: imitate the capped base-stock policy ``{"base_stock_level": S,
+            "cap": r}`` (e.g. ``fit_lost_sales_capped_base_stock(model)``) before the
+            other stages (:class:`idinn.neural.lost_sales.CappedBaseStockWarmStart`).
+        policy_iterations : int, optional
+            Lost sales: rounds of exact policy improvement
+            (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`; the network
+            learns the exact DP's optimal orders on the states its policy reaches). Default
+            4 for a lost-sales model with lead time >= 1, stationary demand and the
+            average-cost objective (where the DP does not fit in memory the stage is
+            skipped), else 0 (other models: must be 0).
+        policy_iteration_steps : int, default=2000
+            Adam steps per policy-improvement round.
+
+        burn_in_periods : int, default=0
+            Leave the costs of the first this many periods of each training and simulated
+            validation rollout out of the objective (a running system rather than an
+            empty start; see :class:`idinn.neural.TrainConfig`).
+
+        The lost-sales recipe is described in docs/neural_lost_sales.md.
 
         Returns
         -------
         self
         """
-        check_writer(tensorboard_writer, type(self).__name__)
+        owner = type(self).__name__
+        check_writer(tensorboard_writer, owner)
+        model = BaseSingleController._check_model(self, sourcing_model)
+        applies = lost_sales_policy_improvement_applies(model) and discount is None and not finite_horizon
+        if policy_iterations is None:
+            policy_iterations = 4 if applies else 0
+        elif policy_iterations and not applies:
+            fail("policy_iterations", owner, "0 unless the model has lost sales, lead time >= 1 and stationary demand "
+                 "(average-cost objective)", policy_iterations)
+        warm = None
+        if init_policy is not None:
+            params_ = getattr(init_policy, "parameters", init_policy)
+            if not isinstance(params_, dict) or set(params_) != {"base_stock_level", "cap"}:
+                fail("init_policy", owner, "None, a LostSalesPolicyFit or {'base_stock_level': S, 'cap': r}",
+                     init_policy, TypeError)
+            level = check_int(params_["base_stock_level"], "init_policy['base_stock_level']", owner, minimum=0)
+            cap = check_int(params_["cap"], "init_policy['cap']", owner, minimum=0)
+            warm = CappedBaseStockWarmStart(level, cap)
         config = TrainConfig(
             sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq=init_inventory_freq, init_inventory_lr=init_inventory_lr, parameters_lr=parameters_lr,
             seed=seed, discount=discount, progress=progress, warm_start=warm_start, validation=validation,
-            finite_horizon=finite_horizon, tune_threads=tune_threads,
+            finite_horizon=finite_horizon, tune_threads=tune_threads, policy_iterations=policy_iterations,
+            policy_iteration_steps=policy_iteration_steps, burn_in_periods=burn_in_periods,
         )
-        self._fit_neural(sourcing_model, config, [GradientTraining(tensorboard_writer)], callbacks)
+        checked = config.checked(owner)
+        stages: list[Any] = [] if warm is None else [warm]
+        if checked.policy_iterations:
+            stages.append(LostSalesPolicyImprovement(checked.policy_iterations, checked.policy_iteration_steps))
+        stages.append(GradientTraining(tensorboard_writer))
+        self._fit_neural(model, config, stages, callbacks)
         return self
