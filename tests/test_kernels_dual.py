@@ -94,7 +94,7 @@ def test_blas_kernel_equals_loop_kernel_on_the_dual_network():
     s0, demands, feats, disc = _inputs(params, 256, 20, 0, seed=2)
     args = (pack_parameters(net), fused.sizes, fused.act, fused.alpha, *fused._args(params)[2:], s0, demands, feats,
             *fused._args(params)[:2], disc)
-    t_loop, g_loop, i_loop = _kernels.rollout_grad(*args)
+    t_loop, g_loop, i_loop = _kernels.rollout_grad(*args, False)  # backlog (the lost-sales flag off)
     t_blas, g_blas, i_blas = _kernels_dual.rollout_grad(*args)
     assert t_blas == pytest.approx(t_loop, rel=1e-6)
     np.testing.assert_allclose(g_blas, g_loop, rtol=1e-3, atol=1e-4 * np.abs(g_loop).max())

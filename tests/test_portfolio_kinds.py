@@ -112,7 +112,6 @@ def test_rows_no_method_solves_say_why_and_the_others_are_solved():
     expected = {
         "ls-target": ("not_supported", "The 'target_fill_rate' column of the portfolio row 5 (sku 'ls-target') must "
                       "be empty for a row with lost sales"),
-        "ls-neural": ("not_supported", "the neural controller does not model its lost sales yet"),
         "ls-neg": ("error", "The 'init_inventory' column of the portfolio row 8 (sku 'ls-neg') must be an integer "
                    ">= 0. Got -2.0 instead."),
         "K-bs": ("error", "The 'method' column of the portfolio row 9 (sku 'K-bs') must be one of ('auto', 'ss') "
@@ -121,6 +120,9 @@ def test_rows_no_method_solves_say_why_and_the_others_are_solved():
     for sku, (status, text) in expected.items():
         assert res.status[sku] == status, (sku, res.message[sku])
         assert text in res.message[sku], (sku, res.message[sku])
+    # the neural controllers model lost sales: the row is trained and judged against the exact lost-sales DP
+    assert res.status["ls-neural"] == "ok" and res.policy["ls-neural"] == "neural", res.message["ls-neural"]
+    assert res.cost_total["ls-neural"] >= res.optimal_cost["ls-neural"] - 1e-9
     # refused until phase 3, now solved by the general exact engine (tests/test_portfolio_general.py)
     for sku in ("ls-K", "multi", "dual-ls", "dual-cap", "review"):
         assert res.status[sku] == "ok" and res.policy[sku] in ("dp", "base_stock"), (sku, res.message[sku])

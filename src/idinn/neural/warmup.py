@@ -32,7 +32,7 @@ def warmup() -> float:
         np.zeros(2, dtype=np.float32), np.ones(2, dtype=np.float32), np.ones(3), False,
     )
     _kernels.rollout_grad(*args)
-    _kernels_dual.rollout_grad(*args)  # the backlog gradient kernel (issue 14)
+    _kernels_dual.rollout_grad(*args[:-1])  # the backlog gradient kernel (issue 14; no lost-sales flag)
     _kernels.rollout_forward(*args)
     return time.perf_counter() - t0
 
