@@ -291,7 +291,7 @@ class NeuralController(torch.nn.Module):
         """Validate, (re)build the network, run ``stages`` (``prepare(run_model)`` may add stages first)."""
         owner = type(self).__name__
         model = super()._check_model(sourcing_model)  # type: ignore[misc]  (fit may change lead times)
-        self._check_excess_demand(model)  # type: ignore[attr-defined]  (the fused kernels model backlog)
+        self._check_excess_demand(model)  # type: ignore[attr-defined]  (backlog and lost sales, docs/neural_lost_sales.md)
         train_model = review_training_model(model, owner)
         config = config.checked(owner)
         cbs = check_callbacks(callbacks, owner)
