@@ -193,3 +193,19 @@ def test_save_and_load_keep_capacities_and_fixed_costs(tmp_path):
     x = torch.tensor([[-20.0, 0, 0], [5.0, 3, 1]])
     assert torch.equal(back.policy(x), ctrl.policy(x))
     assert bool((back.policy(x)[:, 0] <= 7).all())
+
+
+def test_dual_fixed_costs_reach_the_shipped_exact_optimum():
+    """Dual sourcing with (K_r, K_e) = (50, 50): the policy-iteration stage imitates the general
+    engine's optimum, so the learned integer policy's exact cost is the shipped optimum."""
+    from idinn.dual_controller import DualSourcingNeuralController
+    from idinn.exact import evaluate_policy
+    from idinn.instances import load_exact_optima
+    from idinn.sourcing_model import DualSourcingModel
+
+    row = next(r for r in load_exact_optima("dual_fixed_cost") if r.name == "lr2_ce10_u04_Kr50_Ke50")
+    model = DualSourcingModel.from_problem(row.problem(), batch_size=64)
+    ctrl = DualSourcingNeuralController(hidden_layers=[64, 32, 16]).fit(
+        model, sourcing_periods=50, epochs=5, validation_sourcing_periods=200, validation_freq=5, seed=0)
+    assert row.optimal_cost == pytest.approx(46.952622, abs=1e-6)
+    assert evaluate_policy(ctrl, model).average_cost == pytest.approx(row.optimal_cost, rel=1e-3)

@@ -56,13 +56,19 @@ def exact_problem(model: Any, tail_mass: float = TAIL_MASS) -> Any:
 
 
 def lost_sales_policy_improvement_applies(model: Any) -> bool:
-    """Lost sales, stationary demand with a pmf (or truncatable), no fixed costs/capacities/review periods;
-    single sourcing with lead time >= 1 (:func:`idinn.exact.solve_lost_sales_average_cost`) or several
-    suppliers (:func:`idinn.exact.solve_multi_sourcing_average_cost`, finite-support demand)."""
+    """Whether the policy-iteration stage imitates the exact optimum (:class:`LostSalesPolicyImprovement`).
+
+    Stationary demand, no capacities or review periods, and either lost sales -- single sourcing
+    with lead time >= 1 (:func:`idinn.exact.solve_lost_sales_average_cost`, no fixed cost) or several
+    suppliers -- or fixed order costs with several suppliers (backlog or lost sales); with several
+    suppliers the demand needs a finite support (:func:`idinn.exact.solve_multi_sourcing_average_cost`).
+    """
     params, demand = model.params, model.demand_generator
-    if params.excess_demand != "lost_sales" or demand.season_length is not None:
+    if demand.season_length is not None or params.has_capacities or params.has_review_periods:
         return False
-    if params.has_fixed_costs or params.has_capacities or params.has_review_periods:
+    if params.has_fixed_costs:  # several suppliers: the general engine's optimum (backlog or lost sales)
+        return params.n_suppliers >= 2 and demand.has_finite_support
+    if params.excess_demand != "lost_sales":
         return False
     if params.n_suppliers == 1:
         return params.lead_times[0] >= 1 and (demand.has_finite_support or hasattr(demand, "truncated"))
