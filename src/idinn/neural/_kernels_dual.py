@@ -51,7 +51,6 @@ from .network import (
     ACT_SOFTPLUS,
     ACT_TANH,
     STE_NEGATIVE_SLOPE,
-    pack_parameters,
     unpack_gradient,
 )
 
@@ -381,15 +380,6 @@ def fused_cost_and_grad(
     Writes the parameter gradients into the network's ``.grad`` and returns the total cost
     and :math:`\\partial J/\\partial s_0` summed over paths, shape (n_state,).
     """
-    shift, scale, lt, oc, h, b = fused._args(params)
-    total, grad, grad_init = rollout_grad(
-        pack_parameters(fused.net), fused.sizes, fused.act, fused.alpha, lt, oc, h, b,
-        np.ascontiguousarray(init_state, dtype=np.float32),
-        np.ascontiguousarray(demands, dtype=np.float32),
-        np.ascontiguousarray(time_feats, dtype=np.float32),
-        shift,
-        scale,
-        np.ascontiguousarray(discounts, dtype=np.float64),
-    )
+    total, grad, grad_init = rollout_grad(*fused.kernel_args(params, init_state, demands, time_feats, discounts))
     unpack_gradient(fused.net, grad)
     return float(total), grad_init

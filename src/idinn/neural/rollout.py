@@ -147,6 +147,26 @@ class FusedMLP:
             float(params.shortage_cost),
         )
 
+    def kernel_args(
+        self,
+        params: SourcingParams,
+        init_state: np.ndarray,
+        demands: np.ndarray,
+        time_feats: np.ndarray,
+        discounts: np.ndarray,
+    ) -> tuple:
+        """The arguments every fused kernel takes (network, dynamics, inputs), as contiguous arrays."""
+        shift, scale, lt, oc, h, b = self._args(params)
+        return (
+            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
+            np.ascontiguousarray(init_state, dtype=np.float32),
+            np.ascontiguousarray(demands, dtype=np.float32),
+            np.ascontiguousarray(time_feats, dtype=np.float32),
+            shift,
+            scale,
+            np.ascontiguousarray(discounts, dtype=np.float64),
+        )
+
     def forward_costs(
         self,
         params: SourcingParams,
@@ -158,15 +178,8 @@ class FusedMLP:
         """Per-period batch-mean costs, shape (T,) (no gradient, memory independent of T)."""
         from . import _kernels
 
-        shift, scale, lt, oc, h, b = self._args(params)
         return _kernels.rollout_forward(
-            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
-            np.ascontiguousarray(init_state, dtype=np.float32),
-            np.ascontiguousarray(demands, dtype=np.float32),
-            np.ascontiguousarray(time_feats, dtype=np.float32),
-            shift,
-            scale,
-            np.ascontiguousarray(discounts, dtype=np.float64),
+            *self.kernel_args(params, init_state, demands, time_feats, discounts),
             params.excess_demand == "lost_sales",
         )
 
@@ -184,15 +197,8 @@ class FusedMLP:
         if _kernels_dual.handles(params):  # plain backlog: the sgemm kernel (issue 14)
             return _kernels_dual.fused_cost_and_grad(self, params, init_state, demands, time_feats, discounts)
 
-        shift, scale, lt, oc, h, b = self._args(params)
         total, grad, grad_init = _kernels.rollout_grad(
-            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
-            np.ascontiguousarray(init_state, dtype=np.float32),
-            np.ascontiguousarray(demands, dtype=np.float32),
-            np.ascontiguousarray(time_feats, dtype=np.float32),
-            shift,
-            scale,
-            np.ascontiguousarray(discounts, dtype=np.float64),
+            *self.kernel_args(params, init_state, demands, time_feats, discounts),
             params.excess_demand == "lost_sales",
         )
         unpack_gradient(self.net, grad)
