@@ -80,11 +80,13 @@ from .lost_sales_policies import (  # noqa: E402
 )
 from .lost_sales_policies import evaluate_lost_sales_ss, fit_lost_sales_ss  # noqa: E402
 from .lost_sales_heuristics import fit_lost_sales_policy, lost_sales_heuristic  # noqa: E402
+from .lost_sales_chain import ReducedLostSalesEvaluation, evaluate_lost_sales_policy_reduced  # noqa: E402
 
 __all__ += ["LostSalesSolution", "solve_lost_sales_average_cost", "LostSalesPolicyFit",
             "evaluate_lost_sales_base_stock", "evaluate_lost_sales_constant_order", "fit_lost_sales_base_stock",
             "fit_lost_sales_capped_base_stock", "fit_lost_sales_constant_order", "standard_base_stock_level"]
 __all__ += ["evaluate_lost_sales_ss", "fit_lost_sales_ss", "fit_lost_sales_policy", "lost_sales_heuristic"]
+__all__ += ["ReducedLostSalesEvaluation", "evaluate_lost_sales_policy_reduced"]
 
 # General exact engine: up to five suppliers, lost sales, fixed costs, capacities, review periods.
 from .multi_dp import MultiSourcingSolution, solve_multi_sourcing_average_cost  # noqa: E402

@@ -51,7 +51,6 @@ from .network import (
     ACT_SOFTPLUS,
     ACT_TANH,
     STE_NEGATIVE_SLOPE,
-    unpack_gradient,
 )
 
 #: numba's wrapper of scipy's BLAS ``?gemm`` (column-major), resolved by name at load
@@ -381,5 +380,5 @@ def fused_cost_and_grad(
     and :math:`\\partial J/\\partial s_0` summed over paths, shape (n_state,).
     """
     total, grad, grad_init = rollout_grad(*fused.kernel_args(params, init_state, demands, time_feats, discounts))
-    unpack_gradient(fused.net, grad)
+    fused.unpack_gradient(grad)
     return float(total), grad_init

@@ -26,6 +26,7 @@ from .._validation import fail, not_fitted
 from ..dynamics import SourcingParams
 from .callbacks import check_callbacks
 from .network import (
+    Compress,
     HeadedPolicy,
     OrderHead,
     build_policy_network,
@@ -99,23 +100,6 @@ def review_training_model(model: Any, owner: str) -> Any:
     return phased
 
 
-class Compress(torch.nn.Module):
-    """The compressed input of idinn 0.2: :math:`(I_t + q^r_{t-l_r}, q^r_{t-l_r+1}, \\dots)`.
-
-    The inventory is added to the oldest regular order in the pipeline (what arrives
-    next); without a regular pipeline the input is unchanged.
-    """
-
-    def __init__(self, regular_lead_time: int) -> None:
-        super().__init__()
-        self.regular_lead_time = regular_lead_time
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.regular_lead_time == 0:
-            return x
-        return torch.cat([x[:, 1:2] + x[:, :1], x[:, 2:]], dim=1)
-
-
 class NeuralController(torch.nn.Module):
     r"""MLP policy :math:`q = \lfloor \mathrm{relu}(\mathrm{MLP}([s_t, \phi_t])) \rfloor` as a ``torch.nn.Module``.
 
@@ -178,6 +162,8 @@ class NeuralController(torch.nn.Module):
         horizon: int | None = None,
     ) -> None:
         """Build the network for ``params`` (weights from a generator seeded with ``seed``)."""
+        if getattr(self, "_auto_compress", False):
+            self.compressed = params.excess_demand == "lost_sales"
         gen = torch.Generator()
         if seed is None:
             gen.seed()

@@ -90,6 +90,7 @@ def load_controller_into(ctrl: Any, path: str | Path, **lead_times: int) -> Any:
     ctrl.hidden_layers = [int(w) for w in payload["hidden_layers"]]
     ctrl.activation = activation_from_config(payload["activation"])
     ctrl.compressed = bool(payload.get("compressed", False))
+    ctrl._auto_compress = False  # the saved network's input layout, whatever the constructor said
     params = SourcingParams(
         lead_times=tuple(int(x) for x in payload["lead_times"]),
         order_costs=tuple(float(x) for x in payload["order_costs"]),

@@ -75,6 +75,16 @@ def lost_sales_policy_improvement_applies(model: Any) -> bool:
     return demand.has_finite_support
 
 
+@dataclasses.dataclass(frozen=True)
+class _Chain:
+    """What the stage uses of an exact evaluation: full states (n, 1 + L), stationary probabilities, cost."""
+
+    states: np.ndarray
+    probabilities: np.ndarray
+    average_cost: float
+    boundary_mass: float
+
+
 class _Optimum:
     """The exact optimal policy: ``cost`` and ``label(states) -> (orders (B, K), inside mask (B,))``."""
 
@@ -159,22 +169,31 @@ class LostSalesPolicyImprovement:
         self.rounds, self.steps, self.lr, self.minibatch = rounds, steps, lr, minibatch
         self.stationary_share, self.max_states, self.max_entries = stationary_share, max_states, max_entries
 
-    def _evaluate(self, policy: Any, problem: Any) -> Any:
-        from ..exact import evaluate_policy
+    def _evaluate(self, policy: Any, problem: Any, reduced: bool) -> Any:
+        """Exact evaluation: on Zipkin's reduced state when ``reduced`` (compressed network), else the full chain."""
+        from ..exact import evaluate_lost_sales_policy_reduced, evaluate_policy
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return evaluate_policy(policy, problem, max_states=self.max_states, max_entries=self.max_entries)
+            if reduced:
+                ev = evaluate_lost_sales_policy_reduced(policy, problem, max_entries=self.max_entries)
+                return _Chain(ev.full_states, ev.probabilities, ev.average_cost, 0.0)
+            ev = evaluate_policy(policy, problem, max_states=self.max_states, max_entries=self.max_entries)
+            return _Chain(np.asarray(ev.states), np.asarray(ev.probabilities), float(ev.average_cost),
+                          float(ev.boundary_mass))
 
     def run(self, run: TrainingRun) -> None:
         t0 = time.perf_counter()
         ctrl = run.controller
         problem = exact_problem(run.model)
+        # A compressed network sees (I_t + q_{t-L}, q_{t-L+1}, ...): its policy is a function of
+        # Zipkin's reduced state and is evaluated exactly there (idinn.exact.lost_sales_chain).
+        reduced = problem.params.n_suppliers == 1 and bool(getattr(ctrl, "compressed", False))
         log: list[dict[str, float]] = []
         ctrl.policy_iteration_log_ = log
         try:
             opt = _Optimum(problem)
-            opt_ev = self._evaluate(opt.policy, problem)
+            opt_ev = self._evaluate(opt.policy, problem, reduced)
         except (MemoryError, ValueError) as exc:
             logger.info("lost-sales policy improvement skipped: %s", exc)
             return
@@ -200,7 +219,7 @@ class LostSalesPolicyImprovement:
             with torch.no_grad():
                 agree = float((ste_orders(net(x)) == y).all(dim=1).float().mean())
             try:
-                ev = self._evaluate(ctrl, problem)
+                ev = self._evaluate(ctrl, problem, reduced)
             except MemoryError as exc:
                 logger.info("lost-sales policy improvement: the network's chain is too large (%s)", exc)
                 break

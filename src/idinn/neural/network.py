@@ -377,6 +377,23 @@ def build_policy_network(
     return net
 
 
+class Compress(torch.nn.Module):
+    """The compressed input of idinn 0.2: :math:`(I_t + q^r_{t-l_r}, q^r_{t-l_r+1}, \\dots)`.
+
+    The inventory is added to the oldest regular order in the pipeline (what arrives
+    next); without a regular pipeline the input is unchanged.
+    """
+
+    def __init__(self, regular_lead_time: int) -> None:
+        super().__init__()
+        self.regular_lead_time = regular_lead_time
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.regular_lead_time == 0:
+            return x
+        return torch.cat([x[:, 1:2] + x[:, :1], x[:, 2:]], dim=1)
+
+
 # ------------------------------------------------------------------ flat parameters
 def linear_layers(net: torch.nn.Sequential) -> list[torch.nn.Linear]:
     """The ``Linear`` modules of ``net`` in order."""

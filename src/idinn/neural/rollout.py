@@ -20,14 +20,12 @@ import torch
 from ..dynamics import SourcingParams, advance, period_cost
 from .network import (
     ACT_IDENTITY,
+    Compress,
     OrderHead,
     Standardize,
     activation_code,
-    layer_sizes,
     order_indicator,
-    pack_parameters,
     ste_orders,
-    unpack_gradient,
 )
 
 
@@ -96,17 +94,40 @@ def fixed_cost_gradient(out: torch.Tensor, params: SourcingParams) -> torch.Tens
     return total
 
 
+def _plain_modules(net: torch.nn.Sequential) -> tuple[list[torch.nn.Module], bool]:
+    """The modules of ``net`` with a leading :class:`Compress` (and the ``Sequential`` after it) unwrapped.
+
+    Returns the flat module list and whether a compression with a regular pipeline came first.
+    """
+    mods = list(net)
+    merge = False
+    if mods and isinstance(mods[0], Compress):
+        merge = mods[0].regular_lead_time > 0
+        rest: list[torch.nn.Module] = []
+        for m in mods[1:]:
+            rest += list(m) if isinstance(m, torch.nn.Sequential) else [m]
+        mods = rest
+    return mods, merge
+
+
 class FusedMLP:
     """What the fused kernels need for one network (sizes, activation code, standardisation)."""
 
     def __init__(self, net: torch.nn.Sequential) -> None:
-        mods = list(net)
+        mods, self.merge_arrival = _plain_modules(net)
         if mods and isinstance(mods[0], Standardize):
             self.in_shift = mods[0].shift.detach().cpu().numpy().astype(np.float32)
             self.in_scale = mods[0].scale.detach().cpu().numpy().astype(np.float32)
             mods = mods[1:]
         else:
             self.in_shift = self.in_scale = None
+        if self.merge_arrival:
+            # Compress (idinn 0.2's compressed input) is linear: the kernels see the full state
+            # with the inventory's standardisation and first-layer column repeated for q_{t-l}.
+            if self.in_shift is not None and self.in_scale is not None:
+                self.in_shift = np.concatenate([self.in_shift[:1], [0.0], self.in_shift[1:]]).astype(np.float32)
+                self.in_scale = np.concatenate([self.in_scale[:1], self.in_scale[:1], self.in_scale[1:]]).astype(
+                    np.float32)
         hidden_acts = [m for m in mods if not isinstance(m, torch.nn.Linear)]
         codes = {activation_code(a) for a in hidden_acts}
         if len(codes) != 1 and hidden_acts:
@@ -115,12 +136,14 @@ class FusedMLP:
         if code is None:
             raise ValueError("activation not supported by the fused kernels")
         self.net = net
+        self.linears = [m for m in mods if isinstance(m, torch.nn.Linear)]
         self.act, self.alpha = code
-        self.sizes = layer_sizes(net)
+        self.sizes = np.array([self.linears[0].in_features + int(self.merge_arrival)]
+                              + [m.out_features for m in self.linears], dtype=np.int64)
 
     @staticmethod
     def supports(net: torch.nn.Module) -> bool:
-        """True for a CPU ``Sequential`` of ``Linear`` layers and one supported activation."""
+        """True for a CPU ``Sequential`` of ``Linear`` layers and one supported activation (``Compress`` first allowed)."""
         if not isinstance(net, torch.nn.Sequential):
             return False
         try:
@@ -129,10 +152,38 @@ class FusedMLP:
             FusedMLP(net)
         except ValueError:
             return False
-        mods = list(net)[1:] if len(net) and isinstance(net[0], Standardize) else list(net)
+        mods = _plain_modules(net)[0]
+        mods = mods[1:] if mods and isinstance(mods[0], Standardize) else mods
         if any(isinstance(m, OrderHead) for m in mods):  # capacities / review periods: autograd only
             return False
         return all(isinstance(m, torch.nn.Linear) or activation_code(m) is not None for m in mods)
+
+    def packed_parameters(self) -> np.ndarray:
+        """Flat float32 parameters in the kernels' layout (first-layer column 0 repeated when compressed)."""
+        parts = []
+        for i, m in enumerate(self.linears):
+            w = m.weight.detach()
+            if i == 0 and self.merge_arrival:
+                w = torch.cat([w[:, :1], w], dim=1)
+            parts += [w.reshape(-1), m.bias.detach().reshape(-1)]
+        return torch.cat(parts).to(torch.float32).cpu().numpy().copy()
+
+    def unpack_gradient(self, flat: np.ndarray) -> None:
+        """Write a flat gradient (layout of :meth:`packed_parameters`) into ``.grad`` (repeated columns summed)."""
+        pos = 0
+        t = torch.from_numpy(flat)
+        for i, m in enumerate(self.linears):
+            rows, cols = m.weight.shape
+            cols_k = cols + int(i == 0 and self.merge_arrival)
+            g = t[pos : pos + rows * cols_k].reshape(rows, cols_k)
+            if cols_k != cols:
+                g = torch.cat([g[:, :1] + g[:, 1:2], g[:, 2:]], dim=1)
+            pos += rows * cols_k
+            gb = t[pos : pos + rows]
+            pos += rows
+            for p, gp in ((m.weight, g), (m.bias, gb)):
+                gp = gp.to(p.dtype)
+                p.grad = gp.clone() if p.grad is None else p.grad.copy_(gp)
 
     def _args(self, params: SourcingParams) -> tuple:
         n = params.state_dim
@@ -158,7 +209,7 @@ class FusedMLP:
         """The arguments every fused kernel takes (network, dynamics, inputs), as contiguous arrays."""
         shift, scale, lt, oc, h, b = self._args(params)
         return (
-            pack_parameters(self.net), self.sizes, self.act, self.alpha, lt, oc, h, b,
+            self.packed_parameters(), self.sizes, self.act, self.alpha, lt, oc, h, b,
             np.ascontiguousarray(init_state, dtype=np.float32),
             np.ascontiguousarray(demands, dtype=np.float32),
             np.ascontiguousarray(time_feats, dtype=np.float32),
@@ -201,5 +252,5 @@ class FusedMLP:
             *self.kernel_args(params, init_state, demands, time_feats, discounts),
             params.excess_demand == "lost_sales",
         )
-        unpack_gradient(self.net, grad)
+        self.unpack_gradient(grad)
         return float(total), grad_init

@@ -36,8 +36,13 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         Activation of the hidden layers. ``Identity, ReLU, CELU, ELU, LeakyReLU, Tanh,
         Sigmoid, Softplus, SiLU`` run in the fused compiled trainer; any other module
         trains through autograd.
-    compressed : bool, default=False
-        Accepted for compatibility with idinn 0.2 (single sourcing has nothing to compress).
+    compressed : bool, optional
+        The network sees :math:`(I_t + q_{t-l}, q_{t-l+1}, \\dots, q_{t-1})` instead of the
+        full state (idinn 0.2's compressed input; with :math:`l = 0` nothing changes).
+        Default: ``True`` under lost sales -- the order due now arrives before demand, so
+        that is Zipkin's (2008) sufficient state and the learned policy is evaluated exactly
+        on it (:func:`idinn.exact.evaluate_lost_sales_policy_reduced`) -- and ``False``
+        under backlog, as in idinn 0.2.
     device : str or torch.device, default="cpu"
         Where the network lives and trains. On the CPU training runs in fused compiled
         kernels; elsewhere (``"cuda"``) through autograd. ``to(device)`` moves it later.
@@ -72,16 +77,18 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         self,
         hidden_layers: list[int] | None = None,
         activation: torch.nn.Module | None = None,
-        compressed: bool = False,
+        compressed: bool | None = None,
         *,
         device: str | torch.device = "cpu",
     ) -> None:
         self._init_neural(
             [2] if hidden_layers is None else hidden_layers,
             torch.nn.CELU(alpha=1) if activation is None else activation,
-            compressed,
+            False if compressed is None else compressed,
             device,
         )
+        # None: decided when the network is built -- compressed under lost sales, not under backlog
+        self._auto_compress = compressed is None
 
     # ------------------------------------------------------------ idinn 0.2 API
     def init_layers(self, lead_time: int | None = None) -> None:
