@@ -36,6 +36,9 @@ __all__ = ["ReducedLostSalesEvaluation", "evaluate_lost_sales_policy_reduced"]
 
 _OWNER = "evaluate_lost_sales_policy_reduced"
 
+#: Stationary probabilities at or below this are reported as 0 (transient states).
+_MIN_PROBABILITY = 1e-12
+
 
 @dataclass(frozen=True)
 class ReducedLostSalesEvaluation:
@@ -47,7 +50,7 @@ class ReducedLostSalesEvaluation:
         Long-run average cost per period :math:`g` (relative value iteration of the fixed
         policy, stopped when the span of :math:`TH - H` is below ``tol``).
     states : ndarray of int64, shape (n, L)
-        Reduced states :math:`(x, v_1, \dots, v_{L-1})` with positive stationary probability.
+        Reduced states :math:`(x, v_1, \dots, v_{L-1})` with stationary probability above :math:`10^{-12}`.
     full_states : ndarray of int64, shape (n, 1 + L)
         The same states as full states :math:`(x, 0, v_1, \dots, v_{L-1})` (on-hand
         :math:`x`, nothing due this period), the input the policy was queried with.
@@ -189,7 +192,7 @@ def evaluate_lost_sales_policy_reduced(
     qs = np.minimum(qs, sp.qmax)
     cost = evaluate_orders(sp, qs, tol)
     pi = stationary_distribution(sp, qs)
-    keep = pi > 0
+    keep = pi > _MIN_PROBABILITY  # transient states keep a vanishing remainder of the start's mass
     grids = sp.grids[keep].astype(np.int64)
     full = np.zeros((len(grids), 1 + L), dtype=np.int64)
     full[:, 0] = grids[:, 0]
