@@ -123,3 +123,27 @@ def test_fused_kernels_fold_the_compression_and_match_autograd(excess_demand):
     assert fused.forward_costs(model.params, init, demands, feats, disc).sum() == pytest.approx(total, rel=1e-6)
     for g, p in zip(fused_grads, net.parameters()):
         torch.testing.assert_close(g, p.grad, rtol=1e-4, atol=1e-4)
+
+
+def test_batched_fits_keep_the_full_state_under_lost_sales():
+    """fit_batched feeds the full state: default controllers stay uncompressed there and train."""
+    from idinn.neural.batched import fit_batched
+
+    models = [small_model(2) for _ in range(2)]
+    ctrls = [SingleSourcingNeuralController(hidden_layers=[8]) for _ in models]
+    fit_batched(ctrls, models, sourcing_periods=10, epochs=3, seeds=[0, 1])
+    assert [c.compressed for c in ctrls] == [False, False]
+    assert all(c.model[1].in_features == 3 for c in ctrls)  # (I_t, q_{t-2}, q_{t-1})
+    with pytest.raises(ValueError, match="compressed=False"):
+        fit_batched([SingleSourcingNeuralController(hidden_layers=[8], compressed=True) for _ in models], models,
+                    sourcing_periods=10, epochs=1)
+
+
+def test_a_compressed_lost_sales_controller_saves_and_loads(tmp_path):
+    ctrl = SingleSourcingNeuralController(hidden_layers=[8]).fit(
+        small_model(2), sourcing_periods=10, epochs=2, seed=0, progress=False, policy_iterations=0)
+    ctrl.save(tmp_path / "c.pt")
+    back = SingleSourcingNeuralController().load(tmp_path / "c.pt")
+    assert ctrl.compressed and back.compressed
+    s = torch.randint(0, 5, (50, 3), generator=torch.Generator().manual_seed(1)).float()
+    assert torch.equal(ctrl.policy(s), back.policy(s))

@@ -160,9 +160,16 @@ class NeuralController(torch.nn.Module):
         seed: int | None = None,
         moments: tuple[float, float] | None = None,
         horizon: int | None = None,
+        compressed: bool | None = None,
     ) -> None:
-        """Build the network for ``params`` (weights from a generator seeded with ``seed``)."""
-        if getattr(self, "_auto_compress", False):
+        """Build the network for ``params`` (weights from a generator seeded with ``seed``).
+
+        ``compressed`` overrides the input layout for this network; by default a controller
+        constructed with ``compressed=None`` compresses under lost sales only.
+        """
+        if compressed is not None:
+            self.compressed = compressed
+        elif getattr(self, "_auto_compress", False):
             self.compressed = params.excess_demand == "lost_sales"
         gen = torch.Generator()
         if seed is None:
