@@ -61,6 +61,7 @@ class Row:
     cbs: float | None = None
     cbs_params: tuple[int, int] | None = None
     cbs_flag: str = ""
+    exhaustive: str = ""
     bs: float | None = None
     bs_level: int | None = None
     const: float | None = None
@@ -108,8 +109,25 @@ def neighbours_check(problem: SourcingProblem, level: int, cap: int, cost: float
     return ""
 
 
+def exhaustive_check(problem: SourcingProblem, level: int, cap: int, cost: float, max_entries: int) -> str:
+    """Every (S, r), 0 <= S <= 2 S_bar + 2 (the fit's default bound), 1 <= r <= max(S, 1), evaluated exactly.
+
+    Returns 'equal (N pairs)' when none is cheaper than the fitted ``(level, cap)`` by more
+    than 1e-7 (r >= S is the plain base-stock policy, so larger caps add nothing), else the best pair.
+    """
+    top = 2 * standard_base_stock_level(problem) + 2
+    best, arg, n = cost, (level, cap), 0
+    for S in range(top + 1):
+        for r in range(1, max(S, 1) + 1):
+            c = evaluate_lost_sales_base_stock(problem, S, r, max_entries=max_entries)
+            n += 1
+            if c < best - 1e-7:
+                best, arg = c, (S, r)
+    return f"equal ({n} pairs)" if arg == (level, cap) else f"({arg[0]}, {arg[1]}) costs {best:.4f} ({n} pairs)"
+
+
 def run_one(name: str, L: int, problem: SourcingProblem, shipped: float | None, max_entries: int, margin: int,
-            check: bool) -> Row:
+            check: bool, exhaustive: bool = False) -> Row:
     row = Row(name, L, shipped=shipped)
     t0 = time.perf_counter()
     try:
@@ -124,6 +142,8 @@ def run_one(name: str, L: int, problem: SourcingProblem, shipped: float | None, 
             row.cbs_flag = f"S on the bound {top}"
         elif check:
             row.cbs_flag = neighbours_check(problem, S, r, fit.average_cost, top, max_entries)
+        if exhaustive:
+            row.exhaustive = exhaustive_check(problem, S, r, fit.average_cost, max_entries)
         bs = fit_lost_sales_base_stock(problem, max_entries=max_entries)
         row.bs, row.bs_level = bs.average_cost, bs.parameters["base_stock_level"]
         const = fit_lost_sales_constant_order(problem)
@@ -182,6 +202,25 @@ def summary(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def by_lead_time(rows: list[Row]) -> str:
+    """Gap CBS-opt % per instance (rows) and lead time (columns)."""
+    leads = sorted({r.lead_time for r in rows})
+    cell = {(r.name.rsplit("_L", 1)[0] + "_p" + r.name.rsplit("_p", 1)[1], r.lead_time): r for r in rows}
+    lines = ["| demand, p | " + " | ".join(f"L = {L}" for L in leads) + " |",
+             "| --- |" + " --- |" * len(leads)]
+    for dname in DEMANDS:
+        for p in PENALTIES:
+            key = f"{dname}_p{p}"
+            if not any((key, L) in cell for L in leads):
+                continue
+            vals = []
+            for L in leads:
+                r = cell.get((key, L))
+                vals.append("" if r is None else ("does not fit" if r.error else fmt(r.gap, 2)))
+            lines.append(f"| {dname}, {p} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="comma-separated instance names, e.g. poisson_L5_p39,geometric_L2_p9")
@@ -191,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cbs-margin", type=int, default=2,
                     help="capped base-stock levels S <= S_bar + margin are scanned (default 2)")
     ap.add_argument("--no-check", action="store_true", help="skip the neighbour check of the fitted (S, r)")
+    ap.add_argument("--exhaustive-max-lead", type=int, default=0,
+                    help="for L <= this, also evaluate every (S, r) with S <= 2 S_bar + 2 (slow beyond L = 2)")
     args = ap.parse_args(argv)
     if args.max_lead < 1:
         ap.error(f"--max-lead must be >= 1 (got {args.max_lead})")
@@ -207,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
           f"CBS levels <= S_bar + {args.cbs_margin}", flush=True)
     rows, t_all, mismatches = [], time.perf_counter(), []
     for name, L, problem in todo:
-        row = run_one(name, L, problem, shipped.get(name), max_entries, args.cbs_margin, not args.no_check)
+        row = run_one(name, L, problem, shipped.get(name), max_entries, args.cbs_margin, not args.no_check,
+                      exhaustive=L <= args.exhaustive_max_lead)
         rows.append(row)
         if row.error:
             print(f"{name}: does not fit: {row.error} ({row.seconds:.0f} s)", flush=True)
@@ -216,16 +258,24 @@ def main(argv: list[str] | None = None) -> int:
             mismatches.append(name)
         print(f"{name}: opt {row.opt:.4f} (shipped {fmt(row.shipped, 2)}), CBS {row.cbs:.4f} {row.cbs_params}"
               f"{' [' + row.cbs_flag + ']' if row.cbs_flag else ''}, gap {row.gap:.2f} %, BS {row.bs:.4f} "
-              f"({row.bs_level}), const {row.const:.4f} ({row.const_order}), {row.seconds:.0f} s", flush=True)
+              f"({row.bs_level}), const {row.const:.4f} ({row.const_order}), "
+              f"{'exhaustive: ' + row.exhaustive + ', ' if row.exhaustive else ''}{row.seconds:.0f} s", flush=True)
         if row.opt > row.cbs + 1e-6:
             raise AssertionError(f"{name}: the optimum {row.opt} is above the capped base-stock cost {row.cbs}")
     print()
     print(table(rows))
     print()
     print(summary(rows))
+    print()
+    print(by_lead_time(rows))
     n_shipped = sum(r.shipped is not None and r.opt is not None for r in rows)
     print(f"\nShipped optima (L <= 4): {n_shipped - len(mismatches)}/{n_shipped} equal ours rounded to two decimals"
           + (f"; differ: {', '.join(mismatches)}" if mismatches else ""))
+    checked = [r for r in rows if r.exhaustive]
+    if checked:
+        same = sum(r.exhaustive.startswith("equal") for r in checked)
+        print(f"Exhaustive check (L <= {args.exhaustive_max_lead}): the fitted (S, r) is the best of every pair "
+              f"with S <= 2 S_bar + 2 on {same}/{len(checked)} instances")
     print(f"Total {time.perf_counter() - t_all:.0f} s")
     return 1 if mismatches else 0
 
