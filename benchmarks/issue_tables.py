@@ -34,6 +34,8 @@ PARTS: dict[str, list[tuple[str, list[str]]]] = {
         ("dual lost sales where the rule binds (l_e = 1)", ["check_dual_lost_sales_extra.py"]),
         ("long lead times L in {6, 8, 10}: neural vs best capped base-stock, CRN 95 % CIs (long)",
          ["lost_sales_long_lead.py"]),
+        ("exact gap between the best capped base-stock and the optimum, L = 1..5 (long)",
+         ["lost_sales_cbs_gap.py"]),
     ],
 }
 
