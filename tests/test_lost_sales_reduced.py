@@ -72,9 +72,13 @@ def test_reduced_evaluation_refuses_backlog_and_period_dependent_policies():
         evaluate_lost_sales_policy_reduced(lambda s, t: s[:, :1] * 0, small_model(2))
     with pytest.raises(MemoryError, match="max_entries"):
         evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0, small_model(2), max_entries=10)
+    # a constant order of 1 (below the mean demand 1.5) is stable but reaches any position (D = 0 repeatedly)
+    with pytest.raises(ValueError, match="positions reachable from the empty system stay bounded"):
+        evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0 + 1, small_model(2))
 
 
 def test_compressed_is_the_default_under_lost_sales_only():
+    assert SingleSourcingNeuralController().compressed is None  # decided when the network is built
     lost = SingleSourcingNeuralController(hidden_layers=[4]).fit(
         small_model(2), sourcing_periods=5, epochs=1, seed=0, progress=False, policy_iterations=0)
     backlog = SingleSourcingNeuralController(hidden_layers=[4]).fit(
