@@ -151,3 +151,16 @@ def test_a_compressed_lost_sales_controller_saves_and_loads(tmp_path):
     assert ctrl.compressed and back.compressed
     s = torch.randint(0, 5, (50, 3), generator=torch.Generator().manual_seed(1)).float()
     assert torch.equal(ctrl.policy(s), back.policy(s))
+
+
+def test_fixed_policy_evaluation_warns_when_it_does_not_converge(monkeypatch):
+    """evaluate_orders no longer returns an unconverged midpoint silently."""
+    from idinn.exact import lost_sales_policies
+    from idinn.exact.lost_sales import build_space
+    from idinn.problem import as_problem
+
+    monkeypatch.setattr(lost_sales_policies, "_MAX_SWEEPS", 2)
+    sp = build_space(as_problem(small_model(2)), 8, 1e-10, None)
+    q = np.minimum(np.maximum(8 - sp.grids.sum(1), 0), 2)
+    with pytest.warns(RuntimeWarning, match="stopped after 2 sweeps"):
+        lost_sales_policies.evaluate_orders(sp, q, 1e-12)
