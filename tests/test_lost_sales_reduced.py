@@ -72,9 +72,13 @@ def test_reduced_evaluation_refuses_backlog_and_period_dependent_policies():
         evaluate_lost_sales_policy_reduced(lambda s, t: s[:, :1] * 0, small_model(2))
     with pytest.raises(MemoryError, match="max_entries"):
         evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0, small_model(2), max_entries=10)
+    # a constant order of 1 (below the mean demand 1.5) is stable but reaches any position (D = 0 repeatedly)
+    with pytest.raises(ValueError, match="positions reachable from the empty system stay bounded"):
+        evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0 + 1, small_model(2))
 
 
 def test_compressed_is_the_default_under_lost_sales_only():
+    assert SingleSourcingNeuralController().compressed is None  # decided when the network is built
     lost = SingleSourcingNeuralController(hidden_layers=[4]).fit(
         small_model(2), sourcing_periods=5, epochs=1, seed=0, progress=False, policy_iterations=0)
     backlog = SingleSourcingNeuralController(hidden_layers=[4]).fit(
@@ -147,3 +151,16 @@ def test_a_compressed_lost_sales_controller_saves_and_loads(tmp_path):
     assert ctrl.compressed and back.compressed
     s = torch.randint(0, 5, (50, 3), generator=torch.Generator().manual_seed(1)).float()
     assert torch.equal(ctrl.policy(s), back.policy(s))
+
+
+def test_fixed_policy_evaluation_warns_when_it_does_not_converge(monkeypatch):
+    """evaluate_orders no longer returns an unconverged midpoint silently."""
+    from idinn.exact import lost_sales_policies
+    from idinn.exact.lost_sales import build_space
+    from idinn.problem import as_problem
+
+    monkeypatch.setattr(lost_sales_policies, "_MAX_SWEEPS", 2)
+    sp = build_space(as_problem(small_model(2)), 8, 1e-10, None)
+    q = np.minimum(np.maximum(8 - sp.grids.sum(1), 0), 2)
+    with pytest.warns(RuntimeWarning, match="stopped after 2 sweeps"):
+        lost_sales_policies.evaluate_orders(sp, q, 1e-12)

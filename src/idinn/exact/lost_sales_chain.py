@@ -20,6 +20,7 @@ need more than 3 GiB.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from .._validation import check_int, check_real
+from .._validation import check_int, check_real, fail
 from ..policy import as_policy_function
 from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf, reachable_position
 from .lost_sales_policies import evaluate_orders
@@ -35,6 +36,10 @@ from .lost_sales_policies import evaluate_orders
 __all__ = ["ReducedLostSalesEvaluation", "evaluate_lost_sales_policy_reduced"]
 
 _OWNER = "evaluate_lost_sales_policy_reduced"
+logger = logging.getLogger("idinn.exact")
+
+#: Largest simplex bound tried, as a multiple of the starting one (plus the demand range).
+_MAX_GROWTH = 4
 
 #: Stationary probabilities at or below this are reported as 0 (transient states).
 _MIN_PROBABILITY = 1e-12
@@ -47,8 +52,11 @@ class ReducedLostSalesEvaluation:
     Attributes
     ----------
     average_cost : float
-        Long-run average cost per period :math:`g` (relative value iteration of the fixed
-        policy, stopped when the span of :math:`TH - H` is below ``tol``).
+        Long-run average cost per period from the empty system,
+        :math:`g = \sum_s \pi(s) [C(x) + c\,q(s)]` with the stationary law below (relative
+        value iteration of the fixed policy, to a span below ``tol``, is the cross-check; the two
+        differ only when the policy has several recurrent classes, and then :math:`g` is the
+        cost of the class the empty system reaches).
     states : ndarray of int64, shape (n, L)
         Reduced states :math:`(x, v_1, \dots, v_{L-1})` with stationary probability above :math:`10^{-12}`.
     full_states : ndarray of int64, shape (n, 1 + L)
@@ -146,7 +154,7 @@ def evaluate_lost_sales_policy_reduced(
     max_position : int, optional
         Smallest :math:`\bar S` to try (default the :math:`p/(p+h)` quantile of demand over
         :math:`L + 1` periods); enlarged until no position reachable from the empty system
-        under the policy exceeds it.
+        under the policy exceeds it (up to four times the start plus the demand range).
     tail_mass : float, default=1e-10
         Tail mass at which Poisson or geometric demand is truncated (stated as ``dropped_mass``).
     tol : float, default=1e-8
@@ -163,7 +171,8 @@ def evaluate_lost_sales_policy_reduced(
     ------
     ValueError
         Not single sourcing, not lost sales, lead time 0, a period-dependent policy,
-        negative orders.
+        negative orders; a policy whose reachable positions are unbounded (it orders at any
+        position, e.g. a constant order).
     MemoryError
         The simplex the policy reaches is too large (the message gives its size and the limit).
     """
@@ -179,19 +188,31 @@ def evaluate_lost_sales_policy_reduced(
         B = _max_position(pmf, L, p / (p + h) if p + h > 0 else 0.0)
     else:
         B = check_int(max_position, "max_position", _OWNER, minimum=0)
-    for _ in range(50):
+    ceiling = _MAX_GROWTH * max(B, 1) + len(lost_sales_demand_pmf(problem.demand, tail_mass)[0])
+    while True:
         sp = build_space(problem, B, tail_mass, max_entries, _OWNER)
         qs = _orders_on(fn, sp.grids, L)
         reach = reachable_position(sp.grids, qs)
         if reach <= B:
             break
+        if reach > ceiling:
+            fail("policy", _OWNER, f"a policy whose inventory positions reachable from the empty system stay "
+                 f"bounded (at most {ceiling} here: it keeps ordering at high positions, e.g. a constant "
+                 "order, so its chain has no finite state space; use evaluate_policy, or "
+                 "evaluate_lost_sales_constant_order for constant orders)", f"positions up to {reach}")
         B = max(reach, B + max(1, B // 8))
-    else:  # pragma: no cover - a safeguard
-        raise RuntimeError(f"{_OWNER}: the policy's positions kept growing past {B}.")
     # states the empty system cannot reach may order past the simplex: cut them (no effect on g)
     qs = np.minimum(qs, sp.qmax)
-    cost = evaluate_orders(sp, qs, tol)
     pi = stationary_distribution(sp, qs)
+    # g = sum_s pi(s) [C(x) + c q + K 1(q > 0)] from the empty system: the cost of the class it
+    # reaches even when the policy has several recurrent classes (relative value iteration
+    # would then stall between their costs; it is kept as a cross-check for one class)
+    period = sp.cx[sp.xs] + sp.order_cost * qs + sp.fixed_cost * (qs > 0)
+    cost = float(pi @ period)
+    check = evaluate_orders(sp, qs, tol)
+    if abs(check - cost) > max(1e-6, 10 * tol) * max(1.0, abs(cost)):
+        logger.info("%s: relative value iteration gives %.6f, the stationary law from the empty system %.6f "
+                    "(several recurrent classes); reporting the latter", _OWNER, check, cost)
     keep = pi > _MIN_PROBABILITY  # transient states keep a vanishing remainder of the start's mass
     grids = sp.grids[keep].astype(np.int64)
     full = np.zeros((len(grids), 1 + L), dtype=np.int64)

@@ -18,6 +18,7 @@ for constant orders the stationary law of the on-hand Lindley chain
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,10 @@ class LostSalesPolicyFit:
     evaluations: int
 
 
+#: Sweeps of the fixed-policy relative value iteration before it gives up (with a warning).
+_MAX_SWEEPS = 100_000
+
+
 @njit(cache=True)
 def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, K, st0, stq):  # pragma: no cover - compiled
     for i in range(xs.shape[0]):
@@ -82,7 +87,7 @@ def evaluate_orders(sp: Any, q: np.ndarray, tol: float) -> float:
     hn = np.zeros(len(sp.flat))
     old = np.zeros(len(sp.flat))
     lo = hi = 0.0
-    for _ in range(100_000):
+    for _ in range(_MAX_SWEEPS):
         _evaluate_sweep(h_dense, hn, q, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.cx, sp.order_cost, sp.fixed_cost,
                         sp.st0, sp.stq)
         diff = hn - old
@@ -91,6 +96,11 @@ def evaluate_orders(sp: Any, q: np.ndarray, tol: float) -> float:
         h_dense[sp.flat] = old
         if hi - lo < tol:
             break
+    else:
+        warnings.warn(f"evaluate_orders: relative value iteration stopped after {_MAX_SWEEPS:,} sweeps with the cost "
+                      f"only bracketed in [{lo:.6g}, {hi:.6g}] (span above tol={tol:g}); the midpoint is returned. "
+                      "A policy with several recurrent classes or a periodic chain does this.", RuntimeWarning,
+                      stacklevel=2)
     return 0.5 * (lo + hi)
 
 

@@ -220,7 +220,7 @@ class LostSalesPolicyImprovement:
                 agree = float((ste_orders(net(x)) == y).all(dim=1).float().mean())
             try:
                 ev = self._evaluate(ctrl, problem, reduced)
-            except MemoryError as exc:
+            except (MemoryError, ValueError) as exc:
                 logger.info("lost-sales policy improvement: the network's chain is too large (%s)", exc)
                 break
             cost = float(ev.average_cost) if ev.boundary_mass < 1e-6 else math.inf

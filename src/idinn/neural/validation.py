@@ -94,7 +94,10 @@ class Validator:
         params = self.run.params
         if (params.n_suppliers == 1 and params.excess_demand == "lost_sales" and params.lead_times[0] >= 1
                 and bool(getattr(ctrl, "compressed", False)) and not params.has_review_periods):
-            return self._exact_reduced(ctrl, t0)
+            reduced = self._exact_reduced(ctrl, t0)
+            if reduced is not None or not self.exact:
+                return reduced
+            # None with exact still on: positions without bound, the full chain below decides
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -119,7 +122,10 @@ class Validator:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 ev = evaluate_lost_sales_policy_reduced(ctrl, self.run.model)
-        except (ValueError, MemoryError) as exc:
+        except ValueError as exc:  # positions without bound (e.g. a constant order): the full chain handles it
+            logger.debug("exact validation: %s; using the full chain", exc)
+            return None
+        except MemoryError as exc:
             self._fall_back(f"the exact evaluation failed ({exc})")
             return None
         logger.debug("exact validation (reduced state): %d states in %.2f s", len(ev.states), time.perf_counter() - t0)

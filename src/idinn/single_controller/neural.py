@@ -89,6 +89,8 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         )
         # None: decided when the network is built -- compressed under lost sales, not under backlog
         self._auto_compress = compressed is None
+        if compressed is None:
+            self.compressed = None  # type: ignore[assignment] - resolved by _build_network
 
     # ------------------------------------------------------------ idinn 0.2 API
     def init_layers(self, lead_time: int | None = None) -> None:
