@@ -21,7 +21,13 @@ import pytest
 pytest.importorskip("streamlit")
 webdriver = pytest.importorskip("selenium.webdriver")
 
+from selenium.common.exceptions import (  # noqa: E402
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -104,8 +110,23 @@ def _option(driver, text):
     return _wait(driver, EC.element_to_be_clickable((By.XPATH, xpath)))
 
 
+def _click_button(driver, text):
+    """Click a button, retrying while an open dropdown or a rerun still covers it (flaky otherwise)."""
+
+    def attempt(d):
+        try:
+            _button(d, text).click()
+            return True
+        except (ElementNotInteractableException, ElementClickInterceptedException, StaleElementReferenceException):
+            d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)  # close an open multiselect
+            time.sleep(0.2)
+            return False
+
+    _wait(driver, attempt)
+
+
 def _run_and_read_optimum(driver) -> str:
-    _button(driver, "Run").click()
+    _click_button(driver, "Run")
     metric = _wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid='stMetricValue']")))
     return metric.text.strip()
 
