@@ -9,8 +9,8 @@ numbers (the same demand paths for both).
   inventory position: every cap :math:`r` and level :math:`S` on a grid, each scored on the
   same ``--fit-paths`` x ``--fit-periods`` demand paths (after a burn-in), best kept.
 * Neural: :class:`~idinn.single_controller.SingleSourcingNeuralController` (two hidden
-  layers of 32 CELU units) warm-started by imitation of that capped base-stock policy, then
-  trained through the lost-sales dynamics (fused kernels, BPTT through the clip; rollouts of
+  layers of 32 CELU units; compressed, the default under lost sales) warm-started by
+  imitation of that capped base-stock policy, then trained through the lost-sales dynamics (fused kernels, BPTT through the clip; rollouts of
   200 periods whose first 100 are a burn-in left out of the objective), validated by
   simulation on a fixed set of paths (the start is a candidate: the best is kept).
 * Comparison: ``--paths`` x ``--periods`` fresh demand paths (a seed not used in fitting),

@@ -72,6 +72,13 @@ def test_reduced_evaluation_refuses_backlog_and_period_dependent_policies():
         evaluate_lost_sales_policy_reduced(lambda s, t: s[:, :1] * 0, small_model(2))
     with pytest.raises(MemoryError, match="max_entries"):
         evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0, small_model(2), max_entries=10)
+    from idinn.sourcing_model import DualSourcingModel
+
+    dual = DualSourcingModel(regular_lead_time=2, expedited_lead_time=0, regular_order_cost=0, expedited_order_cost=5,
+                             holding_cost=1, shortage_cost=9, batch_size=4, init_inventory=0,
+                             demand_generator=UniformDemand(0, 3), excess_demand="lost_sales")
+    with pytest.raises(ValueError, match="one supplier.*2 suppliers"):
+        evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0, dual)
     # a constant order of 1 (below the mean demand 1.5) is stable but reaches any position (D = 0 repeatedly)
     with pytest.raises(ValueError, match="positions reachable from the empty system stay bounded"):
         evaluate_lost_sales_policy_reduced(lambda s: s[:, :1] * 0 + 1, small_model(2))

@@ -208,7 +208,7 @@ def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem
     problem: SourcingProblem = as_problem(sourcing_model, owner=owner, name="sourcing_model")
     params = problem.params
     if params.n_suppliers != 1:
-        fail("sourcing_model", owner, "a single-sourcing problem (one supplier)", params.n_suppliers)
+        fail("sourcing_model", owner, "a single-sourcing problem (one supplier)", f"{params.n_suppliers} suppliers")
     if params.excess_demand != "lost_sales":
         fail("sourcing_model", owner, "a problem with excess_demand='lost_sales' (backlog: use the other "
              "exact solvers)", params.excess_demand)
