@@ -10,8 +10,8 @@ numbers (the same demand paths for both).
   same ``--fit-paths`` x ``--fit-periods`` demand paths (after a burn-in), best kept.
 * Neural: :class:`~idinn.single_controller.SingleSourcingNeuralController` (two hidden
   layers of 32 CELU units; compressed, the default under lost sales) warm-started by
-  imitation of that capped base-stock policy, then trained through the lost-sales dynamics (fused kernels, BPTT through the clip; rollouts of
-  200 periods whose first 100 are a burn-in left out of the objective), validated by
+  imitation of that capped base-stock policy, then trained through the lost-sales dynamics
+  (fused kernels, BPTT through the clip; rollouts of 200 periods whose first 100 are a burn-in left out of the objective), validated by
   simulation on a fixed set of paths (the start is a candidate: the best is kept).
 * Comparison: ``--paths`` x ``--periods`` fresh demand paths (a seed not used in fitting),
   the first ``--burn-in`` periods dropped; the paths are split in 20 batches; the 95 %
