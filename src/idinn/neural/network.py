@@ -406,22 +406,41 @@ def layer_sizes(net: torch.nn.Sequential) -> np.ndarray:
     return np.array([lin[0].in_features] + [m.out_features for m in lin], dtype=np.int64)
 
 
-def pack_parameters(net: torch.nn.Sequential) -> np.ndarray:
-    """Flat float32 vector in the kernels' layout (W_l row-major, then b_l, per layer)."""
+def pack_parameters(net: torch.nn.Sequential | list[torch.nn.Linear], repeat_first_column: bool = False) -> np.ndarray:
+    """Flat float32 vector in the kernels' layout (W_l row-major, then b_l, per layer).
+
+    ``net`` is a ``Sequential`` or its ``Linear`` layers. ``repeat_first_column`` repeats the
+    first layer's column 0 (a :class:`Compress` input folded into the layer, seen by the
+    kernels as the full state).
+    """
     parts = []
-    for m in linear_layers(net):
-        parts.append(m.weight.detach().reshape(-1))
-        parts.append(m.bias.detach().reshape(-1))
+    for i, m in enumerate(net if isinstance(net, list) else linear_layers(net)):
+        w = m.weight.detach()
+        if i == 0 and repeat_first_column:
+            w = torch.cat([w[:, :1], w], dim=1)
+        parts += [w.reshape(-1), m.bias.detach().reshape(-1)]
     return torch.cat(parts).to(torch.float32).cpu().numpy().copy()
 
 
-def unpack_gradient(net: torch.nn.Sequential, flat: np.ndarray) -> None:
-    """Write a flat gradient (layout of :func:`pack_parameters`) into ``.grad`` of the parameters."""
+def unpack_gradient(
+    net: torch.nn.Sequential | list[torch.nn.Linear], flat: np.ndarray, repeat_first_column: bool = False
+) -> None:
+    """Write a flat gradient (layout of :func:`pack_parameters`) into ``.grad`` of the parameters.
+
+    With ``repeat_first_column`` the gradients of the first layer's columns 0 and 1 are summed
+    into column 0 (the chain rule through the repeated column).
+    """
     pos = 0
     t = torch.from_numpy(flat)
-    for m in linear_layers(net):
-        for p in (m.weight, m.bias):
-            n = p.numel()
-            g = t[pos : pos + n].reshape(p.shape).to(p.dtype)
-            p.grad = g.clone() if p.grad is None else p.grad.copy_(g)
-            pos += n
+    for i, m in enumerate(net if isinstance(net, list) else linear_layers(net)):
+        rows, cols = m.weight.shape
+        packed = cols + int(i == 0 and repeat_first_column)
+        g = t[pos : pos + rows * packed].reshape(rows, packed)
+        if packed != cols:
+            g = torch.cat([g[:, :1] + g[:, 1:2], g[:, 2:]], dim=1)
+        pos += rows * packed
+        gb = t[pos : pos + rows]
+        pos += rows
+        for p, gp in ((m.weight, g), (m.bias, gb)):
+            gp = gp.to(p.dtype)
+            p.grad = gp.clone() if p.grad is None else p.grad.copy_(gp)

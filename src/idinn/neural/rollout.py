@@ -25,7 +25,9 @@ from .network import (
     Standardize,
     activation_code,
     order_indicator,
+    pack_parameters,
     ste_orders,
+    unpack_gradient,
 )
 
 
@@ -160,30 +162,11 @@ class FusedMLP:
 
     def packed_parameters(self) -> np.ndarray:
         """Flat float32 parameters in the kernels' layout (first-layer column 0 repeated when compressed)."""
-        parts = []
-        for i, m in enumerate(self.linears):
-            w = m.weight.detach()
-            if i == 0 and self.merge_arrival:
-                w = torch.cat([w[:, :1], w], dim=1)
-            parts += [w.reshape(-1), m.bias.detach().reshape(-1)]
-        return torch.cat(parts).to(torch.float32).cpu().numpy().copy()
+        return pack_parameters(self.linears, self.merge_arrival)
 
     def unpack_gradient(self, flat: np.ndarray) -> None:
         """Write a flat gradient (layout of :meth:`packed_parameters`) into ``.grad`` (repeated columns summed)."""
-        pos = 0
-        t = torch.from_numpy(flat)
-        for i, m in enumerate(self.linears):
-            rows, cols = m.weight.shape
-            cols_k = cols + int(i == 0 and self.merge_arrival)
-            g = t[pos : pos + rows * cols_k].reshape(rows, cols_k)
-            if cols_k != cols:
-                g = torch.cat([g[:, :1] + g[:, 1:2], g[:, 2:]], dim=1)
-            pos += rows * cols_k
-            gb = t[pos : pos + rows]
-            pos += rows
-            for p, gp in ((m.weight, g), (m.bias, gb)):
-                gp = gp.to(p.dtype)
-                p.grad = gp.clone() if p.grad is None else p.grad.copy_(gp)
+        unpack_gradient(self.linears, flat, self.merge_arrival)
 
     def _args(self, params: SourcingParams) -> tuple:
         n = params.state_dim
