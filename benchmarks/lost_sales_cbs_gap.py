@@ -23,7 +23,7 @@ p in {4, 9, 19, 39}, Poisson(5) and geometric on {0, 1, ...} with mean 5, L = 1.
 * for context the best base-stock level (``fit_lost_sales_base_stock``) and the best
   integer constant order (``fit_lost_sales_constant_order``, which does not depend on L).
 
-An instance whose dense DP tables exceed ``--max-entries`` is reported as "does not fit"
+An instance whose DP tables exceed ``--max-entries`` is reported as "does not fit"
 with the solver's own MemoryError message; the run goes on. Exit status 1 when an optimum
 differs from the shipped one (rounded to two decimals). Results: docs/lost_sales.md, "How much
 can any policy gain over capped base-stock?".
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated instance names, e.g. poisson_L5_p39,geometric_L2_p9")
     ap.add_argument("--max-lead", type=int, default=5, help="largest lead time L (default 5)")
     ap.add_argument("--max-entries", type=float, default=7e8,
-                    help="dense-table limit passed to the solvers as max_entries (default 7e8, ~5.2 GiB)")
+                    help="table limit passed to the solvers as max_entries (default 7e8, ~5.2 GiB)")
     ap.add_argument("--cbs-margin", type=int, default=2,
                     help="capped base-stock levels S <= S_bar + margin are scanned (default 2)")
     ap.add_argument("--no-check", action="store_true", help="skip the neighbour check of the fitted (S, r)")

@@ -18,8 +18,18 @@ numbers (the same demand paths for both).
   confidence interval of the relative cost difference (neural - capped) / capped is
   mean +- t_{0.975,19} * sd / sqrt(20) over the batches.
 
+* ``--exact``: where the lead time is at most ``--exact-max-lead`` (default 6) and the
+  reduced state fits in ``--max-entries``, also the exact optimum
+  (:func:`~idinn.exact.solve_lost_sales_average_cost` on the compact simplex), the exact cost
+  of the capped base-stock found above (:func:`~idinn.exact.evaluate_lost_sales_base_stock`)
+  and of the trained network (:func:`~idinn.exact.evaluate_lost_sales_policy_reduced`).
+  ``(capped - opt) / capped`` bounds what any policy can gain over that capped base-stock.
+  ``--neighbours`` then walks from the simulated (S, r) to a local optimum of the exact
+  cost over the 8 neighbours (S +- 1, r +- 1), so the bound refers to a locally best pair.
+
     .venv/bin/python benchmarks/lost_sales_long_lead.py                  # all 24
     .venv/bin/python benchmarks/lost_sales_long_lead.py --only poisson_L6_p9
+    .venv/bin/python benchmarks/lost_sales_long_lead.py --exact --neighbours --only poisson_L6_p4 poisson_L6_p9
 """
 
 from __future__ import annotations
@@ -124,8 +134,50 @@ def run(kind: str, lead: int, p: float, args) -> dict:
     nn_batches = neural_costs(ctrl, lead, p, demands, args.burn_in)
     rel = (nn_batches - cap_batches) / cap_batches
     m, half = float(rel.mean()), T_975_19 * float(rel.std(ddof=1)) / math.sqrt(len(rel))
-    return {"name": f"{kind}_L{lead}_p{p:g}", "S": level, "r": cap, "capped": float(cap_batches.mean()),
-            "neural": float(nn_batches.mean()), "diff": 100 * m, "half": 100 * half, "t_cap": t_cap, "t_nn": t_nn}
+    row = {"name": f"{kind}_L{lead}_p{p:g}", "S": level, "r": cap, "capped": float(cap_batches.mean()),
+           "neural": float(nn_batches.mean()), "diff": 100 * m, "half": 100 * half, "t_cap": t_cap, "t_nn": t_nn}
+    if args.exact and lead <= args.exact_max_lead:
+        row["exact"] = exact_columns(model, level, cap, ctrl, args)
+    return row
+
+
+def exact_columns(model, level: int, cap: int, ctrl, args) -> dict:
+    """Exact optimum, exact cost of the capped base-stock (S, r) (or of its local best) and of the network."""
+    from idinn.exact import evaluate_lost_sales_base_stock, evaluate_lost_sales_policy_reduced, solve_lost_sales_average_cost
+
+    t0 = time.perf_counter()
+    try:
+        opt = solve_lost_sales_average_cost(model, max_entries=args.max_entries)
+    except MemoryError as e:
+        return {"error": str(e)}
+    t_opt = time.perf_counter() - t0
+    cost = {}
+
+    def capped(S: int, r: int) -> float:
+        if (S, r) not in cost:
+            cost[S, r] = evaluate_lost_sales_base_stock(model, S, r, max_entries=args.max_entries)
+        return cost[S, r]
+
+    best = (level, cap)
+    while args.neighbours:
+        S, r = best
+        moves = [(S + a, r + b) for a in (-1, 0, 1) for b in (-1, 0, 1) if (a, b) != (0, 0) and r + b >= 1]
+        nxt = min(moves, key=lambda m: capped(*m))
+        if capped(*nxt) >= capped(*best) - 1e-9:
+            break
+        best = nxt
+    cbs = capped(*best)
+    print(f"  exact: optimum {t_opt:.0f} s, {len(cost)} capped base-stock evaluations "
+          f"{time.perf_counter() - t0 - t_opt:.0f} s", file=sys.stderr, flush=True)
+    try:
+        nn = evaluate_lost_sales_policy_reduced(ctrl, model, max_entries=args.max_entries).average_cost
+    except MemoryError as e:  # the network's reachable positions need a larger simplex
+        print(f"  exact evaluation of the network refused: {e}", file=sys.stderr, flush=True)
+        nn = math.nan
+    return {"opt": opt.average_cost, "states": opt.n_states, "t_opt": t_opt, "S": best[0], "r": best[1],
+            "capped": cbs, "evaluated": len(cost), "neural": nn, "room": 100 * (cbs - opt.average_cost) / cbs,
+            "nn_gap": 100 * (nn - opt.average_cost) / opt.average_cost, "nn_vs_capped": 100 * (nn - cbs) / cbs,
+            "seconds": time.perf_counter() - t0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-burn-in", type=int, default=100)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--exact", action="store_true", help="exact optimum and exact costs where the state space fits")
+    ap.add_argument("--exact-max-lead", type=int, default=6)
+    ap.add_argument("--neighbours", action="store_true", help="with --exact: walk to the exact locally best (S, r)")
+    ap.add_argument("--max-entries", type=lambda v: int(float(v)), default=1_000_000_000, help="table limit of the exact methods (8 bytes each)")
     args = ap.parse_args(argv)
     cases = [(k, L, p) for k in ("poisson", "geometric") for L in (6, 8, 10) for p in (4.0, 9.0, 19.0, 39.0)]
     if args.only:
@@ -157,6 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     diffs = [r["diff"] for r in rows]
     print(f"\n{len(rows)} instances: mean difference {np.mean(diffs):+.2f} %, worst {max(diffs):+.2f} %, "
           f"neural better by >= 1.6 % on {sum(d <= -1.6 for d in diffs)} of {len(rows)}")
+    exact = [r for r in rows if "exact" in r]
+    if exact:
+        print("\nExact (no simulation): optimum, capped base-stock, network; room = (capped - opt) / capped\n")
+        print("| instance | optimum | states | capped (S, r) | capped cost | room % | neural cost | "
+              "neural - opt, % of opt | neural - capped, % | s |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in exact:
+            e = r["exact"]
+            if "error" in e:
+                print(f"| {r['name']} | does not fit: {e['error'][:90]}... | | | | | | | | |")
+                continue
+            print(f"| {r['name']} | {e['opt']:.4f} | {e['states']:,} | ({e['S']}, {e['r']}) | {e['capped']:.4f} | "
+                  f"{e['room']:.2f} | {e['neural']:.4f} | {e['nn_gap']:+.2f} | {e['nn_vs_capped']:+.2f} | "
+                  f"{e['seconds']:.0f} |", flush=True)
     return 0
 
 

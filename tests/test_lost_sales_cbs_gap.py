@@ -97,8 +97,8 @@ def test_benchmark_row_gap_and_refusal(brute_force):
     assert row.cbs == pytest.approx(min(brute_force[4.0].values()), abs=1e-9) and row.cbs_params == (5, 2)
     assert row.gap == pytest.approx(100 * (row.cbs - row.opt) / row.cbs) and row.gap > 1.0
     assert row.bs > row.cbs > row.opt
-    # dense tables 3 * 7**2 = 147 entries > 100: refused with the solver's MemoryError message, no crash
+    # C(6 + 2, 2) = 28 states x (16 + 2) = 504 entries > 100: refused with the solver's MemoryError message
     refused = bench.run_one("tiny", 2, problem, None, max_entries=100, margin=2, check=True)
     assert refused.opt is None and refused.gap is None
     assert "above the limit of 100 entries" in refused.error
-    assert bench.gib_of(refused.error) == "1.1e-06"
+    assert bench.gib_of(refused.error) == "3.76e-06"  # 504 * 8 / 2**30 = 3.755e-06

@@ -23,7 +23,10 @@ State space
     critical ratio (Morton 1969; Zipkin 2008, "On the structure of lost-sales inventory
     models"): :math:`q \le [\bar S - x - \sum v]^+` with :math:`\bar S` the
     :math:`p/(p+h)` quantile of the demand over :math:`L + 1` periods. The simplex
-    :math:`x + \sum_i v_i \le \bar S` is then closed, so the DP on it is exact.
+    :math:`x + \sum_i v_i \le \bar S` is then closed, so the DP on it is exact. Its
+    :math:`\binom{\bar S + L}{L}` states are stored compactly (about :math:`L!` times fewer
+    entries than the box :math:`(\bar S + 1)^L`), ranked lexicographically in
+    :math:`(v_1, \dots, v_{L-1}, x)`; :func:`simplex_rank` gives a state's row.
 
 Fixed order cost and capacity
     A fixed cost :math:`K` (``fixed_order_costs``) is added to the order cost when
@@ -46,7 +49,9 @@ from ..demand import BaseDemand
 from ..problem import SourcingProblem, as_problem
 from ._pmf import MAX_TABLE_ENTRIES
 
-__all__ = ["LostSalesSolution", "solve_lost_sales_average_cost", "lost_sales_demand_pmf"]
+__all__ = [
+    "LostSalesSolution", "solve_lost_sales_average_cost", "lost_sales_demand_pmf", "simplex_states", "simplex_rank",
+]
 
 _OWNER = "solve_lost_sales_average_cost"
 
@@ -65,8 +70,9 @@ class LostSalesSolution:
         :math:`L`.
     max_position : int
         :math:`\bar S`: states with :math:`x + \sum v \le \bar S` are solved.
-    order_table : ndarray of int32, shape ((max_position + 1),) * L
-        Optimal order at state :math:`(x, v_1, \dots, v_{L-1})` (0 outside the simplex).
+    state_orders : ndarray of int32, shape (n_states,)
+        Optimal order in each state of the simplex, in the order of :func:`simplex_states`
+        (row :func:`simplex_rank` of the state); :attr:`order_table` gives the dense table.
     n_states : int
         Number of states solved.
     dropped_mass : float
@@ -81,11 +87,23 @@ class LostSalesSolution:
     upper_bound: float
     lead_time: int
     max_position: int
-    order_table: np.ndarray
+    state_orders: np.ndarray
     n_states: int
     dropped_mass: float
     iterations: int
     seconds: float
+
+    @property
+    def order_table(self) -> np.ndarray:
+        r"""Optimal orders as a dense table, shape ((max_position + 1),) * L, 0 outside the simplex.
+
+        Raises
+        ------
+        MemoryError
+            The box :math:`(\bar S + 1)^L` exceeds ``idinn.exact._pmf.MAX_TABLE_ENTRIES``
+            (use :attr:`state_orders` or :meth:`order` instead).
+        """
+        return dense_order_table(self.state_orders, self.max_position, self.lead_time, "LostSalesSolution.order_table")
 
     def orders(self, states: np.ndarray, period: int = 0) -> np.ndarray:
         r"""Optimal orders, shape (B, 1), for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` (B, 1 + L).
@@ -100,11 +118,10 @@ class LostSalesSolution:
         s = np.asarray(state, dtype=np.int64).reshape(-1, 1 + self.lead_time)
         x = s[:, 0] + s[:, 1]
         red = np.concatenate([x[:, None], s[:, 2:]], axis=1)
-        inside = red.sum(1) <= self.max_position
+        inside = (red.sum(1) <= self.max_position) & (red.min(1) >= 0)
         out = np.zeros(len(s), dtype=np.int64)
         if inside.any():
-            idx = tuple(red[inside].T)
-            out[inside] = self.order_table[idx]
+            out[inside] = self.state_orders[simplex_rank(red[inside], self.max_position)]
         return out
 
 
@@ -136,27 +153,132 @@ def _max_position(pmf: np.ndarray, lead_time: int, ratio: float) -> int:
     return int(np.searchsorted(np.cumsum(dist), ratio - 1e-12))
 
 
+def _binomials(n_max: int, k_max: int) -> np.ndarray:
+    r"""Table of :math:`\binom{n}{k}`, shape (n_max + 1, k_max + 1), int64 (exact below 2**63)."""
+    out = np.zeros((n_max + 1, k_max + 1), dtype=np.int64)
+    for n in range(n_max + 1):
+        for k in range(min(n, k_max) + 1):
+            out[n, k] = math.comb(n, k)
+    return out
+
+
+def simplex_states(max_position: int, lead_time: int) -> np.ndarray:
+    r"""Every reduced state :math:`(x, v_1, \dots, v_{L-1})` with :math:`x + \sum_i v_i \le \bar S`.
+
+    Parameters
+    ----------
+    max_position : int
+        :math:`\bar S \ge 0`.
+    lead_time : int
+        :math:`L \ge 1` (the number of coordinates).
+
+    Returns
+    -------
+    ndarray of int32, shape (:math:`\binom{\bar S + L}{L}`, L)
+        Columns :math:`(x, v_1, \dots, v_{L-1})`; rows in lexicographic order of
+        :math:`(v_1, \dots, v_{L-1}, x)` (row 0 is the empty state), so that for fixed
+        :math:`(v_1, \dots, v_{L-1})` the states :math:`x = 0, 1, \dots` are consecutive rows.
+    """
+    B, L = int(max_position), int(lead_time)
+    cols = np.zeros((1, 0), dtype=np.int32)
+    rem = np.array([B], dtype=np.int64)
+    for _ in range(L):  # v_1, ..., v_{L-1}, then x: each row splits into its (rem + 1) successors
+        counts = rem + 1
+        parent = np.repeat(np.arange(len(rem)), counts)
+        val = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        cols = np.concatenate([cols[parent], val[:, None].astype(np.int32)], axis=1)
+        rem = rem[parent] - val
+    return np.ascontiguousarray(np.concatenate([cols[:, -1:], cols[:, :-1]], axis=1))
+
+
+def simplex_rank(states: np.ndarray, max_position: int) -> np.ndarray:
+    r"""Row of each reduced state in :func:`simplex_states` (combinatorial ranking).
+
+    With :math:`s_{i-1} = v_1 + \dots + v_{i-1}` and :math:`k = L - i` coordinates after
+    :math:`v_i`, the states before :math:`(v_1, \dots, v_{L-1}, x)` number
+
+    .. math:: x + \sum_{i=1}^{L-1} \Bigl[\tbinom{\bar S - s_{i-1} + k + 1}{k + 1}
+              - \tbinom{\bar S - s_{i-1} - v_i + k + 1}{k + 1}\Bigr]
+
+    (the states with a smaller :math:`v_i` and equal earlier coordinates; hockey-stick identity).
+
+    Parameters
+    ----------
+    states : array of int, shape (n, L)
+        Columns :math:`(x, v_1, \dots, v_{L-1})`, non-negative with sum at most ``max_position``.
+    max_position : int
+        :math:`\bar S`.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    red = np.asarray(states, dtype=np.int64)
+    B, L = int(max_position), red.shape[1]
+    comb = _binomials(B + L + 1, L)
+    rank = red[:, 0].copy()
+    used = np.zeros(len(red), dtype=np.int64)
+    for i in range(1, L):
+        k, r = L - i, B - used
+        rank += comb[r + k + 1, k + 1] - comb[r - red[:, i] + k + 1, k + 1]
+        used += red[:, i]
+    return rank
+
+
+def dense_order_table(state_orders: np.ndarray, max_position: int, lead_time: int, owner: str) -> np.ndarray:
+    """Orders per state of :func:`simplex_states` as a dense table, shape ((max_position + 1),) * L (0 outside)."""
+    B, L = int(max_position), int(lead_time)
+    size = (B + 1) ** L
+    if size > MAX_TABLE_ENTRIES:
+        raise MemoryError(f"{owner}: the dense table of (max_position + 1) ** L = {B + 1} ** {L} = {size:,} entries "
+                          f"(~{size * 4 / 2**30:.3g} GiB) is above idinn.exact._pmf.MAX_TABLE_ENTRIES = "
+                          f"{MAX_TABLE_ENTRIES:,}; use state_orders with simplex_rank, or order(states), or raise "
+                          "the limit.")
+    table = np.zeros((B + 1,) * L, dtype=np.int32)
+    table[tuple(simplex_states(B, L).T)] = state_orders
+    return table
+
+
+@njit(cache=True)
+def next_state_row(tail: int, width: int, tri: int, q: int, y: int) -> int:  # pragma: no cover - compiled
+    r"""Row of the next reduced state :math:`(y, v_2, \dots, v_{L-1}, q)` in :func:`simplex_states`.
+
+    ``tail`` is the row of :math:`(0, v_2, \dots, v_{L-1}, 0)`, ``width`` is
+    :math:`\bar S - v_2 - \dots - v_{L-1} + 1`; the states with a smaller last coordinate
+    number :math:`\sum_{j<q} (\text{width} - j) = q\,\text{width} - q(q-1)/2` (``tri = 1``).
+    For :math:`L = 1` the next state is :math:`y + q` (``tail = 0``, ``width = 1``, ``tri = 0``).
+    """
+    return tail + q * width - tri * (q * (q - 1) // 2) + y
+
+
 @dataclass(frozen=True)
 class _Space:
-    """The simplex of reduced states :math:`x + \\sum v \\le \\bar S` and the demand terms on it."""
+    r"""The simplex of reduced states :math:`x + \sum v \le \bar S` and the demand terms on it."""
 
     lead_time: int
     max_position: int
     order_cost: float
-    grids: np.ndarray  # (n, L) states (x, v_1, ..., v_{L-1})
-    flat: np.ndarray  # (n,) row-major index into the dense ((B+1),)*L table
-    dense_size: int
+    grids: np.ndarray  # (n, L) states (x, v_1, ..., v_{L-1}), rows as simplex_states
     xs: np.ndarray
     v1s: np.ndarray
-    tails: np.ndarray
+    tails: np.ndarray  # row of (0, v_2, ..., v_{L-1}, 0): next_state_row's ``tail``
+    widths: np.ndarray  # B - v_2 - ... - v_{L-1} + 1: next_state_row's ``width``
+    tri: int
     qmax: np.ndarray
     pmf: np.ndarray  # P(D = d), d = 0..B
     sf: np.ndarray  # P(D >= x), x = 0..B
     cx: np.ndarray  # C(x) = h E[x - D]^+ + p E[D - x]^+, x = 0..B
-    st0: int
-    stq: int
     dropped_mass: float
     fixed_cost: float = 0.0
+
+    @property
+    def n(self) -> int:
+        """Number of states."""
+        return int(self.xs.shape[0])
+
+
+#: 8-byte entries per state that the lost-sales methods hold at once (state arrays and value tables).
+_ENTRIES_PER_STATE = 16
 
 
 def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries: int | None, owner: str = _OWNER) -> _Space:
@@ -167,13 +289,14 @@ def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries:
     K, cap = params.fixed_order_cost(0), params.order_capacity(0)
     pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     n_states = math.comb(B + L, L)
-    dense = float((B + 1) ** L)
+    entries = (_ENTRIES_PER_STATE + L) * n_states
     limit = MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", owner, minimum=1)
-    if 3 * dense > limit:
+    if entries > limit:
         raise MemoryError(
-            f"{owner} would solve {n_states:,} states with dense tables of {3 * dense:.3g} entries "
-            f"(~{3 * dense * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries ({limit * 8 / 2**30:.3g} GiB). "
-            "Raise it with max_entries=... if the machine has the memory, or lower max_position.")
+            f"{owner} would solve {n_states:,} states (positions up to {B}, lead time {L}) with tables of "
+            f"{entries:.3g} entries (~{entries * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries "
+            f"({limit * 8 / 2**30:.3g} GiB). Raise it with max_entries=... if the machine has the memory, "
+            "or lower max_position.")
     pm = np.zeros(B + 1)
     pm[: min(B + 1, len(pmf))] = pmf[: B + 1]
     cdf = np.cumsum(pmf)
@@ -185,22 +308,23 @@ def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries:
     xg = np.arange(B + 1)
     over = np.array([float(np.clip(x - support, 0, None) @ pmf) for x in xg])  # E[x - D]^+
     cx = h * over + p * (mean - xg + over)  # E[D - x]^+ = E[D] - x + E[x - D]^+
-    grids = np.indices((B + 1,) * L).reshape(L, -1).T
-    grids = grids[grids.sum(1) <= B]
-    st = np.array([(B + 1) ** (L - 1 - j) for j in range(L)], dtype=np.int64)
-    flat = grids @ st
+    grids = simplex_states(B, L)
     xs = grids[:, 0].astype(np.int64)
+    pos = grids.sum(1, dtype=np.int64)
     if L == 1:
-        v1s, tails, st0, stq = np.zeros_like(xs), np.zeros_like(xs), 1, 1
+        v1s, tails, widths, tri = np.zeros_like(xs), np.zeros_like(xs), np.ones_like(xs), 0
     else:
         v1s = grids[:, 1].astype(np.int64)
-        tails = (grids[:, 2:] @ st[1:-1]).astype(np.int64) if L > 2 else np.zeros_like(xs)
-        st0, stq = int(st[0]), int(st[-1])
-    qmax = (B - grids.sum(1)).astype(np.int64)
+        rest = pos - xs - v1s  # v_2 + ... + v_{L-1}
+        shifted = np.zeros_like(grids)
+        shifted[:, 1:L - 1] = grids[:, 2:]  # (0, v_2, ..., v_{L-1}, 0)
+        tails = simplex_rank(shifted, B)
+        widths, tri = B - rest + 1, 1
+        del shifted, rest
+    qmax = B - pos
     if cap is not None:
         qmax = np.minimum(qmax, cap)
-    return _Space(L, B, float(c), grids, flat, int(dense), xs, v1s, tails, qmax, pm, sf, cx, st0, stq, dropped,
-                  float(K))
+    return _Space(L, B, float(c), grids, xs, v1s, tails, widths, tri, qmax, pm, sf, cx, dropped, float(K))
 
 
 def check_lost_sales_problem(sourcing_model: Any, owner: str) -> SourcingProblem:
@@ -233,46 +357,37 @@ def reachable_position(grids: np.ndarray, orders: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _sweep(h, hn, pol, xs, v1s, tails, qmax, pmf, sf, cx, c, K, st0, stq):  # pragma: no cover - compiled
-    n = xs.shape[0]
-    for i in range(n):
-        x, v1, tail = xs[i], v1s[i], tails[i]
+def _sweep(h, hn, pol, xs, v1s, tails, widths, tri, qmax, pmf, sf, cx, c, K):  # pragma: no cover - compiled
+    for i in range(xs.shape[0]):
+        x, v1 = xs[i], v1s[i]
         best, arg = np.inf, 0
         for q in range(qmax[i] + 1):
-            base = tail + q * stq
-            val = c * q + sf[x] * h[v1 * st0 + base]
+            base = next_state_row(tails[i], widths[i], tri, q, v1)
+            val = c * q + sf[x] * h[base]
             if q > 0:
                 val += K
             for d in range(x):
-                val += pmf[d] * h[(x - d + v1) * st0 + base]
+                val += pmf[d] * h[base + x - d]
             if val < best:
                 best, arg = val, q
         hn[i] = cx[x] + best
         pol[i] = arg
 
 
-@njit(cache=True)
-def _scatter(dense, flat, vals):  # pragma: no cover - compiled
-    for i in range(flat.shape[0]):
-        dense[flat[i]] = vals[i]
-
-
 def _relative_value_iteration(sp: _Space, tol: float, max_iterations: int) -> tuple[float, float, np.ndarray, int]:
     """Bounds on :math:`g^*`, the policy (per state of ``sp``) and the iterations of RVI on the simplex ``sp``."""
-    flat = sp.flat
-    h_dense = np.zeros(int(sp.dense_size))
-    hn = np.zeros(len(flat))
-    pol = np.zeros(len(flat), dtype=np.int32)
+    n = sp.n
+    h = np.zeros(n)
+    hn = np.zeros(n)
+    pol = np.zeros(n, dtype=np.int32)
     lo = hi = 0.0
     it = 0
-    old = np.zeros(len(flat))
     for it in range(1, max_iterations + 1):
-        _sweep(h_dense, hn, pol, sp.xs, sp.v1s, sp.tails, sp.qmax, sp.pmf, sp.sf, sp.cx, float(sp.order_cost),
-               float(sp.fixed_cost), sp.st0, sp.stq)
-        diff = hn - old
-        lo, hi = float(diff.min()), float(diff.max())
-        old = hn - hn[0]
-        _scatter(h_dense, flat, old)
+        _sweep(h, hn, pol, sp.xs, sp.v1s, sp.tails, sp.widths, sp.tri, sp.qmax, sp.pmf, sp.sf, sp.cx,
+               float(sp.order_cost), float(sp.fixed_cost))
+        np.subtract(hn, h, out=h)  # h now holds TH - H
+        lo, hi = float(h.min()), float(h.max())
+        np.subtract(hn, hn[0], out=h)
         if hi - lo < tol:
             break
     return lo, hi, pol, it
@@ -308,8 +423,9 @@ def solve_lost_sales_average_cost(
         Stop when the span of :math:`TH - H` is below ``tol``.
     max_iterations : int, default=100000
     max_entries : int, optional
-        Refuse when the dense value tables, :math:`3 (\bar S+1)^L` entries of 8 bytes,
-        exceed this (default ``idinn.exact._pmf.MAX_TABLE_ENTRIES``).
+        Refuse when the tables, :math:`(16 + L)\binom{\bar S + L}{L}` entries of 8 bytes
+        (state arrays and value tables on the simplex), exceed this (default
+        ``idinn.exact._pmf.MAX_TABLE_ENTRIES``, 1 GiB).
 
     Returns
     -------
@@ -350,11 +466,8 @@ def solve_lost_sales_average_cost(
         B = reach + max(2, B // 4)
     else:  # pragma: no cover - a safeguard
         raise RuntimeError(f"{_OWNER}: the optimal orders kept reaching the position bound {B}.")
-    flat, dropped = sp.flat, sp.dropped_mass
-    orders = np.zeros((B + 1,) * L, dtype=np.int32)
-    orders.reshape(-1)[flat] = pol
     return LostSalesSolution(
         average_cost=0.5 * (lo + hi), lower_bound=lo, upper_bound=hi, lead_time=L, max_position=B,
-        order_table=orders, n_states=int(len(flat)), dropped_mass=dropped, iterations=it,
+        state_orders=pol, n_states=sp.n, dropped_mass=sp.dropped_mass, iterations=it,
         seconds=time.perf_counter() - t0,
     )

@@ -30,7 +30,9 @@ from numba import njit
 
 from .._validation import check_int, check_real, fail
 from ..policy import as_policy_function
-from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf, reachable_position
+from .lost_sales import (
+    _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf, next_state_row, reachable_position,
+)
 from .lost_sales_policies import evaluate_orders
 
 __all__ = ["ReducedLostSalesEvaluation", "evaluate_lost_sales_policy_reduced"]
@@ -82,17 +84,17 @@ class ReducedLostSalesEvaluation:
 
 
 @njit(cache=True)
-def _push(pi, new, flat, qs, xs, v1s, tails, pmf, sf, st0, stq):  # pragma: no cover - compiled
-    """One step of the chain: ``new = pi P`` on the dense table (``new`` zeroed by the caller)."""
+def _push(pi, new, qs, xs, v1s, tails, widths, tri, pmf, sf):  # pragma: no cover - compiled
+    """One step of the chain: ``new = pi P`` (``new`` zeroed by the caller)."""
     for i in range(xs.shape[0]):
-        m = pi[flat[i]]
+        m = pi[i]
         if m == 0.0:
             continue
-        x, v1 = xs[i], v1s[i]
-        base = tails[i] + qs[i] * stq
+        x = xs[i]
+        base = next_state_row(tails[i], widths[i], tri, qs[i], v1s[i])
         for d in range(x):
-            new[(x - d + v1) * st0 + base] += m * pmf[d]
-        new[v1 * st0 + base] += m * sf[x]
+            new[base + x - d] += m * pmf[d]
+        new[base] += m * sf[x]
 
 
 def stationary_distribution(sp: Any, qs: np.ndarray, tol: float = 1e-12, max_iterations: int = 100_000) -> np.ndarray:
@@ -101,19 +103,18 @@ def stationary_distribution(sp: Any, qs: np.ndarray, tol: float = 1e-12, max_ite
     Damped power iteration :math:`\pi \leftarrow (\pi + \pi P) / 2` (same fixed point,
     no periodicity) from the empty state, until the :math:`\ell_1` change is below ``tol``.
     """
-    pi = np.zeros(sp.dense_size)
-    pi[sp.flat[0]] = 1.0  # row 0 of the grid is the empty state
-    new = np.zeros(sp.dense_size)
+    pi = np.zeros(sp.n)
+    pi[0] = 1.0  # row 0 of the grid is the empty state
+    new = np.zeros(sp.n)
     for _ in range(max_iterations):
         new[:] = 0.0
-        _push(pi, new, sp.flat, qs, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.st0, sp.stq)
+        _push(pi, new, qs, sp.xs, sp.v1s, sp.tails, sp.widths, sp.tri, sp.pmf, sp.sf)
         new = 0.5 * (pi + new)
         change = float(np.abs(new - pi).sum())
         pi, new = new, pi
         if change < tol:
             break
-    out = pi[sp.flat]
-    return out / out.sum()
+    return pi / pi.sum()
 
 
 def _orders_on(policy_fn: Any, grids: np.ndarray, L: int, chunk: int = 65_536) -> np.ndarray:
@@ -160,8 +161,8 @@ def evaluate_lost_sales_policy_reduced(
     tol : float, default=1e-8
         Span tolerance of the relative value iteration.
     max_entries : int, optional
-        Refuse when the dense tables, :math:`3 (\bar S + 1)^L` entries, exceed this (default
-        ``idinn.exact._pmf.MAX_TABLE_ENTRIES``).
+        Refuse when the tables on the simplex (as :func:`~idinn.exact.solve_lost_sales_average_cost`)
+        exceed this (default ``idinn.exact._pmf.MAX_TABLE_ENTRIES``).
 
     Returns
     -------

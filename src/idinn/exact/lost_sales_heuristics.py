@@ -62,7 +62,11 @@ import numpy as np
 from numba import njit
 
 from .._validation import check_real, fail
-from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf
+from ._pmf import check_size
+from .lost_sales import (
+    _max_position, build_space, check_lost_sales_problem, dense_order_table, lost_sales_demand_pmf, next_state_row,
+    simplex_rank,
+)
 
 __all__ = [
     "HEURISTIC_RULES",
@@ -89,8 +93,9 @@ class LostSalesHeuristic:
         :math:`L`.
     max_position : int
         :math:`B`: the table covers states with :math:`x + \sum v \le B`.
-    order_table : ndarray of int32, shape ((B + 1),) * L
-        Order at state :math:`(x, v_1, \dots, v_{L-1})` (0 outside the simplex).
+    state_orders : ndarray of int32, shape (n,)
+        Order in each state :math:`(x, v_1, \dots, v_{L-1})` of the simplex, in the order of
+        :func:`~idinn.exact.lost_sales.simplex_states` (:attr:`order_table` gives the dense table).
     average_cost : float
         Exact long-run average cost per period of the policy.
     parameters : dict
@@ -104,10 +109,21 @@ class LostSalesHeuristic:
     rule: str
     lead_time: int
     max_position: int
-    order_table: np.ndarray
+    state_orders: np.ndarray
     average_cost: float
     parameters: dict
     dropped_mass: float
+
+    @property
+    def order_table(self) -> np.ndarray:
+        """Orders as a dense table, shape ((B + 1),) * L, 0 outside the simplex.
+
+        Raises
+        ------
+        MemoryError
+            The box exceeds ``idinn.exact._pmf.MAX_TABLE_ENTRIES`` (use :meth:`order`).
+        """
+        return dense_order_table(self.state_orders, self.max_position, self.lead_time, "LostSalesHeuristic.order_table")
 
     def order(self, state: np.ndarray) -> np.ndarray:
         r"""Orders (B,) for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` of shape (B, 1 + L).
@@ -121,7 +137,7 @@ class LostSalesHeuristic:
         inside = (red.sum(1) <= self.max_position) & (red.min(1) >= 0)
         out = np.zeros(len(s), dtype=np.int64)
         if inside.any():
-            out[inside] = self.order_table[tuple(red[inside].T)]
+            out[inside] = self.state_orders[simplex_rank(red[inside], self.max_position)]
         return out
 
     def orders(self, states: np.ndarray, period: int = 0) -> np.ndarray:
@@ -148,26 +164,29 @@ def _expect_step(prev, out, flat, xs, w1s, rests, pos, limit, pmf, sf, st_prev):
 
 
 @njit(cache=True)
-def _next_expect(h, out, z, xs, v1s, tails, pos, limit, pmf, sf, st0, stq):  # pragma: no cover - compiled
+def _next_expect(h, out, z, xs, v1s, tails, widths, tri, pos, limit, pmf, sf):  # pragma: no cover - compiled
     # out[i] = E h(next state after ordering z and demand D) on the states with position <= limit
     for i in range(xs.shape[0]):
         if pos[i] > limit:
             continue
-        x, v1 = xs[i], v1s[i]
-        base = tails[i] + z * stq
-        val = sf[x] * h[v1 * st0 + base]
+        x = xs[i]
+        base = next_state_row(tails[i], widths[i], tri, z, v1s[i])
+        val = sf[x] * h[base]
         for d in range(x):
-            val += pmf[d] * h[(x - d + v1) * st0 + base]
+            val += pmf[d] * h[base + x - d]
         out[i] = val
 
 
 class _ArrivalCost:
     r"""Tables of :math:`\hat q(s, z) - c z = E[C(Y_L + z)]` on the simplex :math:`y \le B`, one :math:`z` at a time."""
 
-    def __init__(self, sp: Any) -> None:
+    def __init__(self, sp: Any, max_entries: int | None, owner: str) -> None:
         self.sp = sp
         B, L = sp.max_position, sp.lead_time
         self.B, self.L = B, L
+        # the recursion over k = 1..L works on dense boxes (B + 1)^k: two value arrays and the index arrays
+        check_size(2.0 * (B + 1) ** L + (L + 3.0) * (B + 1) ** max(L - 1, 0), max_entries, owner,
+                   "dense table entries of the myopic recursion", f"(positions up to {B}, lead time {L}).")
         self.levels_ = []  # per k = 1..L: (flat, xs, w1s, rests, pos, st_prev, dense size)
         for k in range(1, L + 1):
             if k == L:
@@ -209,7 +228,7 @@ def _improves(val: np.ndarray, best: np.ndarray) -> np.ndarray:
 
 def _myopic_orders(sp: Any, arrival: _ArrivalCost, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Myopic orders and values per state, the order limited to ``cap`` per state."""
-    n = len(sp.flat)
+    n = sp.n
     best, arg = np.full(n, np.inf), np.zeros(n, dtype=np.int64)
     for z in range(int(cap.max()) + 1):
         val = arrival.table(z) + sp.order_cost * z
@@ -218,15 +237,15 @@ def _myopic_orders(sp: Any, arrival: _ArrivalCost, cap: np.ndarray) -> tuple[np.
     return arg, best
 
 
-def _myopic2_orders(sp: Any, arrival: _ArrivalCost, m_dense: np.ndarray) -> np.ndarray:
-    n = len(sp.flat)
+def _myopic2_orders(sp: Any, arrival: _ArrivalCost, m: np.ndarray) -> np.ndarray:
+    n = sp.n
     pos = sp.grids.sum(1).astype(np.int64)
     best, arg = np.full(n, np.inf), np.zeros(n, dtype=np.int64)
     ahead = np.zeros(n)
     for z in range(sp.max_position + 1):
         ahead[:] = np.inf
-        _next_expect(m_dense, ahead, z, sp.xs, sp.v1s, sp.tails, pos, sp.max_position - z, sp.pmf, sp.sf,
-                     sp.st0, sp.stq)
+        _next_expect(m, ahead, z, sp.xs, sp.v1s, sp.tails, sp.widths, sp.tri, pos, sp.max_position - z, sp.pmf,
+                     sp.sf)
         val = arrival.table(z) + sp.order_cost * z + ahead
         better = _improves(val, best)
         best[better], arg[better] = val[better], z
@@ -261,7 +280,8 @@ def lost_sales_heuristic(
     tol : float, default=1e-8
         Span tolerance of the relative value iteration of the fixed policy.
     max_entries : int, optional
-        Memory limit of the dense tables (as :func:`~idinn.exact.solve_lost_sales_average_cost`).
+        Memory limit of the tables (as :func:`~idinn.exact.solve_lost_sales_average_cost`; the myopic rules
+        also hold dense boxes of :math:`(B + 1)^L` entries).
 
     Returns
     -------
@@ -290,7 +310,7 @@ def lost_sales_heuristic(
     if rule == "vector_base_stock":
         levels = vector_base_stock_levels(pmf, L, ratio)
         sp = build_space(problem, std, tail_mass, max_entries, owner)
-        z = np.full(len(sp.flat), np.iinfo(np.int64).max)
+        z = np.full(sp.n, np.iinfo(np.int64).max)
         partial = sp.grids.sum(1)
         for l in range(L + 1):
             z = np.minimum(z, np.maximum(levels[l] - partial, 0))
@@ -299,16 +319,14 @@ def lost_sales_heuristic(
         orders = z
     elif rule == "myopic":
         sp = build_space(problem, std, tail_mass, max_entries, owner)
-        orders, _ = _myopic_orders(sp, _ArrivalCost(sp), sp.qmax)
+        orders, _ = _myopic_orders(sp, _ArrivalCost(sp, max_entries, owner), sp.qmax)
     else:
         bound = std + max(2, std // 4)
         for _ in range(20):
             sp = build_space(problem, bound, tail_mass, max_entries, owner)
-            arrival = _ArrivalCost(sp)
+            arrival = _ArrivalCost(sp, max_entries, owner)
             _, m = _myopic_orders(sp, arrival, sp.qmax)
-            m_dense = np.full(sp.dense_size, np.inf)
-            m_dense[sp.flat] = m
-            orders = _myopic2_orders(sp, arrival, m_dense)
+            orders = _myopic2_orders(sp, arrival, m)
             reach = _reachable_position(sp, orders)
             if reach < bound:
                 break
@@ -319,10 +337,9 @@ def lost_sales_heuristic(
     if np.any(sp.grids.sum(1) + orders > sp.max_position):  # pragma: no cover - guarded by the argument above
         raise RuntimeError(f"{owner}: the {rule} orders leave the tabulated simplex (position <= {sp.max_position}).")
     cost = evaluate_orders(sp, orders, tol)
-    table = np.zeros((sp.max_position + 1,) * L, dtype=np.int32)
-    table.reshape(-1)[sp.flat] = orders
     parameters = {"levels": tuple(int(s) for s in levels)} if levels else {}
-    return LostSalesHeuristic(rule, L, sp.max_position, table, float(cost), parameters, float(sp.dropped_mass))
+    return LostSalesHeuristic(rule, L, sp.max_position, orders.astype(np.int32), float(cost), parameters,
+                              float(sp.dropped_mass))
 
 
 #: every rule of :func:`fit_lost_sales_policy`
@@ -361,7 +378,7 @@ def fit_lost_sales_policy(sourcing_model: Any, rule: str, *, tail_mass: float = 
     _, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     if rule == "constant_order":
         fit = lsp.fit_lost_sales_constant_order(problem)
-        return LostSalesHeuristic(rule, L, 0, np.zeros((1,) * L, dtype=np.int32), fit.average_cost,
+        return LostSalesHeuristic(rule, L, 0, np.zeros(1, dtype=np.int32), fit.average_cost,
                                   dict(fit.parameters), dropped)
     if rule == "standard_base_stock":
         level = lsp.standard_base_stock_level(problem, tail_mass)
@@ -376,7 +393,5 @@ def fit_lost_sales_policy(sourcing_model: Any, rule: str, *, tail_mass: float = 
     orders = np.maximum(level - sp.grids.sum(1), 0)
     if "cap" in params:
         orders = np.minimum(orders, params["cap"])
-    table = np.zeros((level + 1,) * L, dtype=np.int32)
-    table.reshape(-1)[sp.flat] = orders
-    return LostSalesHeuristic(rule, L, level, table, float(cost), params, dropped)
+    return LostSalesHeuristic(rule, L, level, orders.astype(np.int32), float(cost), params, dropped)
 

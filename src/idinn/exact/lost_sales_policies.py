@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .._validation import check_int, fail
-from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf
+from .lost_sales import _max_position, build_space, check_lost_sales_problem, lost_sales_demand_pmf, next_state_row
 
 __all__ = [
     "LostSalesPolicyFit",
@@ -68,32 +68,30 @@ _MAX_SWEEPS = 100_000
 
 
 @njit(cache=True)
-def _evaluate_sweep(h, hn, qs, xs, v1s, tails, pmf, sf, cx, c, K, st0, stq):  # pragma: no cover - compiled
+def _evaluate_sweep(h, hn, qs, xs, v1s, tails, widths, tri, pmf, sf, cx, c, K):  # pragma: no cover - compiled
     for i in range(xs.shape[0]):
-        x, v1 = xs[i], v1s[i]
-        base = tails[i] + qs[i] * stq
-        val = cx[x] + c * qs[i] + sf[x] * h[v1 * st0 + base]
+        x = xs[i]
+        base = next_state_row(tails[i], widths[i], tri, qs[i], v1s[i])
+        val = cx[x] + c * qs[i] + sf[x] * h[base]
         if qs[i] > 0:
             val += K
         for d in range(x):
-            val += pmf[d] * h[(x - d + v1) * st0 + base]
+            val += pmf[d] * h[base + x - d]
         hn[i] = val
 
 
 def evaluate_orders(sp: Any, q: np.ndarray, tol: float) -> float:
     """Average cost of the fixed orders ``q`` (one per state of the space ``sp``, closed under them), by RVI."""
     q = np.asarray(q, dtype=np.int64)
-    h_dense = np.zeros(sp.dense_size)
-    hn = np.zeros(len(sp.flat))
-    old = np.zeros(len(sp.flat))
+    h = np.zeros(sp.n)
+    hn = np.zeros(sp.n)
     lo = hi = 0.0
     for _ in range(_MAX_SWEEPS):
-        _evaluate_sweep(h_dense, hn, q, sp.xs, sp.v1s, sp.tails, sp.pmf, sp.sf, sp.cx, sp.order_cost, sp.fixed_cost,
-                        sp.st0, sp.stq)
-        diff = hn - old
-        lo, hi = float(diff.min()), float(diff.max())
-        old = hn - hn[0]
-        h_dense[sp.flat] = old
+        _evaluate_sweep(h, hn, q, sp.xs, sp.v1s, sp.tails, sp.widths, sp.tri, sp.pmf, sp.sf, sp.cx, sp.order_cost,
+                        sp.fixed_cost)
+        np.subtract(hn, h, out=h)  # TH - H
+        lo, hi = float(h.min()), float(h.max())
+        np.subtract(hn, hn[0], out=h)
         if hi - lo < tol:
             break
     else:

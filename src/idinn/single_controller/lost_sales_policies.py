@@ -76,7 +76,7 @@ class LostSalesPolicyController(TableController, BaseSingleController):
         tail_mass : float, default=1e-10
             Tail mass an unbounded demand is truncated at.
         max_entries : int, optional
-            Memory limit of the dense tables (see :func:`idinn.exact.solve_lost_sales_average_cost`).
+            Memory limit of the tables (see :func:`idinn.exact.solve_lost_sales_average_cost`).
 
         Returns
         -------
