@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from idinn.demand import GeometricDemand, PoissonDemand
+from idinn.exact.lost_sales import _binomials
 from idinn.neural.network import time_features
 from idinn.neural.rollout import FusedMLP
 from idinn.single_controller import SingleSourcingNeuralController
@@ -77,6 +78,50 @@ def capped_costs(demands: np.ndarray, lead: int, level: int, cap: int, h: float,
                 total += h * y if y > 0 else -p * y
         out[i] = total / (periods - burn)
     return out
+
+
+@njit(cache=True)
+def table_costs(demands: np.ndarray, lead: int, state_orders: np.ndarray, comb: np.ndarray, bound: int, h: float,
+                p: float, burn: int) -> np.ndarray:
+    """Average cost per path of an order table on the simplex (the exact DP's optimum), same events as capped_costs.
+
+    The reduced state is (x, v_1, ..., v_{L-1}) = (inv + arriving, later orders); its row is
+    idinn.exact.lost_sales.simplex_rank's; a position above ``bound`` orders 0 (Morton's bound).
+    """
+    n, periods = demands.shape
+    out = np.zeros(n)
+    for i in range(n):
+        pipe = np.zeros(lead, dtype=np.int64)
+        inv = 0
+        total = 0.0
+        for t in range(periods):
+            x = inv + pipe[0]
+            pos = x
+            for j in range(1, lead):
+                pos += pipe[j]
+            q = 0
+            if pos <= bound:
+                row, used = x, 0
+                for j in range(1, lead):
+                    k, r = lead - j, bound - used
+                    row += comb[r + k + 1, k + 1] - comb[r - pipe[j] + k + 1, k + 1]
+                    used += pipe[j]
+                q = state_orders[row]
+            arriving = pipe[0]
+            for j in range(lead - 1):
+                pipe[j] = pipe[j + 1]
+            pipe[lead - 1] = q
+            y = inv + arriving - demands[i, t]
+            inv = y if y > 0 else 0
+            if t >= burn:
+                total += h * y if y > 0 else -p * y
+        out[i] = total / (periods - burn)
+    return out
+
+
+def interval(rel: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of the 95 % t interval over the batches, in %."""
+    return 100 * float(rel.mean()), 100 * T_975_19 * float(rel.std(ddof=1)) / math.sqrt(len(rel))
 
 
 def sample(kind: str, n: int, periods: int, seed: int) -> np.ndarray:
@@ -138,6 +183,14 @@ def run(kind: str, lead: int, p: float, args) -> dict:
            "neural": float(nn_batches.mean()), "diff": 100 * m, "half": 100 * half, "t_cap": t_cap, "t_nn": t_nn}
     if args.exact and lead <= args.exact_max_lead:
         row["exact"] = exact_columns(model, level, cap, ctrl, args)
+        if "error" not in row["exact"]:  # the optimal policy on the same paths (common random numbers)
+            sol = row["exact"].pop("solution")
+            opt_batches = np.array([c.mean() for c in np.array_split(table_costs(
+                demands, lead, sol.state_orders, _binomials(sol.max_position + lead + 1, lead), sol.max_position,
+                1.0, p, args.burn_in), 20)])
+            row["exact"]["sim_opt"] = float(opt_batches.mean())
+            row["exact"]["sim_room"] = interval((cap_batches - opt_batches) / cap_batches)
+            row["exact"]["sim_nn_gap"] = interval((nn_batches - opt_batches) / opt_batches)
     return row
 
 
@@ -174,7 +227,7 @@ def exact_columns(model, level: int, cap: int, ctrl, args) -> dict:
     except MemoryError as e:  # the network's reachable positions need a larger simplex
         print(f"  exact evaluation of the network refused: {e}", file=sys.stderr, flush=True)
         nn = math.nan
-    return {"opt": opt.average_cost, "states": opt.n_states, "t_opt": t_opt, "S": best[0], "r": best[1],
+    return {"solution": opt, "opt": opt.average_cost, "states": opt.n_states, "t_opt": t_opt, "S": best[0], "r": best[1],
             "capped": cbs, "evaluated": len(cost), "neural": nn, "room": 100 * (cbs - opt.average_cost) / cbs,
             "nn_gap": 100 * (nn - opt.average_cost) / opt.average_cost, "nn_vs_capped": 100 * (nn - cbs) / cbs,
             "seconds": time.perf_counter() - t0}
@@ -217,16 +270,19 @@ def main(argv: list[str] | None = None) -> int:
     if exact:
         print("\nExact (no simulation): optimum, capped base-stock, network; room = (capped - opt) / capped\n")
         print("| instance | optimum | states | capped (S, r) | capped cost | room % | neural cost | "
-              "neural - opt, % of opt | neural - capped, % | s |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "neural - opt, % of opt | neural - capped, % | s | optimum simulated | room %, simulated [95 % CI] | "
+              "neural - opt, % simulated [95 % CI] |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in exact:
             e = r["exact"]
             if "error" in e:
-                print(f"| {r['name']} | does not fit: {e['error'][:90]}... | | | | | | | | |")
+                print(f"| {r['name']} | does not fit: {e['error'][:90]}... |" + " |" * 12)
                 continue
+            (rm, rh), (gm, gh) = e["sim_room"], e["sim_nn_gap"]
             print(f"| {r['name']} | {e['opt']:.4f} | {e['states']:,} | ({e['S']}, {e['r']}) | {e['capped']:.4f} | "
                   f"{e['room']:.2f} | {e['neural']:.4f} | {e['nn_gap']:+.2f} | {e['nn_vs_capped']:+.2f} | "
-                  f"{e['seconds']:.0f} |", flush=True)
+                  f"{e['seconds']:.0f} | {e['sim_opt']:.4f} | {rm:.2f} [{rm - rh:.2f}, {rm + rh:.2f}] | "
+                  f"{gm:+.2f} [{gm - gh:+.2f}, {gm + gh:+.2f}] |", flush=True)
     return 0
 
 

@@ -195,7 +195,9 @@ def sample_states(cls: type) -> list[dict[str, Any]]:
         return [{"current_inventory": i, "past_orders": [[a], [], [b, c]]}
                 for i, a, b, c in ((2, 0, 0, 0), (0, 1, 0, 1), (-1, 2, 1, 0), (3, 0, 2, 2))]
     if single(cls):
-        return [{"current_inventory": i, "past_orders": [q]} for i, q in ((2, 0), (0, 1), (-1, 2), (3, 0))]
+        # lost sales keep the on-hand stock >= 0 (their tables refuse a negative state)
+        low = 1 if recipe_for(cls).make_model is lost_sales_model else -1
+        return [{"current_inventory": i, "past_orders": [q]} for i, q in ((2, 0), (0, 1), (low, 2), (3, 0))]
     return [
         {"current_inventory": i, "past_regular_orders": r}
         for i, r in ((2, [0, 0]), (0, [1, 0]), (-1, [2, 1]), (3, [0, 2]))

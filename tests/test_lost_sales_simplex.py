@@ -65,7 +65,7 @@ def test_solution_order_table_and_order_agree_and_large_boxes_are_refused(monkey
     np.testing.assert_array_equal(table[states[:, 0], states[:, 1]], sol.state_orders)
     full = np.stack([states[:, 0], np.zeros(len(states), dtype=np.int32), states[:, 1]], axis=1)
     np.testing.assert_array_equal(sol.order(full), sol.state_orders)
-    monkeypatch.setattr("idinn.exact.lost_sales.MAX_TABLE_ENTRIES", (B + 1) ** 2 - 1)
+    monkeypatch.setattr("idinn.exact._pmf.MAX_TABLE_ENTRIES", (B + 1) ** 2 - 1)
     with pytest.raises(MemoryError, match=rf"{B + 1} \*\* 2 = {(B + 1) ** 2:,} entries"):
         sol.order_table  # noqa: B018 - the property raises
 
@@ -89,3 +89,22 @@ def test_heuristic_tables_use_the_same_layout():
     full = np.concatenate([states[:, :1], np.zeros((len(states), 1), dtype=np.int32), states[:, 1:]], axis=1)
     np.testing.assert_array_equal(myopic.order(full), myopic.state_orders)
     np.testing.assert_array_equal(myopic.order_table[tuple(states.T)], myopic.state_orders)
+
+
+def test_bound_below_morton_iteration_limit_and_bad_states_are_not_silent():
+    m = SingleSourcingModel(lead_time=2, holding_cost=1, shortage_cost=9, init_inventory=0,
+                            demand_generator=PoissonDemand(5), excess_demand="lost_sales")
+    sol = solve_lost_sales_average_cost(m)
+    assert sol.max_position == 20  # the 0.9 quantile of Poisson(15)
+    with pytest.raises(ValueError, match=r"'max_position' parameter .* must be an int >= 20, Morton's bound.*Got 5"):
+        solve_lost_sales_average_cost(m, max_position=5)
+    assert solve_lost_sales_average_cost(m, max_position=26).average_cost == pytest.approx(sol.average_cost, abs=1e-6)
+    with pytest.warns(RuntimeWarning, match=r"stopped after max_iterations=1 sweeps"):
+        rough = solve_lost_sales_average_cost(m, max_iterations=1)
+    assert rough.upper_bound - rough.lower_bound > 1.0
+    with pytest.raises(ValueError, match=r"'state' parameter of LostSalesSolution.order must be an array of shape "
+                                         r"\(B, 3\).*Got 'shape \(1, 2\)'"):
+        sol.order([[1, 2]])
+    with pytest.raises(ValueError, match=r"must be non-negative.*Got 'a state with -1'"):
+        sol.order([[-1, 0, 0]])
+    np.testing.assert_array_equal(sol.order([0, 0, 0]), sol.order([[0, 0, 0]]))

@@ -110,13 +110,14 @@ def test_burn_in_periods_leave_the_first_costs_out_and_are_checked():
 
 def test_policy_improvement_solves_the_dp_within_its_own_memory_budget(monkeypatch):
     """The stage's max_entries (4e8 entries) governs the DP too, not the library-wide default limit."""
-    monkeypatch.setattr("idinn.exact.lost_sales.MAX_TABLE_ENTRIES", 50)  # every default-limit DP is refused
+    monkeypatch.setattr("idinn.exact._pmf.MAX_TABLE_ENTRIES", 50)  # every default-limit DP is refused
     model = zipkin_model("poisson_L2_p9")
     with pytest.raises(MemoryError, match="above the limit of 50 entries"):
         solve_lost_sales_average_cost(model)
-    ctrl = SingleSourcingNeuralController(hidden_layers=[32, 32]).fit(
-        model, sourcing_periods=20, epochs=2, validation_sourcing_periods=100, validation_freq=1,
-        parameters_lr=1e-4, policy_iterations=1, policy_iteration_steps=800, seed=0, progress=False,
-    )
+    with pytest.warns(UserWarning, match="exact validation stops here"):  # validation keeps the default limit
+        ctrl = SingleSourcingNeuralController(hidden_layers=[32, 32]).fit(
+            model, sourcing_periods=20, epochs=2, validation_sourcing_periods=100, validation_freq=1,
+            parameters_lr=1e-4, policy_iterations=1, policy_iteration_steps=800, seed=0, progress=False,
+        )
     assert ctrl.optimal_cost_ == pytest.approx(6.0936, abs=1e-4)  # Zipkin (2008): 6.09
     assert len(ctrl.policy_iteration_log_) == 1

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ from numba import njit
 from .._validation import check_int, check_real, fail
 from ..demand import BaseDemand
 from ..problem import SourcingProblem, as_problem
-from ._pmf import MAX_TABLE_ENTRIES
+from . import _pmf
 
 __all__ = [
     "LostSalesSolution", "solve_lost_sales_average_cost", "lost_sales_demand_pmf", "simplex_states", "simplex_rank",
@@ -97,6 +98,9 @@ class LostSalesSolution:
     def order_table(self) -> np.ndarray:
         r"""Optimal orders as a dense table, shape ((max_position + 1),) * L, 0 outside the simplex.
 
+        Axis 0 is :math:`x = I_t + q_{t-L}`, axis :math:`j` is :math:`v_j = q_{t-L+j}`. Built
+        on every access (it is not stored).
+
         Raises
         ------
         MemoryError
@@ -108,21 +112,52 @@ class LostSalesSolution:
     def orders(self, states: np.ndarray, period: int = 0) -> np.ndarray:
         r"""Optimal orders, shape (B, 1), for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` (B, 1 + L).
 
-        A state outside the solved simplex (position above :math:`\bar S`) orders 0, as
-        Morton's bound prescribes. ``period`` is ignored (stationary policy).
+        The policy protocol of :mod:`idinn.policy` (a column per supplier); :meth:`order`
+        gives the same orders as a flat array. ``period`` is ignored (stationary policy).
         """
         return self.order(states)[:, None]
 
     def order(self, state: np.ndarray) -> np.ndarray:
-        r"""Optimal orders for full states ``[I_t, q_{t-L}, ..., q_{t-1}]``, shape (B, 1 + L) -> (B,)."""
-        s = np.asarray(state, dtype=np.int64).reshape(-1, 1 + self.lead_time)
+        r"""Optimal orders for full states ``[I_t, q_{t-L}, ..., q_{t-1}]``.
+
+        Parameters
+        ----------
+        state : array of int, shape (B, 1 + L) or (1 + L,)
+            On-hand stock :math:`I_t \ge 0` and the outstanding orders, oldest first.
+
+        Returns
+        -------
+        ndarray of int64, shape (B,)
+            The order at the reduced state :math:`(I_t + q_{t-L}, q_{t-L+1}, \dots)`; 0 when
+            the position exceeds :math:`\bar S` (Morton's bound: the optimum orders nothing there).
+
+        Raises
+        ------
+        ValueError
+            A state of the wrong width, or a negative entry (lost sales keep :math:`I_t \ge 0`).
+        """
+        s = check_full_states(state, self.lead_time, "LostSalesSolution.order")
         x = s[:, 0] + s[:, 1]
         red = np.concatenate([x[:, None], s[:, 2:]], axis=1)
-        inside = (red.sum(1) <= self.max_position) & (red.min(1) >= 0)
+        inside = red.sum(1) <= self.max_position
         out = np.zeros(len(s), dtype=np.int64)
         if inside.any():
             out[inside] = self.state_orders[simplex_rank(red[inside], self.max_position)]
         return out
+
+
+def check_full_states(state: Any, lead_time: int, owner: str) -> np.ndarray:
+    """Full lost-sales states as an int64 array of shape (B, 1 + L): width and sign checked."""
+    s = np.asarray(state)
+    width = 1 + int(lead_time)
+    if s.ndim not in (1, 2) or s.shape[-1] != width:
+        fail("state", owner, f"an array of shape (B, {width}) or ({width},): [I_t, q_(t-L), ..., q_(t-1)] with "
+             f"L = {lead_time}", f"shape {s.shape}")
+    s = s.astype(np.int64).reshape(-1, width)
+    if s.size and s.min() < 0:
+        fail("state", owner, "non-negative (lost sales keep the on-hand stock and the orders >= 0)",
+             f"a state with {int(s.min())}")
+    return s
 
 
 def lost_sales_demand_pmf(demand: BaseDemand, tail_mass: float) -> tuple[np.ndarray, float, str]:
@@ -229,11 +264,11 @@ def dense_order_table(state_orders: np.ndarray, max_position: int, lead_time: in
     """Orders per state of :func:`simplex_states` as a dense table, shape ((max_position + 1),) * L (0 outside)."""
     B, L = int(max_position), int(lead_time)
     size = (B + 1) ** L
-    if size > MAX_TABLE_ENTRIES:
+    if size > _pmf.MAX_TABLE_ENTRIES:
         raise MemoryError(f"{owner}: the dense table of (max_position + 1) ** L = {B + 1} ** {L} = {size:,} entries "
                           f"(~{size * 4 / 2**30:.3g} GiB) is above idinn.exact._pmf.MAX_TABLE_ENTRIES = "
-                          f"{MAX_TABLE_ENTRIES:,}; use state_orders with simplex_rank, or order(states), or raise "
-                          "the limit.")
+                          f"{_pmf.MAX_TABLE_ENTRIES:,}; use state_orders with simplex_rank, or order(states), or "
+                          "assign a larger idinn.exact._pmf.MAX_TABLE_ENTRIES.")
     table = np.zeros((B + 1,) * L, dtype=np.int32)
     table[tuple(simplex_states(B, L).T)] = state_orders
     return table
@@ -290,13 +325,12 @@ def build_space(problem: SourcingProblem, B: int, tail_mass: float, max_entries:
     pmf, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     n_states = math.comb(B + L, L)
     entries = (_ENTRIES_PER_STATE + L) * n_states
-    limit = MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", owner, minimum=1)
+    limit = _pmf.MAX_TABLE_ENTRIES if max_entries is None else check_int(max_entries, "max_entries", owner, minimum=1)
     if entries > limit:
         raise MemoryError(
             f"{owner} would solve {n_states:,} states (positions up to {B}, lead time {L}) with tables of "
             f"{entries:.3g} entries (~{entries * 8 / 2**30:.3g} GiB), above the limit of {limit:.3g} entries "
-            f"({limit * 8 / 2**30:.3g} GiB). Raise it with max_entries=... if the machine has the memory, "
-            "or lower max_position.")
+            f"({limit * 8 / 2**30:.3g} GiB). Raise it with max_entries=... if the machine has the memory.")
     pm = np.zeros(B + 1)
     pm[: min(B + 1, len(pmf))] = pmf[: B + 1]
     cdf = np.cumsum(pmf)
@@ -422,6 +456,8 @@ def solve_lost_sales_average_cost(
     tol : float, default=1e-7
         Stop when the span of :math:`TH - H` is below ``tol``.
     max_iterations : int, default=100000
+        Most sweeps; stopping before the span reaches ``tol`` warns (``RuntimeWarning``) and
+        returns the midpoint of the bounds.
     max_entries : int, optional
         Refuse when the tables, :math:`(16 + L)\binom{\bar S + L}{L}` entries of 8 bytes
         (state arrays and value tables on the simplex), exceed this (default
@@ -434,9 +470,15 @@ def solve_lost_sales_average_cost(
     Raises
     ------
     ValueError
-        Not single sourcing, not lost sales, lead time 0, non-stationary demand.
+        Not single sourcing, not lost sales, lead time 0, non-stationary demand; a
+        ``max_position`` below Morton's bound :math:`\bar S` (it would cut optimal orders).
     MemoryError
         The state space is too large (the message gives the states, the memory and the limit).
+
+    Warns
+    -----
+    RuntimeWarning
+        ``max_iterations`` sweeps ran out before the span of the bounds fell below ``tol``.
     """
     t0 = time.perf_counter()
     problem = check_lost_sales_problem(sourcing_model, _OWNER)
@@ -455,6 +497,9 @@ def solve_lost_sales_average_cost(
         extra = int(math.ceil(math.sqrt(2 * params.fixed_order_cost(0) * mean / max(h, 1e-9)))) + 2
         max_position = standard + (extra if params.has_fixed_costs else 0)
     B = check_int(max_position, "max_position", _OWNER, minimum=0)
+    if B < standard:  # the simplex would cut optimal orders: the result would be no optimum
+        fail("max_position", _OWNER, f"an int >= {standard}, Morton's bound (the {p / (p + h):.4g} quantile of the "
+             f"demand over L + 1 = {L + 1} periods; a smaller bound cuts optimal orders)", B)
     for _ in range(20):
         sp = build_space(problem, B, tail_mass, max_entries)
         lo, hi, pol, it = _relative_value_iteration(sp, tol, max_iterations)
@@ -466,6 +511,10 @@ def solve_lost_sales_average_cost(
         B = reach + max(2, B // 4)
     else:  # pragma: no cover - a safeguard
         raise RuntimeError(f"{_OWNER}: the optimal orders kept reaching the position bound {B}.")
+    if hi - lo >= tol:
+        warnings.warn(f"{_OWNER}: relative value iteration stopped after max_iterations={it:,} sweeps with g* only "
+                      f"bracketed in [{lo:.6g}, {hi:.6g}] (span above tol={tol:g}); average_cost is the midpoint. "
+                      "Raise max_iterations.", RuntimeWarning, stacklevel=2)
     return LostSalesSolution(
         average_cost=0.5 * (lo + hi), lower_bound=lo, upper_bound=hi, lead_time=L, max_position=B,
         state_orders=pol, n_states=sp.n, dropped_mass=sp.dropped_mass, iterations=it,

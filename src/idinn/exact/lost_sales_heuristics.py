@@ -64,7 +64,7 @@ from numba import njit
 from .._validation import check_real, fail
 from ._pmf import check_size
 from .lost_sales import (
-    _max_position, build_space, check_lost_sales_problem, dense_order_table, lost_sales_demand_pmf, next_state_row,
+    _max_position, build_space, check_full_states, check_lost_sales_problem, dense_order_table, lost_sales_demand_pmf, next_state_row,
     simplex_rank,
 )
 
@@ -126,15 +126,20 @@ class LostSalesHeuristic:
         return dense_order_table(self.state_orders, self.max_position, self.lead_time, "LostSalesHeuristic.order_table")
 
     def order(self, state: np.ndarray) -> np.ndarray:
-        r"""Orders (B,) for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` of shape (B, 1 + L).
+        r"""Orders (B,) for full states ``[I_t, q_{t-L}, ..., q_{t-1}]`` of shape (B, 1 + L) or (1 + L,).
 
         A state outside the tabulated simplex orders 0 (its position is above every level).
+
+        Raises
+        ------
+        ValueError
+            A state of the wrong width, or a negative entry.
         """
-        s = np.asarray(state, dtype=np.int64).reshape(-1, 1 + self.lead_time)
+        s = check_full_states(state, self.lead_time, "LostSalesHeuristic.order")
         if self.rule == "constant_order":
             return np.full(len(s), int(self.parameters["order"]), dtype=np.int64)
         red = np.concatenate([(s[:, 0] + s[:, 1])[:, None], s[:, 2:]], axis=1)
-        inside = (red.sum(1) <= self.max_position) & (red.min(1) >= 0)
+        inside = red.sum(1) <= self.max_position
         out = np.zeros(len(s), dtype=np.int64)
         if inside.any():
             out[inside] = self.state_orders[simplex_rank(red[inside], self.max_position)]
@@ -266,6 +271,7 @@ def _reachable_position(sp: Any, orders: np.ndarray) -> int:
 
 def lost_sales_heuristic(
     sourcing_model: Any, rule: str, *, tail_mass: float = 1e-10, tol: float = 1e-8, max_entries: int | None = None,
+    owner: str = "lost_sales_heuristic",
 ) -> LostSalesHeuristic:
     r"""Tabulate Zipkin's ``rule`` for a lost-sales problem and evaluate it exactly.
 
@@ -282,6 +288,8 @@ def lost_sales_heuristic(
     max_entries : int, optional
         Memory limit of the tables (as :func:`~idinn.exact.solve_lost_sales_average_cost`; the myopic rules
         also hold dense boxes of :math:`(B + 1)^L` entries).
+    owner : str, default="lost_sales_heuristic"
+        The function named in error messages (the public caller).
 
     Returns
     -------
@@ -296,7 +304,6 @@ def lost_sales_heuristic(
     """
     from .lost_sales_policies import evaluate_orders
 
-    owner = "lost_sales_heuristic"
     if rule not in HEURISTIC_RULES:
         fail("rule", owner, "one of " + ", ".join(repr(r) for r in HEURISTIC_RULES), rule)
     problem = check_lost_sales_problem(sourcing_model, owner)
@@ -352,7 +359,7 @@ def fit_lost_sales_policy(sourcing_model: Any, rule: str, *, tail_mass: float = 
 
     ``rule`` is one of :data:`HEURISTIC_RULES` (computed by :func:`lost_sales_heuristic`) or
 
-    * ``"standard_base_stock"``: :math:`[ar S - y]^+`, :math:`ar S` the backlog model's level;
+    * ``"standard_base_stock"``: :math:`[\bar S - y]^+`, :math:`\bar S` the backlog model's level;
     * ``"base_stock"``: the best level :math:`S` (:func:`~idinn.exact.fit_lost_sales_base_stock`);
     * ``"capped_base_stock"``: the best :math:`\min([S - y]^+, r)` (Xin 2021,
       :func:`~idinn.exact.fit_lost_sales_capped_base_stock`);
@@ -373,7 +380,7 @@ def fit_lost_sales_policy(sourcing_model: Any, rule: str, *, tail_mass: float = 
         fail("rule", owner, "one of " + ", ".join(repr(r) for r in POLICY_RULES), rule)
     problem = check_lost_sales_problem(sourcing_model, owner)
     if rule in HEURISTIC_RULES:
-        return lost_sales_heuristic(problem, rule, tail_mass=tail_mass, max_entries=max_entries)
+        return lost_sales_heuristic(problem, rule, tail_mass=tail_mass, max_entries=max_entries, owner=owner)
     L = problem.params.lead_times[0]
     _, dropped, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     if rule == "constant_order":

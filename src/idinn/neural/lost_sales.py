@@ -140,7 +140,7 @@ def _weighted_fit(
 
 
 class LostSalesPolicyImprovement:
-    """Exact policy improvement for single sourcing with lost sales (see the module docstring).
+    r"""Exact policy improvement for single sourcing with lost sales (see the module docstring).
 
     Parameters
     ----------

@@ -87,7 +87,7 @@ def periodic_review_base_stock(
     after the arrival of a review's order is :math:`S - D^{(l+1+j)}`, so the long-run
     holding and shortage cost per period is
 
-    .. math:: C(S) = rac{1}{R} \sum_{j=0}^{R-1} Eigl[h (S - D^{(l+1+j)})^+ + b (D^{(l+1+j)} - S)^+igr],
+    .. math:: C(S) = \frac{1}{R} \sum_{j=0}^{R-1} E\bigl[h (S - D^{(l+1+j)})^+ + b (D^{(l+1+j)} - S)^+\bigr],
 
     convex in :math:`S` and minimised between the newsvendor levels of :math:`D^{(l+1)}`
     and :math:`D^{(l+R)}`, where every integer is tried (Hadley & Whitin 1963, ch. 5;
