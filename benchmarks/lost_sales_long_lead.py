@@ -26,10 +26,14 @@ numbers (the same demand paths for both).
   ``(capped - opt) / capped`` bounds what any policy can gain over that capped base-stock.
   ``--neighbours`` then walks from the simulated (S, r) to a local optimum of the exact
   cost over the 8 neighbours (S +- 1, r +- 1), so the bound refers to a locally best pair.
+* ``--recipe default``: the network is fitted by the library's default lost-sales recipe
+  (imitation of the exact optimum with exact policy improvement, then training through the
+  dynamics) instead; it needs the exact DP, so it is for the L = 6 instances whose DP fits.
 
     .venv/bin/python benchmarks/lost_sales_long_lead.py                  # all 24
     .venv/bin/python benchmarks/lost_sales_long_lead.py --only poisson_L6_p9
     .venv/bin/python benchmarks/lost_sales_long_lead.py --exact --neighbours --only poisson_L6_p4 poisson_L6_p9
+    .venv/bin/python benchmarks/lost_sales_long_lead.py --recipe default --only poisson_L6_p4 poisson_L6_p9 poisson_L6_p19
 """
 
 from __future__ import annotations
@@ -52,41 +56,15 @@ from idinn.sourcing_model import SingleSourcingModel
 T_975_19 = 2.093
 
 
-@njit(cache=True)
-def capped_costs(demands: np.ndarray, lead: int, level: int, cap: int, h: float, p: float, burn: int) -> np.ndarray:
-    """Average cost per period of each path under min([S - y]^+, r), lost sales, empty start (Zipkin's events)."""
-    n, periods = demands.shape
-    out = np.zeros(n)
-    for i in range(n):
-        pipe = np.zeros(lead, dtype=np.int64)
-        inv = 0
-        pos = 0  # inventory position = inv + sum(pipe)
-        total = 0.0
-        for t in range(periods):
-            q = level - pos
-            q = 0 if q < 0 else (cap if q > cap else q)
-            arriving = pipe[0]
-            for j in range(lead - 1):
-                pipe[j] = pipe[j + 1]
-            pipe[lead - 1] = q
-            y = inv + arriving - demands[i, t]
-            inv = y if y > 0 else 0
-            pos = inv
-            for j in range(lead):
-                pos += pipe[j]
-            if t >= burn:
-                total += h * y if y > 0 else -p * y
-        out[i] = total / (periods - burn)
-    return out
+@njit  # no cache: the module runs as a script and is loaded by the tests under another name
+def _simulate(demands: np.ndarray, lead: int, level: int, cap: int, state_orders: np.ndarray, comb: np.ndarray,
+              bound: int, h: float, p: float, burn: int) -> np.ndarray:
+    """Average cost per period of each path, lost sales, empty start, Zipkin's events.
 
-
-@njit(cache=True)
-def table_costs(demands: np.ndarray, lead: int, state_orders: np.ndarray, comb: np.ndarray, bound: int, h: float,
-                p: float, burn: int) -> np.ndarray:
-    """Average cost per path of an order table on the simplex (the exact DP's optimum), same events as capped_costs.
-
-    The reduced state is (x, v_1, ..., v_{L-1}) = (inv + arriving, later orders); its row is
-    idinn.exact.lost_sales.simplex_rank's; a position above ``bound`` orders 0 (Morton's bound).
+    ``level >= 0``: the capped base-stock order min([level - y]^+, cap), y the inventory position.
+    ``level < 0``: the order table ``state_orders`` on the simplex of positions <= ``bound`` (the exact DP's
+    optimum): the reduced state (x, v_1, ..., v_{L-1}) = (inv + arriving, later orders) is looked up at
+    idinn.exact.lost_sales.simplex_rank's row; a position above ``bound`` orders 0 (Morton's bound).
     """
     n, periods = demands.shape
     out = np.zeros(n)
@@ -95,18 +73,21 @@ def table_costs(demands: np.ndarray, lead: int, state_orders: np.ndarray, comb: 
         inv = 0
         total = 0.0
         for t in range(periods):
-            x = inv + pipe[0]
-            pos = x
-            for j in range(1, lead):
+            pos = inv
+            for j in range(lead):
                 pos += pipe[j]
-            q = 0
-            if pos <= bound:
-                row, used = x, 0
-                for j in range(1, lead):
-                    k, r = lead - j, bound - used
-                    row += comb[r + k + 1, k + 1] - comb[r - pipe[j] + k + 1, k + 1]
-                    used += pipe[j]
-                q = state_orders[row]
+            if level >= 0:
+                q = level - pos
+                q = 0 if q < 0 else (cap if q > cap else q)
+            else:
+                q = 0
+                if pos <= bound:
+                    row, used = inv + pipe[0], 0
+                    for j in range(1, lead):
+                        k, r = lead - j, bound - used
+                        row += comb[r + k + 1, k + 1] - comb[r - pipe[j] + k + 1, k + 1]
+                        used += pipe[j]
+                    q = state_orders[row]
             arriving = pipe[0]
             for j in range(lead - 1):
                 pipe[j] = pipe[j + 1]
@@ -117,6 +98,18 @@ def table_costs(demands: np.ndarray, lead: int, state_orders: np.ndarray, comb: 
                 total += h * y if y > 0 else -p * y
         out[i] = total / (periods - burn)
     return out
+
+
+def capped_costs(demands: np.ndarray, lead: int, level: int, cap: int, h: float, p: float, burn: int) -> np.ndarray:
+    """Average cost per period of each path under min([S - y]^+, r) (see _simulate)."""
+    return _simulate(demands, lead, level, cap, np.zeros(1, dtype=np.int32), np.zeros((1, 1), dtype=np.int64), 0,
+                     h, p, burn)
+
+
+def table_costs(demands: np.ndarray, lead: int, state_orders: np.ndarray, comb: np.ndarray, bound: int, h: float,
+                p: float, burn: int) -> np.ndarray:
+    """Average cost per period of each path under an order table on the simplex (see _simulate)."""
+    return _simulate(demands, lead, -1, 0, np.asarray(state_orders, dtype=np.int32), comb, bound, h, p, burn)
 
 
 def interval(rel: np.ndarray) -> tuple[float, float]:
@@ -166,11 +159,15 @@ def run(kind: str, lead: int, p: float, args) -> dict:
     model = SingleSourcingModel(lead_time=lead, holding_cost=1, shortage_cost=p, batch_size=args.batch,
                                 init_inventory=0, demand_generator=demand, excess_demand="lost_sales")
     t0 = time.process_time()
+    if args.recipe == "default":  # the library's default lost-sales recipe: exact policy improvement, then gradients
+        recipe: dict = {}
+    else:  # capped base-stock warm start, gradients only, validation by simulation
+        recipe = {"policy_iterations": 0, "init_policy": {"base_stock_level": level, "cap": cap},
+                  "validation": "simulation"}
     ctrl = SingleSourcingNeuralController(hidden_layers=[32, 32]).fit(
         model, sourcing_periods=args.train_periods, epochs=args.epochs, validation_sourcing_periods=args.train_periods * 4,
-        validation_freq=25, parameters_lr=args.lr, init_inventory_lr=0, policy_iterations=0,
-        init_policy={"base_stock_level": level, "cap": cap}, validation="simulation", seed=0, progress=False,
-        burn_in_periods=args.train_burn_in,
+        validation_freq=25, parameters_lr=args.lr, init_inventory_lr=0, seed=0, progress=False,
+        burn_in_periods=args.train_burn_in, **recipe,
     )
     t_nn = time.process_time() - t0
     demands = sample(kind, args.paths, args.periods, seed=2)
@@ -246,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-burn-in", type=int, default=100)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--recipe", choices=("gradient", "default"), default="gradient",
+                    help="gradient: capped base-stock warm start and training through the dynamics (works at every L); "
+                         "default: the library's default recipe, whose exact policy-improvement stage needs the DP "
+                         "to fit its 4e8-entry budget (Poisson L = 6, p <= 19)")
     ap.add_argument("--exact", action="store_true", help="exact optimum and exact costs where the state space fits")
     ap.add_argument("--exact-max-lead", type=int, default=6)
     ap.add_argument("--neighbours", action="store_true", help="with --exact: walk to the exact locally best (S, r)")
