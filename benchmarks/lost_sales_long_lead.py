@@ -1,9 +1,9 @@
 """Neural control of lost sales with long lead times (L in {6, 8, 10}) against the best capped base-stock.
 
 Zipkin's cost structure (h = 1, p in {4, 9, 19, 39}, Poisson(5) and geometric with mean 5)
-with lead times 6, 8 and 10 (24 instances): the state space is far too large for the exact
-DP or exact evaluation, so both policies are judged by long simulations with common random
-numbers (the same demand paths for both).
+with lead times 6, 8 and 10 (24 instances). The exact DP fits only some L = 6 instances
+(``--exact``, ``--recipe default`` below), so both policies are judged by long simulations
+with common random numbers (the same demand paths for both).
 
 * Best capped base-stock (Xin 2021), order :math:`\\min([S - y]^+, r)` with :math:`y` the
   inventory position: every cap :math:`r` and level :math:`S` on a grid, each scored on the
@@ -231,29 +231,37 @@ def exact_columns(model, level: int, cap: int, ctrl, args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="+", help="instance names, e.g. poisson_L6_p9")
-    ap.add_argument("--fit-paths", type=int, default=50)
-    ap.add_argument("--fit-periods", type=int, default=2000)
-    ap.add_argument("--paths", type=int, default=200)
-    ap.add_argument("--periods", type=int, default=5000)
-    ap.add_argument("--burn-in", type=int, default=200)
-    ap.add_argument("--epochs", type=int, default=1000)
-    ap.add_argument("--train-periods", type=int, default=200)
-    ap.add_argument("--train-burn-in", type=int, default=100)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--only", nargs="+", help="instance names, e.g. poisson_L6_p9 (default: all 24)")
+    ap.add_argument("--fit-paths", type=int, default=50, help="demand paths of the capped base-stock grid search")
+    ap.add_argument("--fit-periods", type=int, default=2000, help="periods per path of the grid search")
+    ap.add_argument("--paths", type=int, default=200, help="fresh demand paths of the comparison")
+    ap.add_argument("--periods", type=int, default=5000, help="periods per path of the comparison")
+    ap.add_argument("--burn-in", type=int, default=200, help="first periods left out of every simulated average")
+    ap.add_argument("--epochs", type=int, default=1000, help="training epochs of the network")
+    ap.add_argument("--train-periods", type=int, default=200, help="periods per training rollout")
+    ap.add_argument("--train-burn-in", type=int, default=100, help="periods of each rollout left out of the objective")
+    ap.add_argument("--batch", type=int, default=128, help="training paths per epoch")
+    ap.add_argument("--lr", type=float, default=1e-4, help="learning rate of the training through the dynamics")
     ap.add_argument("--recipe", choices=("gradient", "default"), default="gradient",
                     help="gradient: capped base-stock warm start and training through the dynamics (works at every L); "
                          "default: the library's default recipe, whose exact policy-improvement stage needs the DP "
                          "to fit its 4e8-entry budget (Poisson L = 6, p <= 19)")
     ap.add_argument("--exact", action="store_true", help="exact optimum and exact costs where the state space fits")
-    ap.add_argument("--exact-max-lead", type=int, default=6)
+    ap.add_argument("--exact-max-lead", type=int, default=6, help="largest lead time given the --exact columns")
     ap.add_argument("--neighbours", action="store_true", help="with --exact: walk to the exact locally best (S, r)")
-    ap.add_argument("--max-entries", type=lambda v: int(float(v)), default=1_000_000_000, help="table limit of the exact methods (8 bytes each)")
+    ap.add_argument("--max-entries", type=lambda v: int(float(v)), default=1_000_000_000,
+                    help="table limit of the exact methods (8 bytes each)")
     args = ap.parse_args(argv)
+    if args.neighbours and not args.exact:
+        ap.error("--neighbours needs --exact")
     cases = [(k, L, p) for k in ("poisson", "geometric") for L in (6, 8, 10) for p in (4.0, 9.0, 19.0, 39.0)]
     if args.only:
+        names = {f"{c[0]}_L{c[1]}_p{c[2]:g}" for c in cases}
+        unknown = sorted(set(args.only) - names)
+        if unknown:
+            ap.error(f"unknown instance(s) {', '.join(unknown)}; the names are {{poisson,geometric}}_L{{6,8,10}}_p{{4,9,19,39}}")
         cases = [c for c in cases if f"{c[0]}_L{c[1]}_p{c[2]:g}" in set(args.only)]
     print("| instance | capped (S, r) | capped cost | neural cost | (neural - capped) / capped, % [95 % CI] | fit CPU s (capped, neural) |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -137,3 +137,14 @@ def test_benchmark_table_simulation_looks_states_up_by_rank(L):
     looked_up = bench.table_costs(demands, L, table, _binomials(S + L + 1, L), S, 1.0, 9.0, 50)
     np.testing.assert_array_equal(direct, looked_up)
     assert direct.mean() > 0
+
+
+def test_order_refuses_fractional_and_nan_states():
+    m = SingleSourcingModel(lead_time=2, holding_cost=1, shortage_cost=9, init_inventory=0,
+                            demand_generator=PoissonDemand(5), excess_demand="lost_sales")
+    sol = solve_lost_sales_average_cost(m)
+    np.testing.assert_array_equal(sol.order(np.array([[0.0, 0.0, 6.0]])), sol.order([[0, 0, 6]]))
+    with pytest.raises(ValueError, match=r"must be whole numbers of units.*Got 'a state with 5.99999'"):
+        sol.order([[0, 0, 5.99999]])
+    with pytest.raises(ValueError, match=r"must be whole numbers of units.*Got 'a state with nan'"):
+        sol.order(np.array([[0, np.nan, 1]]))

@@ -99,7 +99,7 @@ class LostSalesSolution:
         r"""Optimal orders as a dense table, shape ((max_position + 1),) * L, 0 outside the simplex.
 
         Axis 0 is :math:`x = I_t + q_{t-L}`, axis :math:`j` is :math:`v_j = q_{t-L+j}`. Built
-        on every access (it is not stored).
+        on every access (it is not stored; an attribute, not a method).
 
         Raises
         ------
@@ -134,7 +134,8 @@ class LostSalesSolution:
         Raises
         ------
         ValueError
-            A state of the wrong width, or a negative entry (lost sales keep :math:`I_t \ge 0`).
+            A state of the wrong width, a negative entry (lost sales keep :math:`I_t \ge 0`), or
+            one that is not a whole number (NaN, 5.9).
         """
         s = check_full_states(state, self.lead_time, "LostSalesSolution.order")
         x = s[:, 0] + s[:, 1]
@@ -153,6 +154,12 @@ def check_full_states(state: Any, lead_time: int, owner: str) -> np.ndarray:
     if s.ndim not in (1, 2) or s.shape[-1] != width:
         fail("state", owner, f"an array of shape (B, {width}) or ({width},): [I_t, q_(t-L), ..., q_(t-1)] with "
              f"L = {lead_time}", f"shape {s.shape}")
+    if s.dtype.kind not in "iub":
+        f = s.astype(np.float64)
+        bad = ~np.isfinite(f) | (f != np.round(f))
+        if bad.any():
+            fail("state", owner, "whole numbers of units (lost-sales tables are indexed by integer states)",
+                 f"a state with {float(f[bad].flat[0])!r}")
     s = s.astype(np.int64).reshape(-1, width)
     if s.size and s.min() < 0:
         fail("state", owner, "non-negative (lost sales keep the on-hand stock and the orders >= 0)",
