@@ -148,3 +148,17 @@ def test_order_refuses_fractional_and_nan_states():
         sol.order([[0, 0, 5.99999]])
     with pytest.raises(ValueError, match=r"must be whole numbers of units.*Got 'a state with nan'"):
         sol.order(np.array([[0, np.nan, 1]]))
+
+
+def test_simplex_functions_refuse_bad_input():
+    with pytest.raises(ValueError, match=r"'max_position' parameter of simplex_states must be an int >= 0\. Got -1"):
+        simplex_states(-1, 2)
+    with pytest.raises(ValueError, match=r"'lead_time' parameter of simplex_states must be an int >= 1\. Got 0"):
+        simplex_states(3, 0)
+    with pytest.raises(ValueError, match=r"'states' parameter of simplex_rank must be an array of shape \(n, L\)"):
+        simplex_rank(np.array([1, 2]), 5)
+    with pytest.raises(ValueError, match=r"sum at most max_position = 5.*sum up to 6"):
+        simplex_rank(np.array([[3, 3]]), 5)
+    with pytest.raises(ValueError, match=r"non-negative.*minimum -1"):
+        simplex_rank(np.array([[-1, 2]]), 5)
+    assert simplex_rank(np.zeros((0, 2), dtype=np.int64), 5).shape == (0,)

@@ -221,7 +221,8 @@ def simplex_states(max_position: int, lead_time: int) -> np.ndarray:
         :math:`(v_1, \dots, v_{L-1}, x)` (row 0 is the empty state), so that for fixed
         :math:`(v_1, \dots, v_{L-1})` the states :math:`x = 0, 1, \dots` are consecutive rows.
     """
-    B, L = int(max_position), int(lead_time)
+    B = check_int(max_position, "max_position", "simplex_states", minimum=0)
+    L = check_int(lead_time, "lead_time", "simplex_states", minimum=1)
     cols = np.zeros((1, 0), dtype=np.int32)
     rem = np.array([B], dtype=np.int64)
     for _ in range(L):  # v_1, ..., v_{L-1}, then x: each row splits into its (rem + 1) successors
@@ -254,9 +255,23 @@ def simplex_rank(states: np.ndarray, max_position: int) -> np.ndarray:
     Returns
     -------
     ndarray of int64, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        ``states`` not of shape (n, L) with :math:`L \ge 1`, or a state with a negative entry or
+        a sum above ``max_position``.
     """
-    red = np.asarray(states, dtype=np.int64)
-    B, L = int(max_position), red.shape[1]
+    B = check_int(max_position, "max_position", "simplex_rank", minimum=0)
+    raw = np.asarray(states)
+    if raw.ndim != 2 or raw.shape[1] < 1:
+        fail("states", "simplex_rank", "an array of shape (n, L), L >= 1: rows (x, v_1, ..., v_{L-1})",
+             f"shape {raw.shape}")
+    red = raw.astype(np.int64)
+    L = red.shape[1]
+    if len(red) and (red.min() < 0 or red.sum(1).max() > B):
+        fail("states", "simplex_rank", f"states of the simplex: non-negative with sum at most max_position = {B}",
+             f"a state with minimum {int(red.min())} and sum up to {int(red.sum(1).max())}")
     comb = _binomials(B + L + 1, L)
     rank = red[:, 0].copy()
     used = np.zeros(len(red), dtype=np.int64)
