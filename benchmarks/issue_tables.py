@@ -32,8 +32,13 @@ PARTS: dict[str, list[tuple[str, list[str]]]] = {
         ("neural gaps on the 32 instances and the dual lost-sales rows (long)", ["lost_sales_neural.py"]),
         ("neural on the dual lost-sales rows", ["lost_sales_neural.py", "--dual"]),
         ("dual lost sales where the rule binds (l_e = 1)", ["check_dual_lost_sales_extra.py"]),
-        ("long lead times L in {6, 8, 10}: neural vs best capped base-stock, CRN 95 % CIs (long)",
-         ["lost_sales_long_lead.py"]),
+        ("long lead times L in {6, 8, 10}: capped base-stock, PIL, arrival service level and neural, CRN 95 % CIs "
+         "(long)", ["lost_sales_long_lead.py"]),
+        ("long lead times: the library's default recipe (exact stage at L = 6 where the DP fits, else the "
+         "simulated arrival service level)", ["lost_sales_long_lead.py", "--recipe", "default"]),
+        ("long lead times: exact optimum and room over capped base-stock at L = 6 (long)",
+         ["lost_sales_long_lead.py", "--exact", "--neighbours", "--only", "poisson_L6_p4", "poisson_L6_p9",
+          "poisson_L6_p19", "poisson_L6_p39", "geometric_L6_p4"]),
         ("exact gap between the best capped base-stock and the optimum, L = 1..5 (long)",
          ["lost_sales_cbs_gap.py"]),
     ],

@@ -9,8 +9,11 @@ classical policy's printed column next to ours (exact evaluation of the policy, 
 chosen by exact evaluation): standard base-stock, best base-stock, myopic, myopic-2,
 standard vector base-stock, best constant order (ours: integer orders), and the best capped
 base-stock (Xin 2021; no column in Zipkin; fitted where the standard level's simplex has at
-most CAPPED_MAX_STATES states). The last lines count the values equal to the printed two
-decimals per column.
+most CAPPED_MAX_STATES states), then two policies that postdate Zipkin, each fitted by exact
+evaluation with its gap to our optimum: the projected inventory level policy (van Jaarsveld &
+Arts 2024) and the fixed arrival service level (de Kok & Meijer 2023), see
+``idinn.exact.lost_sales_projected``. The last lines count the values equal to the printed two
+decimals per column and give the worst and mean gaps of the two.
 
 Table 2: dual sourcing with lost sales (l_r = 2, l_e = 0, U{0..4}, h = 5, p = 495, c_r = 0,
 c_e in {5, 10, 20}): the exact optimum (``idinn/data/dual_lost_sales_optima.csv`` when the
@@ -35,7 +38,7 @@ import math
 import time
 from importlib import resources
 
-from idinn.exact import solve_lost_sales_average_cost
+from idinn.exact import fit_lost_sales_projected_level, fit_lost_sales_service_level, solve_lost_sales_average_cost
 from idinn.exact.lost_sales_heuristics import fit_lost_sales_policy
 from idinn.instances import load_lost_sales_testbed
 
@@ -62,13 +65,14 @@ def zipkin_table(capped: bool, neural: bool, only: str | None = None) -> None:
     head = ["instance", "opt (Z.)", "opt (ours)"]
     for col, _ in COLUMNS:
         head += [f"{LABELS[col]} (Z.)", "ours"]
-    head += ["capped BS (S, r)"]
+    head += ["capped BS (S, r)", "PIL (level)", "gap %", "service level (alpha)", "gap %"]
     if neural:
         head += ["neural", "gap %", "fit s"]
     print("| " + " | ".join(head) + " |")
     print("|" + " --- |" * len(head))
     match = {"optimal": 0, **{col: 0 for col, _ in COLUMNS}}
     gaps, t_all = [], time.perf_counter()
+    look: dict[str, list[float]] = {"PIL": [], "service level": []}
     for inst in rows:
         prob = inst.problem()
         opt = solve_lost_sales_average_cost(prob)
@@ -83,11 +87,18 @@ def zipkin_table(capped: bool, neural: bool, only: str | None = None) -> None:
             fit = fit_lost_sales_policy(prob, "capped_base_stock")
             cap = f"{fit.average_cost:.3f} ({fit.parameters['base_stock_level']}, {fit.parameters['cap']})"
         cells.append(cap)
+        for name, fit in (("PIL", fit_lost_sales_projected_level(prob)), ("service level", fit_lost_sales_service_level(prob))):
+            gap = 100 * (fit.average_cost / opt.average_cost - 1)
+            look[name].append(gap)
+            value = next(iter(fit.parameters.values()))
+            cells += [f"{fit.average_cost:.4f} ({value:.4g})", f"{gap:.3f}"]
         if neural:
             cells += neural_cells(prob, opt.average_cost, gaps)
         print("| " + " | ".join(cells) + " |", flush=True)
     n = len(rows)
     print(f"\nequal to Zipkin's printed two decimals: " + ", ".join(f"{k} {v}/{n}" for k, v in match.items()))
+    for name, g in look.items():
+        print(f"{name}: worst gap {max(g):.3f} %, mean gap {sum(g) / len(g):.3f} % over {len(g)} instances")
     if gaps:
         print(f"neural: worst gap {max(gaps):.3f} %, mean gap {sum(gaps) / len(gaps):.3f} % over {len(gaps)} instances")
     print(f"total {time.perf_counter() - t_all:.0f} s\n")

@@ -31,3 +31,18 @@ def close_figures():
     """Close every matplotlib figure a test opened."""
     yield
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def long_lead_benchmark():
+    """benchmarks/lost_sales_long_lead.py loaded as a module (its compiled simulators are tested)."""
+    import importlib.util
+    import pathlib
+    import sys
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "lost_sales_long_lead.py"
+    spec = importlib.util.spec_from_file_location("idinn_bench_lost_sales_long_lead", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

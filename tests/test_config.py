@@ -128,7 +128,8 @@ def refuse(cfg, message):
 
 
 NEURAL_FIT = ("'burn_in_periods', 'discount', 'epochs', 'finite_horizon', 'init_inventory_freq', 'init_inventory_lr', "
-              "'init_policy', 'log_freq', 'parameters_lr', 'policy_iteration_steps', 'policy_iterations', 'progress', "
+              "'init_policy', 'log_freq', 'parameters_lr', 'policy_iteration_max_entries', 'policy_iteration_steps', "
+              "'policy_iterations', 'progress', "
               "'seed', 'sourcing_periods', 'tune_threads', 'validation', 'validation_freq', "
               "'validation_sourcing_periods', 'warm_start'")
 

@@ -110,25 +110,12 @@ def test_bound_below_morton_iteration_limit_and_bad_states_are_not_silent():
     np.testing.assert_array_equal(sol.order([0, 0, 0]), sol.order([[0, 0, 0]]))
 
 
-def _long_lead_benchmark():
-    import importlib.util
-    import pathlib
-    import sys
-
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "lost_sales_long_lead.py"
-    spec = importlib.util.spec_from_file_location("idinn_bench_lost_sales_long_lead", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # numba's cache looks the module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("L", [1, 3])
-def test_benchmark_table_simulation_looks_states_up_by_rank(L):
+def test_benchmark_table_simulation_looks_states_up_by_rank(L, long_lead_benchmark):
     """A capped base-stock written as an order table on the simplex costs exactly the same, path by path."""
     from idinn.exact.lost_sales import _binomials
 
-    bench = _long_lead_benchmark()
+    bench = long_lead_benchmark
     S, r = 5 * (L + 1) + 3, 6
     states = simplex_states(S, L)
     table = np.minimum(np.maximum(S - states.sum(1), 0), r).astype(np.int32)

@@ -92,3 +92,23 @@ __all__ += ["ReducedLostSalesEvaluation", "evaluate_lost_sales_policy_reduced"]
 from .multi_dp import MultiSourcingSolution, solve_multi_sourcing_average_cost  # noqa: E402
 
 __all__ += ["MultiSourcingSolution", "solve_multi_sourcing_average_cost"]
+
+# Policies on the law of the stock the order will meet (PIL; fixed arrival service level).
+from .lost_sales_projected import (  # noqa: E402
+    ArrivalServiceLevelPolicy,
+    ProjectedInventoryLevelPolicy,
+    arrival_service_level_policy,
+    evaluate_lost_sales_projected_level,
+    evaluate_lost_sales_service_level,
+    fit_lost_sales_projected_level,
+    fit_lost_sales_service_level,
+    fit_lost_sales_service_level_by_simulation,
+    projected_arrival_inventory,
+    projected_inventory_level_policy,
+    simulated_average_cost,
+)
+
+__all__ += ["ArrivalServiceLevelPolicy", "ProjectedInventoryLevelPolicy", "arrival_service_level_policy",
+            "evaluate_lost_sales_projected_level", "evaluate_lost_sales_service_level", "fit_lost_sales_projected_level",
+            "fit_lost_sales_service_level", "fit_lost_sales_service_level_by_simulation", "projected_arrival_inventory",
+            "projected_inventory_level_policy", "simulated_average_cost"]

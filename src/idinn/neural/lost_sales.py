@@ -19,7 +19,8 @@ Ross, Gordon & Bagnell 2011):
 
 :class:`CappedBaseStockWarmStart` -- imitation of a capped base-stock policy
 :math:`q = \min([S - y]^+, r)` (Xin 2021) on simulated states, for lead times where no
-exact DP fits in memory.
+exact DP fits in memory; :class:`LostSalesPolicyWarmStart` the same for the projected
+inventory level and fixed arrival service-level policies (:mod:`idinn.exact.lost_sales_projected`).
 """
 
 from __future__ import annotations
@@ -160,8 +161,13 @@ class LostSalesPolicyImprovement:
     Sets ``controller.policy_iteration_log_`` (one row per round: ``iteration``,
     ``cost`` -- exact average cost of the network's policy --, ``optimal_cost``,
     ``agreement`` -- share of the data states where the network orders :math:`q^*` --,
-    ``states``) and ``controller.optimal_cost_`` (the DP optimum). When the DP or an
-    evaluation does not fit (``MemoryError``), the stage logs why and leaves the weights.
+    ``states``) and ``controller.optimal_cost_`` (the DP optimum). When an evaluation does not
+    fit (``MemoryError``), the stage logs why and keeps the best weights so far. When the DP
+    itself does not fit (long lead times), the network instead imitates the fixed arrival
+    service-level policy (de Kok & Meijer 2023) whose level
+    :func:`idinn.exact.fit_lost_sales_service_level_by_simulation` picks on 64 simulated paths
+    of 1,000 periods (seeded from the fit's generator); ``controller.fallback_policy_`` is that
+    fit (:class:`idinn.exact.LostSalesPolicyFit`).
     """
 
     name = "policy_iteration"
@@ -198,6 +204,8 @@ class LostSalesPolicyImprovement:
             opt_ev = self._evaluate(opt.policy, problem, reduced)
         except (MemoryError, ValueError) as exc:
             logger.info("lost-sales policy improvement skipped: %s", exc)
+            if problem.params.n_suppliers == 1 and isinstance(exc, MemoryError):
+                self._imitate_service_level(run, problem)
             return
         ctrl.optimal_cost_ = opt.cost
 
@@ -240,6 +248,21 @@ class LostSalesPolicyImprovement:
         net.load_state_dict(best_weights)
         logger.info("lost-sales policy improvement: %.1f s", time.perf_counter() - t0)
 
+    def _imitate_service_level(self, run: TrainingRun, problem: Any) -> None:
+        """No DP fits: imitate the fixed arrival service level fitted by simulation instead."""
+        from ..exact.lost_sales_projected import (
+            arrival_service_level_policy,
+            fit_lost_sales_service_level_by_simulation,
+        )
+
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=run.generator))
+        fit = fit_lost_sales_service_level_by_simulation(problem, seed=seed, tail_mass=TAIL_MASS)
+        run.controller.fallback_policy_ = fit
+        logger.info("lost-sales policy improvement: no DP fits; imitating the arrival service level %.4f "
+                    "(simulated cost %.4f)", fit.parameters["service_level"], fit.average_cost)
+        policy = arrival_service_level_policy(problem, fit.parameters["service_level"], tail_mass=TAIL_MASS)
+        LostSalesPolicyWarmStart(policy, steps=self.steps).run(run)
+
 
 class CappedBaseStockWarmStart:
     r"""Imitate the capped base-stock policy :math:`q = \min([S - y]^+, r)` (Xin 2021).
@@ -276,3 +299,21 @@ class CappedBaseStockWarmStart:
             mask = torch.rand(q.shape, generator=gen) < self.explore
             state = transition(state, torch.clamp(q + noise * mask, min=0), demands[:, t], params)
         run.controller.imitation_agreement_ = _fit_targets(run, torch.cat(xs), torch.cat(ys), self.steps, 4, self.name)
+
+
+class LostSalesPolicyWarmStart(CappedBaseStockWarmStart):
+    r"""Imitate a lost-sales policy that looks at the stock its order will meet.
+
+    ``policy`` is an :class:`idinn.exact.ProjectedInventoryLevelPolicy` (van Jaarsveld & Arts
+    2024) or :class:`idinn.exact.ArrivalServiceLevelPolicy` (de Kok & Meijer 2023), see
+    :mod:`idinn.exact.lost_sales_projected`; states are simulated as in
+    :class:`CappedBaseStockWarmStart`. Sets ``controller.imitation_agreement_``.
+    """
+
+    def __init__(self, policy: Any, steps: int = 2000, paths: int = 256, periods: int = 200,
+                 explore: float = 0.1) -> None:
+        super().__init__(0, 0, steps, paths, periods, explore)
+        self.teacher = policy
+
+    def orders(self, state: torch.Tensor) -> torch.Tensor:
+        return self.teacher.policy(state)

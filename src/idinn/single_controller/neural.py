@@ -13,6 +13,7 @@ from ..neural.gradient import GradientTraining
 from ..neural.lost_sales import (
     CappedBaseStockWarmStart,
     LostSalesPolicyImprovement,
+    LostSalesPolicyWarmStart,
     lost_sales_policy_improvement_applies,
 )
 from ..neural.training import TrainConfig, check_writer
@@ -124,6 +125,29 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         self._fitted_params()
         return self._orders(inputs.to(self.device, torch.float32))
 
+    @staticmethod
+    def _warm_start(model: SingleSourcingModel, init_policy: Any, owner: str) -> CappedBaseStockWarmStart:
+        """The imitation stage of ``init_policy`` (see ``fit``), its parameters checked."""
+        rule = ("None, a LostSalesPolicyFit, {'base_stock_level': S, 'cap': r}, {'projected_level': S~, 'cap': r or "
+                "None} or {'service_level': alpha, 'cap': r or None}")
+        params_ = getattr(init_policy, "parameters", init_policy)
+        kinds = ({"base_stock_level", "cap"}, {"projected_level", "cap"}, {"service_level", "cap"})
+        if not isinstance(params_, dict) or set(params_) not in kinds:
+            fail("init_policy", owner, rule, init_policy, TypeError)
+        if "projected_level" in params_:
+            from ..exact.lost_sales_projected import projected_inventory_level_policy
+
+            return LostSalesPolicyWarmStart(projected_inventory_level_policy(model, params_["projected_level"],
+                                                                             params_["cap"]))
+        if "service_level" in params_:
+            from ..exact.lost_sales_projected import arrival_service_level_policy
+
+            return LostSalesPolicyWarmStart(arrival_service_level_policy(model, params_["service_level"],
+                                                                         params_["cap"]))
+        level = check_int(params_["base_stock_level"], "init_policy['base_stock_level']", owner, minimum=0)
+        cap = check_int(params_["cap"], "init_policy['cap']", owner, minimum=0)
+        return CappedBaseStockWarmStart(level, cap)
+
     def fit(
         self,
         sourcing_model: SingleSourcingModel,
@@ -149,6 +173,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         policy_iterations: int | None = None,
         policy_iteration_steps: int = 2000,
         burn_in_periods: int = 0,
+        policy_iteration_max_entries: int = 400_000_000,
     ) -> "SingleSourcingNeuralController":
         """Train the controller on simulated sample paths of ``sourcing_model``.
 
@@ -207,9 +232,14 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             networks); the process settings, a user's flush-denormal mode included, are
             restored afterwards. See :class:`idinn.neural.TrainConfig`.
         init_policy : dict or LostSalesPolicyFit, optional
-            Lost sales: imitate the capped base-stock policy ``{"base_stock_level": S,
-            "cap": r}`` (e.g. ``fit_lost_sales_capped_base_stock(model)``) before the
-            other stages (:class:`idinn.neural.lost_sales.CappedBaseStockWarmStart`).
+            Lost sales: imitate, before the other stages, the capped base-stock policy
+            ``{"base_stock_level": S, "cap": r}`` (e.g. ``fit_lost_sales_capped_base_stock(model)``;
+            :class:`idinn.neural.lost_sales.CappedBaseStockWarmStart`) or the projected
+            inventory level policy ``{"projected_level": S~, "cap": r or None}`` (e.g.
+            ``fit_lost_sales_projected_level(model)``) or the fixed arrival service-level
+            policy ``{"service_level": alpha, "cap": r or None}`` (e.g.
+            ``fit_lost_sales_service_level(model)``; both
+            :class:`idinn.neural.lost_sales.LostSalesPolicyWarmStart`).
         policy_iterations : int, optional
             Lost sales: rounds of exact policy improvement
             (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`; the network
@@ -219,6 +249,13 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             skipped), else 0 (other models: must be 0).
         policy_iteration_steps : int, default=2000
             Adam steps per policy-improvement round.
+
+        policy_iteration_max_entries : int, default=400_000_000
+            Lost sales: memory budget of the exact policy-improvement stage's DP and exact
+            evaluations, in 8-byte table entries (about 3 GiB; Poisson(5) demand with
+            :math:`L = 6`, :math:`p = 39` needs 5.05e8). Where the DP needs more, the stage
+            imitates the fixed arrival service-level policy fitted by simulation instead
+            (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`).
 
         burn_in_periods : int, default=0
             Leave the costs of the first this many periods of each training and simulated
@@ -240,15 +277,8 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         elif policy_iterations and not applies:
             fail("policy_iterations", owner, "0 unless the model has lost sales, lead time >= 1 and stationary demand "
                  "(average-cost objective)", policy_iterations)
-        warm = None
-        if init_policy is not None:
-            params_ = getattr(init_policy, "parameters", init_policy)
-            if not isinstance(params_, dict) or set(params_) != {"base_stock_level", "cap"}:
-                fail("init_policy", owner, "None, a LostSalesPolicyFit or {'base_stock_level': S, 'cap': r}",
-                     init_policy, TypeError)
-            level = check_int(params_["base_stock_level"], "init_policy['base_stock_level']", owner, minimum=0)
-            cap = check_int(params_["cap"], "init_policy['cap']", owner, minimum=0)
-            warm = CappedBaseStockWarmStart(level, cap)
+        budget = check_int(policy_iteration_max_entries, "policy_iteration_max_entries", owner, minimum=1)
+        warm = None if init_policy is None else self._warm_start(model, init_policy, owner)
         config = TrainConfig(
             sourcing_periods, epochs, validation_sourcing_periods, validation_freq, log_freq,
             init_inventory_freq=init_inventory_freq, init_inventory_lr=init_inventory_lr, parameters_lr=parameters_lr,
@@ -259,7 +289,8 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         checked = config.checked(owner)
         stages: list[Any] = [] if warm is None else [warm]
         if checked.policy_iterations:
-            stages.append(LostSalesPolicyImprovement(checked.policy_iterations, checked.policy_iteration_steps))
+            stages.append(LostSalesPolicyImprovement(checked.policy_iterations, checked.policy_iteration_steps,
+                                                     max_entries=budget))
         stages.append(GradientTraining(tensorboard_writer))
         self._fit_neural(model, config, stages, callbacks)
         return self

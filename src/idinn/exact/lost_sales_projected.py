@@ -1,0 +1,580 @@
+r"""Lost-sales policies that look at the stock the order will meet: PIL and a fixed arrival service level.
+
+Under Zipkin's order of events (:mod:`idinn.exact.lost_sales`) with the reduced state
+:math:`s = (x, v_1, \dots, v_{L-1})` -- on-hand after this period's arrival, then the later
+outstanding orders -- the stock just before the order placed now arrives is
+
+.. math:: J_0 = x, \qquad J_k = [J_{k-1} - D_{t+k-1}]^+ + v_k \; (k = 1..L-1), \qquad
+          I_{t+L} = [J_{L-1} - D_{t+L-1}]^+ ,
+
+whose law is computed exactly by propagating the law of :math:`J_k` through the :math:`L`
+periods (:func:`arrival_law`; its mean :func:`projected_arrival_inventory`). Unlike
+base-stock rules these policies see *where* the stock is: stock on hand can be lost to the
+:math:`[\cdot]^+` before the order arrives, stock in the pipeline cannot, so the same
+inventory position orders differently.
+
+* **Projected inventory level (PIL)**, van Jaarsveld & Arts (2024, *Oper. Res.* 72(5),
+  "Projected inventory-level policies for lost sales inventory systems: asymptotic optimality
+  in two regimes"): the expected stock when the order arrives is held at a level
+  :math:`\tilde S`. With integer orders,
+  :math:`q(s) = \min([\lfloor \tilde S - E[I_{t+L} \mid s] + \tfrac12 \rfloor]^+, r)`, the
+  nearest integer (:class:`ProjectedInventoryLevelPolicy`).
+* **Fixed arrival service level** (de Kok & Meijer 2023, arXiv:2304.06936, their
+  FP\ :sub:`3` policy): the smallest :math:`q` with
+  :math:`P(I_{t+L} + q \ge D_{t+L} \mid s) \ge \alpha`, the probability of no stockout in the
+  period the order arrives held at :math:`\alpha` (:class:`ArrivalServiceLevelPolicy`).
+
+Both take a cap :math:`r` (``cap=None``: none, the papers' policies; the cap is our
+addition, as Xin's (2021) cap on base-stock). ``evaluate_*`` evaluate them exactly
+(:func:`idinn.exact.evaluate_lost_sales_policy_reduced`) and ``fit_*`` pick the parameter by
+exact evaluation. Where no exact evaluation fits (long lead times), the benchmark
+``benchmarks/lost_sales_long_lead.py`` fits them by simulation with the compiled kernels here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from numba import njit
+
+from .._validation import check_int, check_real, fail
+from .lost_sales import check_lost_sales_problem, lost_sales_demand_pmf
+from .lost_sales_policies import _NOISE, LostSalesPolicyFit, standard_base_stock_level
+
+__all__ = [
+    "ArrivalServiceLevelPolicy",
+    "ProjectedInventoryLevelPolicy",
+    "arrival_service_level_policy",
+    "evaluate_lost_sales_service_level",
+    "fit_lost_sales_service_level",
+    "fit_lost_sales_service_level_by_simulation",
+    "evaluate_lost_sales_projected_level",
+    "fit_lost_sales_projected_level",
+    "projected_arrival_inventory",
+    "projected_inventory_level_policy",
+    "simulated_average_cost",
+]
+
+
+@njit(cache=True)
+def arrival_law(x: int, tail: np.ndarray, pmf: np.ndarray, law: np.ndarray, nxt: np.ndarray
+                ) -> int:  # pragma: no cover - compiled
+    r"""Law of :math:`I_{t+L}` given the reduced state s = (x, tail), tail = (v_1, ..., v_{L-1}).
+
+    Writes :math:`P(I_{t+L} = z)` into ``law[z]`` for z = 0..top and returns top (= x + sum(tail)).
+    ``law`` and ``nxt`` are work arrays of length > x + sum(tail).
+    """
+    K = pmf.shape[0]
+    for z in range(x + 1):
+        law[z] = 0.0
+    law[x] = 1.0
+    hi = x
+    for k in range(tail.shape[0] + 1):
+        v = tail[k] if k < tail.shape[0] else 0
+        for z in range(hi + v + 1):
+            nxt[z] = 0.0
+        for j in range(hi + 1):
+            pj = law[j]
+            if pj == 0.0:
+                continue
+            rest = pj
+            for d in range(min(K, j)):  # [j - d]^+ = j - d > 0
+                mass = pj * pmf[d]
+                nxt[j - d + v] += mass
+                rest -= mass
+            nxt[v] += rest  # demand >= j: nothing left
+        hi += v
+        for z in range(hi + 1):
+            law[z] = nxt[z]
+    return hi
+
+
+@njit(cache=True)
+def arrival_inventory(x: int, tail: np.ndarray, pmf: np.ndarray, law: np.ndarray, nxt: np.ndarray
+                      ) -> float:  # pragma: no cover - compiled
+    r"""E[I_{t+L} | s] of the reduced state s = (x, tail) (module docstring; work arrays as :func:`arrival_law`)."""
+    hi = arrival_law(x, tail, pmf, law, nxt)
+    mean = 0.0
+    for z in range(hi + 1):
+        mean += z * law[z]
+    return mean
+
+
+@njit(cache=True)
+def service_order(x: int, tail: np.ndarray, pmf: np.ndarray, cdf: np.ndarray, alpha: float, law: np.ndarray,
+                  nxt: np.ndarray) -> int:  # pragma: no cover - compiled
+    r"""Smallest :math:`q \ge 0` with :math:`P(I_{t+L} + q \ge D) \ge \alpha` (``cdf[k] = P(D <= k)``)."""
+    hi = arrival_law(x, tail, pmf, law, nxt)
+    K = cdf.shape[0]
+    for q in range(K):
+        prob = 0.0
+        for z in range(hi + 1):
+            k = z + q
+            prob += law[z] * (cdf[k] if k < K else 1.0)
+        if prob >= alpha:
+            return q
+    return K - 1  # P(D <= K - 1) = 1: reached only through rounding
+
+
+@njit(cache=True)
+def _arrival_batch(states: np.ndarray, pmf: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    n, width = states.shape
+    top = 1
+    for i in range(n):
+        s = 0
+        for j in range(width):
+            s += states[i, j]
+        top = max(top, s + 1)
+    law, nxt = np.zeros(top), np.zeros(top)
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = arrival_inventory(states[i, 0] + states[i, 1], states[i, 2:], pmf, law, nxt)
+    return out
+
+
+def _check_states(states: Any, lead_time: int, owner: str) -> np.ndarray:
+    arr = np.asarray(states.detach().cpu().numpy() if isinstance(states, torch.Tensor) else states, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 1 + lead_time:
+        fail("states", owner, f"shape (B, 1 + L) = (B, {1 + lead_time}): [I_t, q_(t-L), ..., q_(t-1)]",
+             f"shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        bad = arr[~(np.isfinite(arr) & (arr >= 0) & (arr == np.round(arr)))][:3]
+        fail("states", owner, "non-negative whole numbers (lost sales keep I_t >= 0)", f"entries {bad.tolist()}")
+    return arr.astype(np.int64)
+
+
+def projected_arrival_inventory(states: Any, pmf: np.ndarray) -> np.ndarray:
+    r"""Expected on-hand stock :math:`E[I_{t+L} \mid s_t]` just before an order placed now arrives.
+
+    Exact: the law of the stock is propagated through the :math:`L` periods (module
+    docstring), demand lost when it exceeds the stock.
+
+    Parameters
+    ----------
+    states : array or tensor, shape (B, 1 + L)
+        Full states :math:`[I_t, q_{t-L}, \dots, q_{t-1}]` (non-negative integers).
+    pmf : ndarray, shape (K,)
+        Demand probabilities of :math:`0, \dots, K - 1` (summing to 1).
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        :math:`E[I_{t+L}]` in units.
+
+    Raises
+    ------
+    ValueError
+        ``states`` of another shape or with negative, fractional or NaN entries; ``pmf``
+        not a probability vector.
+    """
+    owner = "projected_arrival_inventory"
+    pmf = np.asarray(pmf, dtype=np.float64)
+    if pmf.ndim != 1 or len(pmf) == 0 or np.any(~np.isfinite(pmf)) or np.any(pmf < 0) or abs(pmf.sum() - 1) > 1e-9:
+        fail("pmf", owner, "a 1-D vector of probabilities of 0..K-1 summing to 1", pmf)
+    arr = np.asarray(states.detach().cpu().numpy() if isinstance(states, torch.Tensor) else states)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        fail("states", owner, "shape (B, 1 + L) with L >= 1", f"shape {arr.shape}")
+    return _arrival_batch(_check_states(arr, arr.shape[1] - 1, owner), pmf)
+
+
+class _CappedArrivalRule:
+    """What both policies share: orders from the rule's uncapped order, capped at ``cap``; the protocol."""
+
+    cap: int | None
+    lead_time: int
+    pmf: np.ndarray
+    is_stationary = True
+
+    def _uncapped(self, states: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def orders(self, states: Any) -> np.ndarray:
+        """Orders (B,) int64 at the full states (B, 1 + L) (non-negative whole numbers)."""
+        q = self._uncapped(_check_states(states, self.lead_time, f"{type(self).__name__}.orders"))
+        return q if self.cap is None else np.minimum(q, self.cap)
+
+    def policy(self, state: Any, period: int | None = None) -> torch.Tensor:
+        """Orders (B, 1) as a float tensor (the controllers' protocol)."""
+        return torch.from_numpy(self.orders(state).astype(np.float32)[:, None])
+
+
+def _rule_inputs(sourcing_model: Any, cap: int | None, tail_mass: float, owner: str) -> tuple[Any, int | None, np.ndarray]:
+    """The checked problem, cap and demand pmf (normalised) of a policy builder."""
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    if cap is not None:
+        cap = check_int(cap, "cap", owner, minimum=0)
+    tail_mass = check_real(tail_mass, "tail_mass", owner, exclusive_minimum=0, exclusive_maximum=1)
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    return problem, cap, pmf / pmf.sum()
+
+
+def _exact_cost(policy: Any, sourcing_model: Any, tail_mass: float, max_entries: int | None) -> float:
+    from .lost_sales_chain import evaluate_lost_sales_policy_reduced
+
+    return evaluate_lost_sales_policy_reduced(policy, sourcing_model, tail_mass=tail_mass,
+                                              max_entries=max_entries).average_cost
+
+
+@dataclass(frozen=True)
+class ProjectedInventoryLevelPolicy(_CappedArrivalRule):
+    r"""The PIL policy :math:`q = \min([\lfloor \tilde S - E[I_{t+L} \mid s] + 1/2 \rfloor]^+, r)`.
+
+    A stationary policy in idinn's protocol (:mod:`idinn.policy`): ``policy(state)`` takes
+    full states (B, 1 + L) and returns orders (B, 1). Build it with
+    :func:`projected_inventory_level_policy`.
+
+    Attributes
+    ----------
+    projected_level : float
+        :math:`\tilde S \ge 0`, units.
+    cap : int or None
+        :math:`r`; ``None``: uncapped.
+    lead_time : int
+        :math:`L \ge 1`.
+    pmf : ndarray
+        Demand probabilities used for the projection.
+    """
+
+    projected_level: float
+    cap: int | None
+    lead_time: int
+    pmf: np.ndarray = field(repr=False)
+
+    def _uncapped(self, states: np.ndarray) -> np.ndarray:
+        q = np.floor(self.projected_level - _arrival_batch(states, self.pmf) + 0.5)
+        return np.maximum(q, 0.0).astype(np.int64)
+
+
+def projected_inventory_level_policy(sourcing_model: Any, projected_level: float, cap: int | None = None, *,
+                                     tail_mass: float = 1e-10) -> ProjectedInventoryLevelPolicy:
+    r"""The PIL policy of a single-sourcing lost-sales model (module docstring).
+
+    Parameters
+    ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``, stationary demand.
+    projected_level : float
+        :math:`\tilde S \ge 0`: the expected stock, in units, right after the order arrives.
+    cap : int, optional
+        :math:`r \ge 0`, the largest order; ``None`` for none.
+    tail_mass : float, default=1e-10
+        Poisson or geometric demand is truncated at this tail mass for the projection.
+
+    Raises
+    ------
+    ValueError
+        Not single-sourcing lost sales, lead time 0, a negative or NaN level, a negative cap.
+    """
+    owner = "projected_inventory_level_policy"
+    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner)
+    level = check_real(projected_level, "projected_level", owner, minimum=0)
+    return ProjectedInventoryLevelPolicy(float(level), cap, int(problem.params.lead_times[0]), pmf)
+
+
+def evaluate_lost_sales_projected_level(
+    sourcing_model: Any, projected_level: float, cap: int | None = None, *, tail_mass: float = 1e-10,
+    max_entries: int | None = None,
+) -> float:
+    r"""Exact long-run average cost per period of the PIL policy (module docstring).
+
+    Evaluated on the reduced state (:func:`idinn.exact.evaluate_lost_sales_policy_reduced`);
+    the policy depends on the state only through it.
+
+    Raises
+    ------
+    ValueError
+        As :func:`projected_inventory_level_policy`.
+    MemoryError
+        The simplex of positions the policy reaches is too large (size and limit in the message).
+    """
+    pol = projected_inventory_level_policy(sourcing_model, projected_level, cap, tail_mass=tail_mass)
+    return _exact_cost(pol, sourcing_model, tail_mass, max_entries)
+
+
+def _walk(cost_of: Any, start: int, patience: int, low: int, high: int) -> tuple[int, float, int]:
+    """Minimise over the integers low..high: walk each way from ``start`` until ``patience`` steps fail to improve."""
+    seen: dict[int, float] = {}
+
+    def f(k: int) -> float:
+        if k not in seen:
+            seen[k] = cost_of(k)
+        return seen[k]
+
+    best = start
+    for direction in (-1, 1):
+        k, misses = best + direction, 0
+        while low <= k <= high and misses < patience:
+            if f(k) < f(best) - _NOISE:
+                best, misses = k, 0
+            else:
+                misses += 1
+            k += direction
+    return best, f(best), len(seen)
+
+
+def fit_lost_sales_projected_level(
+    sourcing_model: Any, cap: int | None = None, *, step: float = 0.25, tail_mass: float = 1e-10,
+    max_entries: int | None = None,
+) -> LostSalesPolicyFit:
+    r"""Best projected level :math:`\tilde S` on the grid :math:`0, \delta, 2\delta, \dots` by exact evaluation.
+
+    The scan starts at :math:`\max(S^* - L\,E[D], 0)` (:math:`S^*` the backlog model's
+    base-stock level, the position that the projected level mirrors) and walks down, then
+    up, until two whole units past the best level have not lowered the exact cost (the cost
+    is not unimodal in :math:`\tilde S`: integer orders make it jagged).
+
+    Parameters
+    ----------
+    cap : int, optional
+        Fixed cap :math:`r` (``None``: uncapped PIL).
+    step : float, default=0.25
+        Grid step :math:`\delta > 0` of :math:`\tilde S`, units.
+
+    Returns
+    -------
+    LostSalesPolicyFit
+        ``policy="projected_inventory_level"``, ``parameters={"projected_level": S~, "cap": r}``.
+    """
+    owner = "fit_lost_sales_projected_level"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    step = check_real(step, "step", owner, exclusive_minimum=0)
+    if cap is not None:
+        cap = check_int(cap, "cap", owner, minimum=0)
+    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    mean = float(np.arange(len(pmf)) @ pmf)
+    L = problem.params.lead_times[0]
+    start = int(max(standard_base_stock_level(problem, tail_mass) - L * mean, 0.0) / step)
+
+    def cost_of(k: int) -> float:
+        return evaluate_lost_sales_projected_level(problem, k * step, cap, tail_mass=tail_mass, max_entries=max_entries)
+
+    # the cost is not unimodal in the level (rounding to integer orders makes it jagged): walk
+    # each way until two whole units past the best have not improved it
+    k, cost, n = _walk(cost_of, start, max(1, math.ceil(2.0 / step)), 0, 10**9)
+    if not math.isfinite(cost):  # pragma: no cover - defensive
+        fail("sourcing_model", owner, "a model whose PIL policies have a finite cost", sourcing_model)
+    return LostSalesPolicyFit("projected_inventory_level", {"projected_level": k * step, "cap": cap}, cost, n)
+
+
+@njit(cache=True)
+def _service_batch(states: np.ndarray, pmf: np.ndarray, alpha: float) -> np.ndarray:  # pragma: no cover - compiled
+    n, width = states.shape
+    top = 1
+    for i in range(n):
+        s = 0
+        for j in range(width):
+            s += states[i, j]
+        top = max(top, s + 1)
+    law, nxt = np.zeros(top), np.zeros(top)
+    cdf = np.cumsum(pmf)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = service_order(states[i, 0] + states[i, 1], states[i, 2:], pmf, cdf, alpha, law, nxt)
+    return out
+
+
+@dataclass(frozen=True)
+class ArrivalServiceLevelPolicy(_CappedArrivalRule):
+    r"""Fixed cycle service level at the order's arrival (de Kok & Meijer's FP\ :sub:`3` policy).
+
+    Orders the smallest :math:`q \ge 0` with :math:`P(I_{t+L} + q \ge D_{t+L} \mid s) \ge \alpha`
+    -- the probability of no stockout in the period the order arrives (the cycle service
+    level of that period) is held at :math:`\alpha` -- capped at :math:`r`. The law of
+    :math:`I_{t+L}` is exact (:func:`arrival_law`). Source: de Kok & Meijer (2023), "Fixed
+    non-stockout-probability policies for the single-item lost-sales model", arXiv:2304.06936,
+    who compute it for continuous demand with two-moment fits; here demand is discrete and
+    the law is exact. A stationary policy in idinn's protocol; build it with
+    :func:`arrival_service_level_policy`.
+
+    Attributes
+    ----------
+    service_level : float
+        :math:`\alpha \in (0, 1)`.
+    cap : int or None
+        :math:`r`; ``None``: uncapped.
+    lead_time : int
+        :math:`L \ge 1`.
+    pmf : ndarray
+        Demand probabilities used for the projection.
+    """
+
+    service_level: float
+    cap: int | None
+    lead_time: int
+    pmf: np.ndarray = field(repr=False)
+
+    def _uncapped(self, states: np.ndarray) -> np.ndarray:
+        return _service_batch(states, self.pmf, self.service_level)
+
+
+def arrival_service_level_policy(sourcing_model: Any, service_level: float, cap: int | None = None, *,
+                                 tail_mass: float = 1e-10) -> ArrivalServiceLevelPolicy:
+    r"""The fixed arrival service-level policy (:class:`ArrivalServiceLevelPolicy`) of a lost-sales model.
+
+    Parameters
+    ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``, stationary demand.
+    service_level : float
+        :math:`\alpha`, strictly between 0 and 1.
+    cap : int, optional
+        :math:`r \ge 0`, the largest order; ``None`` for none.
+    tail_mass : float, default=1e-10
+        Poisson or geometric demand is truncated at this tail mass for the projection.
+
+    Raises
+    ------
+    ValueError
+        Not single-sourcing lost sales, lead time 0, :math:`\alpha` outside (0, 1) or NaN, a negative cap.
+    """
+    owner = "arrival_service_level_policy"
+    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner)
+    alpha = check_real(service_level, "service_level", owner, exclusive_minimum=0, exclusive_maximum=1)
+    return ArrivalServiceLevelPolicy(float(alpha), cap, int(problem.params.lead_times[0]), pmf)
+
+
+def evaluate_lost_sales_service_level(
+    sourcing_model: Any, service_level: float, cap: int | None = None, *, tail_mass: float = 1e-10,
+    max_entries: int | None = None,
+) -> float:
+    r"""Exact long-run average cost per period of :class:`ArrivalServiceLevelPolicy`.
+
+    Evaluated on the reduced state (:func:`idinn.exact.evaluate_lost_sales_policy_reduced`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`arrival_service_level_policy`.
+    MemoryError
+        The simplex of positions the policy reaches is too large (size and limit in the message).
+    """
+    pol = arrival_service_level_policy(sourcing_model, service_level, cap, tail_mass=tail_mass)
+    return _exact_cost(pol, sourcing_model, tail_mass, max_entries)
+
+
+def fit_lost_sales_service_level(
+    sourcing_model: Any, cap: int | None = None, *, step: float = 0.05, tail_mass: float = 1e-10,
+    max_entries: int | None = None,
+) -> LostSalesPolicyFit:
+    r"""Best arrival service level :math:`\alpha` by exact evaluation.
+
+    :math:`\alpha = \Phi(z)` on the grid :math:`z = k\,\delta` of standard-normal quantiles
+    (fine near 1, where the cost is most sensitive), walked from the newsvendor ratio
+    :math:`p / (p + h)` each way until :math:`z` has moved by 0.5 past the best without
+    lowering the exact cost.
+
+    Parameters
+    ----------
+    cap : int, optional
+        Fixed cap :math:`r` (``None``: uncapped).
+    step : float, default=0.05
+        :math:`\delta > 0`.
+
+    Returns
+    -------
+    LostSalesPolicyFit
+        ``policy="arrival_service_level"``, ``parameters={"service_level": alpha, "cap": r}``.
+    """
+    from scipy.stats import norm
+
+    owner = "fit_lost_sales_service_level"
+    problem = check_lost_sales_problem(sourcing_model, owner)
+    step = check_real(step, "step", owner, exclusive_minimum=0)
+    if cap is not None:
+        cap = check_int(cap, "cap", owner, minimum=0)
+    h, p = problem.params.holding_cost, problem.params.shortage_cost
+    ratio = min(max(p / (p + h), 0.01), 0.99) if p + h > 0 else 0.5
+    limit = int(6.0 / step)  # alpha within Phi(+-6)
+
+    def cost_of(k: int) -> float:
+        return evaluate_lost_sales_service_level(problem, float(norm.cdf(k * step)), cap, tail_mass=tail_mass,
+                                                 max_entries=max_entries)
+
+    k, cost, n = _walk(cost_of, int(round(float(norm.ppf(ratio)) / step)), max(1, math.ceil(0.5 / step)),
+                       -limit, limit)
+    return LostSalesPolicyFit("arrival_service_level", {"service_level": float(norm.cdf(k * step)), "cap": cap},
+                              cost, n)
+
+
+def simulated_average_cost(policy: Any, sourcing_model: Any, demands: np.ndarray, burn_in: int) -> float:
+    r"""Average cost per period of a stationary policy on given demand paths (empty start).
+
+    The periods after ``burn_in`` are averaged over all paths. The dynamics and the period
+    cost are :func:`idinn.dynamics.advance` and :func:`idinn.dynamics.period_cost`, the ones
+    every other simulator uses.
+
+    Parameters
+    ----------
+    policy : object with ``orders(states) -> (B,)``
+        For example :class:`ArrivalServiceLevelPolicy`.
+    demands : ndarray, shape (B, T)
+        Demand paths, one row per path.
+    burn_in : int
+        Leading periods left out of the average, :math:`0 \le` ``burn_in`` :math:`< T`.
+    """
+    from ..dynamics import advance, period_cost
+    from ..problem import as_problem
+
+    params = as_problem(sourcing_model).params
+    paths, periods = demands.shape
+    state = np.zeros((paths, params.state_dim))
+    total = 0.0
+    for t in range(periods):
+        q = policy.orders(state)[:, None].astype(np.float64)
+        state, y = advance(state, q, demands[:, t].astype(np.float64), params)
+        if t >= burn_in:
+            total += float(period_cost(y, q, params).sum())
+    return total / (paths * (periods - burn_in))
+
+
+def fit_lost_sales_service_level_by_simulation(
+    sourcing_model: Any, cap: int | None = None, *, paths: int = 64, periods: int = 1000, burn_in: int = 200,
+    seed: int = 0, tail_mass: float = 1e-10,
+) -> LostSalesPolicyFit:
+    r"""Best arrival service level :math:`\alpha` by simulation, for lead times too long for exact evaluation.
+
+    Every candidate is simulated on the same ``paths`` x ``periods`` demand paths (common
+    random numbers, drawn with ``numpy.random.default_rng(seed)``), the first ``burn_in``
+    periods left out (:func:`simulated_average_cost`). :math:`\alpha = \Phi(z)` with :math:`z`
+    on a 0.2 grid over :math:`[-1, 4]`, then on a 0.05 grid within 0.2 of the best.
+
+    Returns
+    -------
+    LostSalesPolicyFit
+        ``policy="arrival_service_level"``, ``parameters={"service_level": alpha, "cap": r}``;
+        ``average_cost`` is the simulated cost of the best candidate (optimistic: it was picked
+        on these paths), ``evaluations`` the number of candidates.
+
+    Raises
+    ------
+    ValueError
+        As :func:`arrival_service_level_policy`; ``paths``, ``periods`` below 1, ``burn_in``
+        not in ``[0, periods)``.
+    """
+    from scipy.stats import norm
+
+    owner = "fit_lost_sales_service_level_by_simulation"
+    problem, cap, _ = _rule_inputs(sourcing_model, cap, tail_mass, owner)
+    paths = check_int(paths, "paths", owner, minimum=1)
+    periods = check_int(periods, "periods", owner, minimum=1)
+    burn_in = check_int(burn_in, "burn_in", owner, minimum=0)
+    if burn_in >= periods:
+        fail("burn_in", owner, f"smaller than periods={periods}", burn_in)
+    demands = problem.demand.sample_array(np.random.default_rng(seed), paths, periods)
+    seen: dict[float, float] = {}
+
+    def cost(z: float) -> float:
+        z = round(z, 6)
+        if z not in seen:
+            pol = arrival_service_level_policy(problem, float(norm.cdf(z)), cap, tail_mass=tail_mass)
+            seen[z] = simulated_average_cost(pol, problem, demands, burn_in)
+        return seen[z]
+
+    best = min(np.arange(-1.0, 4.0001, 0.2), key=cost)
+    best = min(np.arange(best - 0.2, best + 0.2001, 0.05), key=cost)
+    alpha = float(norm.cdf(round(best, 6)))
+    return LostSalesPolicyFit("arrival_service_level", {"service_level": alpha, "cap": cap}, cost(best), len(seen))
