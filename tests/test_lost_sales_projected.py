@@ -269,3 +269,57 @@ def test_default_recipe_imitates_the_service_level_when_no_dp_fits():
     with pytest.raises(ValueError, match="'policy_iteration_max_entries' parameter"):
         SingleSourcingNeuralController().fit(m, sourcing_periods=5, epochs=1, progress=False,
                                              policy_iteration_max_entries=0)
+
+
+def test_exact_ties_order_the_smaller_quantity():
+    """U{0, 1, 2}, L = 3, state [3, 0, 1, 0]: P(I_{t+3} >= D) is exactly 54/81, so alpha = 54/81 orders 0."""
+    m = model(3)
+    state = np.array([[3, 0, 1, 0]])
+    law = brute_force_law(state[0], THIRDS)
+    assert sum(pz * (min(z, 2) + 1) / 3 for z, pz in law.items()) == pytest.approx(54 / 81, abs=1e-15)
+    assert arrival_service_level_policy(m, 54 / 81).orders(state).tolist() == [0]
+    assert arrival_service_level_policy(m, 54 / 81 + 1e-9).orders(state).tolist() == [1]
+
+
+def test_more_bad_input_names_the_function_called():
+    m = model(2)
+    backlog = SingleSourcingModel(lead_time=2, holding_cost=1, shortage_cost=9, batch_size=8, init_inventory=0,
+                                  demand_generator=UniformDemand(0, 2))
+    with pytest.raises(ValueError, match="of evaluate_lost_sales_service_level"):
+        evaluate_lost_sales_service_level(backlog, 0.9)
+    with pytest.raises(ValueError, match="'max_entries' parameter of fit_lost_sales_projected_level"):
+        fit_lost_sales_projected_level(m, max_entries=-5)
+    with pytest.raises(ValueError, match="'states' parameter.*rectangular array of numbers"):
+        arrival_service_level_policy(m, 0.9).orders([[1, 2, 0], [3]])
+    with pytest.raises(ValueError, match="'states' parameter.*rectangular array of numbers"):
+        projected_arrival_inventory([["1", "0"]], THIRDS)
+    with pytest.raises(ValueError, match="'seed' parameter of fit_lost_sales_service_level_by_simulation"):
+        fit_lost_sales_service_level_by_simulation(m, seed=-1)
+    with pytest.raises(ValueError, match="init_policy.'service_level'.* parameter of SingleSourcingNeuralController"):
+        SingleSourcingNeuralController().fit(m, sourcing_periods=5, epochs=1, progress=False,
+                                             init_policy={"service_level": 1.5, "cap": None})
+    pol = arrival_service_level_policy(m, 0.9)
+    assert hash(pol) != 0 and pol == pol and pol != arrival_service_level_policy(m, 0.9)  # identity, no array compare
+
+
+@pytest.mark.parametrize("demands, burn_in, rule", [
+    (np.ones((2, 10)), 10, "'burn_in' parameter"),
+    (np.ones((2, 10)), -3, "'burn_in' parameter"),
+    (-np.ones((2, 10)), 0, "'demands' parameter.*non-negative"),
+    ([[1, 2], [3, 4]], 0, "'demands' parameter.*2-D numpy array"),
+    (np.ones(10), 0, "'demands' parameter.*2-D numpy array"),
+])
+def test_simulated_average_cost_checks_its_input(demands, burn_in, rule):
+    m = model(1)
+    with pytest.raises(ValueError, match=rule):
+        simulated_average_cost(arrival_service_level_policy(m, 0.9), m, demands, burn_in)
+
+
+def test_a_user_warm_start_is_kept_when_no_dp_fits():
+    m = model(3, p=9.0, demand=UniformDemand(0, 4))
+    ctrl = SingleSourcingNeuralController(hidden_layers=[16, 16]).fit(
+        m, sourcing_periods=5, epochs=1, parameters_lr=1e-9, init_inventory_lr=0, policy_iterations=1,
+        policy_iteration_max_entries=1000, init_policy={"base_stock_level": 14, "cap": 3}, seed=0, progress=False,
+    )
+    assert ctrl.fallback_policy_ is None and not hasattr(ctrl, "optimal_cost_")
+    assert ctrl.policy(torch.tensor([[0.0, 0, 0, 0]]))[:, 0].tolist() == [3.0]  # the cap of the user's policy

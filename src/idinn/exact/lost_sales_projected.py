@@ -9,16 +9,18 @@ outstanding orders -- the stock just before the order placed now arrives is
 
 whose law is computed exactly by propagating the law of :math:`J_k` through the :math:`L`
 periods (:func:`arrival_law`; its mean :func:`projected_arrival_inventory`). Unlike
-base-stock rules these policies see *where* the stock is: stock on hand can be lost to the
-:math:`[\cdot]^+` before the order arrives, stock in the pipeline cannot, so the same
-inventory position orders differently.
+base-stock rules these policies see *where* the stock is. Demand that exceeds the stock of
+an early period is lost, not carried over, so it never consumes a later arrival: for the same
+inventory position, the further down the pipeline the stock is, the more of it is expected to
+remain when the order arrives (demand uniform on {0, 1, 2}, :math:`L = 2`: the full state
+[4, 0, 0] gives :math:`E[I_{t+2}] = 2`, [0, 0, 4] gives 3), and the order differs.
 
 * **Projected inventory level (PIL)**, van Jaarsveld & Arts (2024, *Oper. Res.* 72(5),
   "Projected inventory-level policies for lost sales inventory systems: asymptotic optimality
   in two regimes"): the expected stock when the order arrives is held at a level
-  :math:`\tilde S`. With integer orders,
-  :math:`q(s) = \min([\lfloor \tilde S - E[I_{t+L} \mid s] + \tfrac12 \rfloor]^+, r)`, the
-  nearest integer (:class:`ProjectedInventoryLevelPolicy`).
+  :math:`\tilde S`. For integer orders we take the nearest integer (our choice),
+  :math:`q(s) = \min([\lfloor \tilde S - E[I_{t+L} \mid s] + \tfrac12 \rfloor]^+, r)`
+  (:class:`ProjectedInventoryLevelPolicy`).
 * **Fixed arrival service level** (de Kok & Meijer 2023, arXiv:2304.06936, their
   FP\ :sub:`3` policy): the smallest :math:`q` with
   :math:`P(I_{t+L} + q \ge D_{t+L} \mid s) \ge \alpha`, the probability of no stockout in the
@@ -115,7 +117,7 @@ def service_order(x: int, tail: np.ndarray, pmf: np.ndarray, cdf: np.ndarray, al
         for z in range(hi + 1):
             k = z + q
             prob += law[z] * (cdf[k] if k < K else 1.0)
-        if prob >= alpha:
+        if prob >= alpha - 1e-12:  # ties (P = alpha exactly) up to rounding: the smaller order
             return q
     return K - 1  # P(D <= K - 1) = 1: reached only through rounding
 
@@ -136,8 +138,21 @@ def _arrival_batch(states: np.ndarray, pmf: np.ndarray) -> np.ndarray:  # pragma
     return out
 
 
+def _as_numeric(states: Any, owner: str) -> np.ndarray:
+    """``states`` as a float64 array, or a clear error (ragged rows, strings, objects)."""
+    raw = states.detach().cpu().numpy() if isinstance(states, torch.Tensor) else states
+    try:
+        arr = np.asarray(raw)
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        fail("states", owner, "a rectangular array of numbers, shape (B, 1 + L)",
+             f"{type(raw).__name__} of {'ragged rows' if arr is None or arr.dtype == object else arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def _check_states(states: Any, lead_time: int, owner: str) -> np.ndarray:
-    arr = np.asarray(states.detach().cpu().numpy() if isinstance(states, torch.Tensor) else states, dtype=np.float64)
+    arr = _as_numeric(states, owner)
     if arr.ndim != 2 or arr.shape[1] != 1 + lead_time:
         fail("states", owner, f"shape (B, 1 + L) = (B, {1 + lead_time}): [I_t, q_(t-L), ..., q_(t-1)]",
              f"shape {arr.shape}")
@@ -158,7 +173,8 @@ def projected_arrival_inventory(states: Any, pmf: np.ndarray) -> np.ndarray:
     states : array or tensor, shape (B, 1 + L)
         Full states :math:`[I_t, q_{t-L}, \dots, q_{t-1}]` (non-negative integers).
     pmf : ndarray, shape (K,)
-        Demand probabilities of :math:`0, \dots, K - 1` (summing to 1).
+        Demand probabilities of :math:`0, \dots, K - 1`, summing to 1 within :math:`10^{-9}`
+        (for Poisson or geometric demand: ``demand.truncated(tail_mass=1e-10).pmf()``).
 
     Returns
     -------
@@ -174,8 +190,9 @@ def projected_arrival_inventory(states: Any, pmf: np.ndarray) -> np.ndarray:
     owner = "projected_arrival_inventory"
     pmf = np.asarray(pmf, dtype=np.float64)
     if pmf.ndim != 1 or len(pmf) == 0 or np.any(~np.isfinite(pmf)) or np.any(pmf < 0) or abs(pmf.sum() - 1) > 1e-9:
-        fail("pmf", owner, "a 1-D vector of probabilities of 0..K-1 summing to 1", pmf)
-    arr = np.asarray(states.detach().cpu().numpy() if isinstance(states, torch.Tensor) else states)
+        fail("pmf", owner, "a 1-D vector of probabilities of 0..K-1 summing to 1 (within 1e-9)",
+             f"shape {pmf.shape}, sum {float(np.sum(pmf)) if pmf.size else 0.0:.12g}")
+    arr = _as_numeric(states, owner)
     if arr.ndim != 2 or arr.shape[1] < 2:
         fail("states", owner, "shape (B, 1 + L) with L >= 1", f"shape {arr.shape}")
     return _arrival_batch(_check_states(arr, arr.shape[1] - 1, owner), pmf)
@@ -202,24 +219,44 @@ class _CappedArrivalRule:
         return torch.from_numpy(self.orders(state).astype(np.float32)[:, None])
 
 
-def _rule_inputs(sourcing_model: Any, cap: int | None, tail_mass: float, owner: str) -> tuple[Any, int | None, np.ndarray]:
-    """The checked problem, cap and demand pmf (normalised) of a policy builder."""
+def _rule_inputs(sourcing_model: Any, cap: int | None, tail_mass: float, owner: str,
+                 key: str = "{}") -> tuple[Any, int | None, np.ndarray]:
+    """The checked problem, cap and demand pmf (normalised); errors name ``owner`` and ``key.format(name)``."""
     problem = check_lost_sales_problem(sourcing_model, owner)
     if cap is not None:
-        cap = check_int(cap, "cap", owner, minimum=0)
+        cap = check_int(cap, key.format("cap"), owner, minimum=0)
     tail_mass = check_real(tail_mass, "tail_mass", owner, exclusive_minimum=0, exclusive_maximum=1)
     pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
     return problem, cap, pmf / pmf.sum()
 
 
-def _exact_cost(policy: Any, sourcing_model: Any, tail_mass: float, max_entries: int | None) -> float:
+def build_projected(sourcing_model: Any, level: Any, cap: Any, tail_mass: float, owner: str,
+                    key: str = "{}") -> "ProjectedInventoryLevelPolicy":
+    """:func:`projected_inventory_level_policy` whose errors name ``owner`` (the function the user called)
+    and each parameter as ``key.format(name)`` (e.g. ``"init_policy['{}']"``)."""
+    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner, key)
+    level = check_real(level, key.format("projected_level"), owner, minimum=0)
+    return ProjectedInventoryLevelPolicy(float(level) + 0.0, cap, int(problem.params.lead_times[0]), pmf)
+
+
+def build_service(sourcing_model: Any, alpha: Any, cap: Any, tail_mass: float, owner: str,
+                  key: str = "{}") -> "ArrivalServiceLevelPolicy":
+    """:func:`arrival_service_level_policy` whose errors name ``owner`` and ``key.format(name)`` (as above)."""
+    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner, key)
+    alpha = check_real(alpha, key.format("service_level"), owner, exclusive_minimum=0, exclusive_maximum=1)
+    return ArrivalServiceLevelPolicy(float(alpha), cap, int(problem.params.lead_times[0]), pmf)
+
+
+def _exact_cost(policy: Any, sourcing_model: Any, tail_mass: float, max_entries: int | None, owner: str) -> float:
     from .lost_sales_chain import evaluate_lost_sales_policy_reduced
 
+    if max_entries is not None:
+        check_int(max_entries, "max_entries", owner, minimum=1)
     return evaluate_lost_sales_policy_reduced(policy, sourcing_model, tail_mass=tail_mass,
                                               max_entries=max_entries).average_cost
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProjectedInventoryLevelPolicy(_CappedArrivalRule):
     r"""The PIL policy :math:`q = \min([\lfloor \tilde S - E[I_{t+L} \mid s] + 1/2 \rfloor]^+, r)`.
 
@@ -269,10 +306,7 @@ def projected_inventory_level_policy(sourcing_model: Any, projected_level: float
     ValueError
         Not single-sourcing lost sales, lead time 0, a negative or NaN level, a negative cap.
     """
-    owner = "projected_inventory_level_policy"
-    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner)
-    level = check_real(projected_level, "projected_level", owner, minimum=0)
-    return ProjectedInventoryLevelPolicy(float(level), cap, int(problem.params.lead_times[0]), pmf)
+    return build_projected(sourcing_model, projected_level, cap, tail_mass, "projected_inventory_level_policy")
 
 
 def evaluate_lost_sales_projected_level(
@@ -291,8 +325,9 @@ def evaluate_lost_sales_projected_level(
     MemoryError
         The simplex of positions the policy reaches is too large (size and limit in the message).
     """
-    pol = projected_inventory_level_policy(sourcing_model, projected_level, cap, tail_mass=tail_mass)
-    return _exact_cost(pol, sourcing_model, tail_mass, max_entries)
+    owner = "evaluate_lost_sales_projected_level"
+    pol = build_projected(sourcing_model, projected_level, cap, tail_mass, owner)
+    return _exact_cost(pol, sourcing_model, tail_mass, max_entries, owner)
 
 
 def _walk(cost_of: Any, start: int, patience: int, low: int, high: int) -> tuple[int, float, int]:
@@ -329,28 +364,40 @@ def fit_lost_sales_projected_level(
 
     Parameters
     ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``, stationary demand.
     cap : int, optional
         Fixed cap :math:`r` (``None``: uncapped PIL).
     step : float, default=0.25
         Grid step :math:`\delta > 0` of :math:`\tilde S`, units.
+    tail_mass : float, default=1e-10
+        Poisson or geometric demand is truncated at this tail mass.
+    max_entries : int, optional
+        Memory limit of each exact evaluation, in table entries (as
+        :func:`idinn.exact.evaluate_lost_sales_policy_reduced`).
 
     Returns
     -------
     LostSalesPolicyFit
         ``policy="projected_inventory_level"``, ``parameters={"projected_level": S~, "cap": r}``.
+
+    Raises
+    ------
+    ValueError
+        Not single-sourcing lost sales, lead time 0, a non-positive step, a negative cap.
+    MemoryError
+        An exact evaluation exceeds ``max_entries``.
     """
     owner = "fit_lost_sales_projected_level"
-    problem = check_lost_sales_problem(sourcing_model, owner)
     step = check_real(step, "step", owner, exclusive_minimum=0)
-    if cap is not None:
-        cap = check_int(cap, "cap", owner, minimum=0)
-    pmf, _, _ = lost_sales_demand_pmf(problem.demand, tail_mass)
+    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner)
     mean = float(np.arange(len(pmf)) @ pmf)
     L = problem.params.lead_times[0]
     start = int(max(standard_base_stock_level(problem, tail_mass) - L * mean, 0.0) / step)
 
     def cost_of(k: int) -> float:
-        return evaluate_lost_sales_projected_level(problem, k * step, cap, tail_mass=tail_mass, max_entries=max_entries)
+        return _exact_cost(build_projected(problem, k * step, cap, tail_mass, owner), problem, tail_mass,
+                           max_entries, owner)
 
     # the cost is not unimodal in the level (rounding to integer orders makes it jagged): walk
     # each way until two whole units past the best have not improved it
@@ -377,7 +424,7 @@ def _service_batch(states: np.ndarray, pmf: np.ndarray, alpha: float) -> np.ndar
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArrivalServiceLevelPolicy(_CappedArrivalRule):
     r"""Fixed cycle service level at the order's arrival (de Kok & Meijer's FP\ :sub:`3` policy).
 
@@ -431,10 +478,7 @@ def arrival_service_level_policy(sourcing_model: Any, service_level: float, cap:
     ValueError
         Not single-sourcing lost sales, lead time 0, :math:`\alpha` outside (0, 1) or NaN, a negative cap.
     """
-    owner = "arrival_service_level_policy"
-    problem, cap, pmf = _rule_inputs(sourcing_model, cap, tail_mass, owner)
-    alpha = check_real(service_level, "service_level", owner, exclusive_minimum=0, exclusive_maximum=1)
-    return ArrivalServiceLevelPolicy(float(alpha), cap, int(problem.params.lead_times[0]), pmf)
+    return build_service(sourcing_model, service_level, cap, tail_mass, "arrival_service_level_policy")
 
 
 def evaluate_lost_sales_service_level(
@@ -452,8 +496,9 @@ def evaluate_lost_sales_service_level(
     MemoryError
         The simplex of positions the policy reaches is too large (size and limit in the message).
     """
-    pol = arrival_service_level_policy(sourcing_model, service_level, cap, tail_mass=tail_mass)
-    return _exact_cost(pol, sourcing_model, tail_mass, max_entries)
+    owner = "evaluate_lost_sales_service_level"
+    pol = build_service(sourcing_model, service_level, cap, tail_mass, owner)
+    return _exact_cost(pol, sourcing_model, tail_mass, max_entries, owner)
 
 
 def fit_lost_sales_service_level(
@@ -463,36 +508,48 @@ def fit_lost_sales_service_level(
     r"""Best arrival service level :math:`\alpha` by exact evaluation.
 
     :math:`\alpha = \Phi(z)` on the grid :math:`z = k\,\delta` of standard-normal quantiles
-    (fine near 1, where the cost is most sensitive), walked from the newsvendor ratio
-    :math:`p / (p + h)` each way until :math:`z` has moved by 0.5 past the best without
-    lowering the exact cost.
+    (fine near 1, where the cost is most sensitive), :math:`|z| \le 6`, walked from the
+    newsvendor ratio :math:`p / (p + h)` (clipped to [0.01, 0.99]) each way until :math:`z`
+    has moved by 0.5 past the best without lowering the exact cost.
 
     Parameters
     ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``, stationary demand.
     cap : int, optional
         Fixed cap :math:`r` (``None``: uncapped).
     step : float, default=0.05
         :math:`\delta > 0`.
+    tail_mass : float, default=1e-10
+        Poisson or geometric demand is truncated at this tail mass.
+    max_entries : int, optional
+        Memory limit of each exact evaluation, in table entries (as
+        :func:`idinn.exact.evaluate_lost_sales_policy_reduced`).
 
     Returns
     -------
     LostSalesPolicyFit
         ``policy="arrival_service_level"``, ``parameters={"service_level": alpha, "cap": r}``.
+
+    Raises
+    ------
+    ValueError
+        Not single-sourcing lost sales, lead time 0, a non-positive step, a negative cap.
+    MemoryError
+        An exact evaluation exceeds ``max_entries``.
     """
     from scipy.stats import norm
 
     owner = "fit_lost_sales_service_level"
-    problem = check_lost_sales_problem(sourcing_model, owner)
     step = check_real(step, "step", owner, exclusive_minimum=0)
-    if cap is not None:
-        cap = check_int(cap, "cap", owner, minimum=0)
+    problem, cap, _ = _rule_inputs(sourcing_model, cap, tail_mass, owner)
     h, p = problem.params.holding_cost, problem.params.shortage_cost
     ratio = min(max(p / (p + h), 0.01), 0.99) if p + h > 0 else 0.5
     limit = int(6.0 / step)  # alpha within Phi(+-6)
 
     def cost_of(k: int) -> float:
-        return evaluate_lost_sales_service_level(problem, float(norm.cdf(k * step)), cap, tail_mass=tail_mass,
-                                                 max_entries=max_entries)
+        return _exact_cost(build_service(problem, float(norm.cdf(k * step)), cap, tail_mass, owner), problem,
+                           tail_mass, max_entries, owner)
 
     k, cost, n = _walk(cost_of, int(round(float(norm.ppf(ratio)) / step)), max(1, math.ceil(0.5 / step)),
                        -limit, limit)
@@ -510,17 +567,42 @@ def simulated_average_cost(policy: Any, sourcing_model: Any, demands: np.ndarray
     Parameters
     ----------
     policy : object with ``orders(states) -> (B,)``
-        For example :class:`ArrivalServiceLevelPolicy`.
+        For example :class:`ArrivalServiceLevelPolicy`; states are full states
+        :math:`[I_t, q_{t-L}, \dots, q_{t-1}]`, shape (B, 1 + L).
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``.
     demands : ndarray, shape (B, T)
-        Demand paths, one row per path.
+        Demand paths in units, one row per path.
     burn_in : int
         Leading periods left out of the average, :math:`0 \le` ``burn_in`` :math:`< T`.
+
+    Returns
+    -------
+    float
+        Average cost per period (cost units: :math:`h` per unit held, :math:`p` per unit
+        lost, plus order costs), over all paths and the periods after ``burn_in``.
+
+    Raises
+    ------
+    ValueError
+        Not single-sourcing lost sales; ``demands`` not a 2-D array of finite non-negative
+        numbers; ``burn_in`` outside ``[0, T)``.
     """
     from ..dynamics import advance, period_cost
-    from ..problem import as_problem
 
-    params = as_problem(sourcing_model).params
-    paths, periods = demands.shape
+    owner = "simulated_average_cost"
+    params = check_lost_sales_problem(sourcing_model, owner).params
+    arr = np.asarray(demands) if isinstance(demands, np.ndarray) else None
+    if arr is None or arr.ndim != 2 or arr.size == 0 or not np.issubdtype(arr.dtype, np.number):
+        fail("demands", owner, "a non-empty 2-D numpy array of numbers, shape (paths, periods)",
+             f"{type(demands).__name__}" + ("" if arr is None else f" of shape {arr.shape}"))
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        fail("demands", owner, "finite and non-negative", f"entries {arr[~(np.isfinite(arr) & (arr >= 0))][:3].tolist()}")
+    paths, periods = arr.shape
+    burn_in = check_int(burn_in, "burn_in", owner, minimum=0)
+    if burn_in >= periods:
+        fail("burn_in", owner, f"smaller than the number of periods, {periods}", burn_in)
+    demands = arr
     state = np.zeros((paths, params.state_dim))
     total = 0.0
     for t in range(periods):
@@ -542,6 +624,21 @@ def fit_lost_sales_service_level_by_simulation(
     periods left out (:func:`simulated_average_cost`). :math:`\alpha = \Phi(z)` with :math:`z`
     on a 0.2 grid over :math:`[-1, 4]`, then on a 0.05 grid within 0.2 of the best.
 
+    Parameters
+    ----------
+    sourcing_model : SourcingProblem or SingleSourcingModel
+        One supplier, lead time :math:`L \ge 1`, ``excess_demand="lost_sales"``, stationary demand.
+    cap : int, optional
+        Fixed cap :math:`r` (``None``: uncapped).
+    paths, periods : int
+        Demand paths and periods per path (:math:`\ge 1`).
+    burn_in : int
+        Leading periods left out, :math:`0 \le` ``burn_in`` :math:`<` ``periods``.
+    seed : int
+        Seed (:math:`\ge 0`) of the demand paths.
+    tail_mass : float, default=1e-10
+        Poisson or geometric demand is truncated at this tail mass for the projection.
+
     Returns
     -------
     LostSalesPolicyFit
@@ -552,8 +649,13 @@ def fit_lost_sales_service_level_by_simulation(
     Raises
     ------
     ValueError
-        As :func:`arrival_service_level_policy`; ``paths``, ``periods`` below 1, ``burn_in``
-        not in ``[0, periods)``.
+        Not single-sourcing lost sales, lead time 0, a negative cap; ``paths`` or ``periods``
+        below 1, ``burn_in`` outside ``[0, periods)``, a negative ``seed``.
+
+    Notes
+    -----
+    On Zipkin's instances with :math:`L = 4` the :math:`\alpha` picked this way costs up to
+    0.13 % more than the exactly fitted one (Poisson :math:`p = 9` with ``seed=1``).
     """
     from scipy.stats import norm
 
@@ -564,13 +666,14 @@ def fit_lost_sales_service_level_by_simulation(
     burn_in = check_int(burn_in, "burn_in", owner, minimum=0)
     if burn_in >= periods:
         fail("burn_in", owner, f"smaller than periods={periods}", burn_in)
+    seed = check_int(seed, "seed", owner, minimum=0)
     demands = problem.demand.sample_array(np.random.default_rng(seed), paths, periods)
     seen: dict[float, float] = {}
 
     def cost(z: float) -> float:
         z = round(z, 6)
         if z not in seen:
-            pol = arrival_service_level_policy(problem, float(norm.cdf(z)), cap, tail_mass=tail_mass)
+            pol = build_service(problem, float(norm.cdf(z)), cap, tail_mass, owner)
             seen[z] = simulated_average_cost(pol, problem, demands, burn_in)
         return seen[z]
 

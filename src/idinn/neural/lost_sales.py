@@ -167,15 +167,18 @@ class LostSalesPolicyImprovement:
     service-level policy (de Kok & Meijer 2023) whose level
     :func:`idinn.exact.fit_lost_sales_service_level_by_simulation` picks on 64 simulated paths
     of 1,000 periods (seeded from the fit's generator); ``controller.fallback_policy_`` is that
-    fit (:class:`idinn.exact.LostSalesPolicyFit`).
+    fit (:class:`idinn.exact.LostSalesPolicyFit`). ``fallback=False`` (the controllers pass it
+    when the user gave an ``init_policy``) keeps the weights instead.
     """
 
     name = "policy_iteration"
 
     def __init__(self, rounds: int = 4, steps: int = 2000, lr: float = 3e-3, minibatch: int = 512,
-                 stationary_share: float = 0.7, max_states: int = 500_000, max_entries: int = 400_000_000) -> None:
+                 stationary_share: float = 0.7, max_states: int = 500_000, max_entries: int = 400_000_000,
+                 fallback: bool = True) -> None:
         self.rounds, self.steps, self.lr, self.minibatch = rounds, steps, lr, minibatch
         self.stationary_share, self.max_states, self.max_entries = stationary_share, max_states, max_entries
+        self.fallback = fallback
 
     def _evaluate(self, policy: Any, problem: Any, reduced: bool) -> Any:
         """Exact evaluation: on Zipkin's reduced state when ``reduced`` (compressed network), else the full chain."""
@@ -204,7 +207,7 @@ class LostSalesPolicyImprovement:
             opt_ev = self._evaluate(opt.policy, problem, reduced)
         except (MemoryError, ValueError) as exc:
             logger.info("lost-sales policy improvement skipped: %s", exc)
-            if problem.params.n_suppliers == 1 and isinstance(exc, MemoryError):
+            if self.fallback and problem.params.n_suppliers == 1 and isinstance(exc, MemoryError):
                 self._imitate_service_level(run, problem)
             return
         ctrl.optimal_cost_ = opt.cost

@@ -134,16 +134,12 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         kinds = ({"base_stock_level", "cap"}, {"projected_level", "cap"}, {"service_level", "cap"})
         if not isinstance(params_, dict) or set(params_) not in kinds:
             fail("init_policy", owner, rule, init_policy, TypeError)
-        if "projected_level" in params_:
-            from ..exact.lost_sales_projected import projected_inventory_level_policy
+        if "projected_level" in params_ or "service_level" in params_:
+            from ..exact.lost_sales_projected import build_projected, build_service
 
-            return LostSalesPolicyWarmStart(projected_inventory_level_policy(model, params_["projected_level"],
-                                                                             params_["cap"]))
-        if "service_level" in params_:
-            from ..exact.lost_sales_projected import arrival_service_level_policy
-
-            return LostSalesPolicyWarmStart(arrival_service_level_policy(model, params_["service_level"],
-                                                                         params_["cap"]))
+            key = "projected_level" if "projected_level" in params_ else "service_level"
+            build = build_projected if key == "projected_level" else build_service
+            return LostSalesPolicyWarmStart(build(model, params_[key], params_["cap"], 1e-10, owner, "init_policy['{}']"))
         level = check_int(params_["base_stock_level"], "init_policy['base_stock_level']", owner, minimum=0)
         cap = check_int(params_["cap"], "init_policy['cap']", owner, minimum=0)
         return CappedBaseStockWarmStart(level, cap)
@@ -255,7 +251,11 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             evaluations, in 8-byte table entries (about 3 GiB; Poisson(5) demand with
             :math:`L = 6`, :math:`p = 39` needs 5.05e8). Where the DP needs more, the stage
             imitates the fixed arrival service-level policy fitted by simulation instead
-            (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`).
+            (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`), except when
+            ``init_policy`` is given (its imitation is kept). Sets ``fallback_policy_``
+            (``None`` when the DP fitted or the stage did not run). The weights of these
+            stages compete with the trained ones only when ``validation_sourcing_periods`` is
+            given; without it the weights after the last epoch are returned.
 
         burn_in_periods : int, default=0
             Leave the costs of the first this many periods of each training and simulated
@@ -290,7 +290,9 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         stages: list[Any] = [] if warm is None else [warm]
         if checked.policy_iterations:
             stages.append(LostSalesPolicyImprovement(checked.policy_iterations, checked.policy_iteration_steps,
-                                                     max_entries=budget))
+                                                     max_entries=budget, fallback=warm is None))
         stages.append(GradientTraining(tensorboard_writer))
+        self.fallback_policy_ = None  # set by the exact stage when it imitates the service level instead
+        self.__dict__.pop("optimal_cost_", None)  # set by the exact stage when the DP is solved
         self._fit_neural(model, config, stages, callbacks)
         return self
