@@ -241,8 +241,9 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
             (:class:`idinn.neural.lost_sales.LostSalesPolicyImprovement`; the network
             learns the exact DP's optimal orders on the states its policy reaches). Default
             4 for a lost-sales model with lead time >= 1, stationary demand and the
-            average-cost objective (where the DP does not fit in memory the stage is
-            skipped), else 0 (other models: must be 0).
+            average-cost objective (where the DP exceeds ``policy_iteration_max_entries`` the
+            stage imitates the fixed arrival service level instead, see below), else 0
+            (other models: must be 0).
         policy_iteration_steps : int, default=2000
             Adam steps per policy-improvement round.
 
