@@ -153,22 +153,30 @@ def standard_base_stock_level(sourcing_model: Any, tail_mass: float = 1e-10) -> 
 _NOISE = 1e-7
 
 
-def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
-    """Minimise a unimodal-looking integer function: walk down then up from ``start``."""
+def _walk(cost_of: Any, start: int, patience: int, low: int, high: int) -> tuple[int, float, int]:
+    """Minimise over the integers low..high: walk each way from ``start`` until ``patience`` steps fail to improve."""
     seen: dict[int, float] = {}
 
-    def f(s: int) -> float:
-        if s not in seen:
-            seen[s] = cost_of(s)
-        return seen[s]
+    def f(k: int) -> float:
+        if k not in seen:
+            seen[k] = cost_of(k)
+        return seen[k]
 
     best = start
-    for step in (-1, 1):
-        s = best + step
-        while s >= low and f(s) < f(best) - _NOISE:
-            best, s = s, s + step
-    f(best)
-    return best, seen[best], len(seen)
+    for direction in (-1, 1):
+        k, misses = best + direction, 0
+        while low <= k <= high and misses < patience:
+            if f(k) < f(best) - _NOISE:
+                best, misses = k, 0
+            else:
+                misses += 1
+            k += direction
+    return best, f(best), len(seen)
+
+
+def _scan(cost_of: Any, start: int, low: int = 0) -> tuple[int, float, int]:
+    """Minimise a unimodal-looking integer function: walk down then up from ``start`` while it falls."""
+    return _walk(cost_of, start, 1, low, 10**9)
 
 
 def fit_lost_sales_base_stock(sourcing_model: Any, *, tail_mass: float = 1e-10, max_entries: int | None = None

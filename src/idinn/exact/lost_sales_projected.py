@@ -45,7 +45,7 @@ from numba import njit
 
 from .._validation import check_int, check_real, fail
 from .lost_sales import check_lost_sales_problem, lost_sales_demand_pmf
-from .lost_sales_policies import _NOISE, LostSalesPolicyFit, standard_base_stock_level
+from .lost_sales_policies import LostSalesPolicyFit, _walk, standard_base_stock_level
 
 __all__ = [
     "ArrivalServiceLevelPolicy",
@@ -122,18 +122,17 @@ def service_order(x: int, tail: np.ndarray, pmf: np.ndarray, cdf: np.ndarray, al
     return K - 1  # P(D <= K - 1) = 1: reached only through rounding
 
 
+def _work(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two work arrays of :func:`arrival_law` for full states (B, 1 + L): longer than every position."""
+    top = int(states.sum(axis=1).max()) + 1 if len(states) else 1
+    return np.zeros(top), np.zeros(top)
+
+
 @njit(cache=True)
-def _arrival_batch(states: np.ndarray, pmf: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    n, width = states.shape
-    top = 1
-    for i in range(n):
-        s = 0
-        for j in range(width):
-            s += states[i, j]
-        top = max(top, s + 1)
-    law, nxt = np.zeros(top), np.zeros(top)
-    out = np.empty(n)
-    for i in range(n):
+def _arrival_batch(states: np.ndarray, pmf: np.ndarray, law: np.ndarray,
+                   nxt: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty(states.shape[0])
+    for i in range(states.shape[0]):
         out[i] = arrival_inventory(states[i, 0] + states[i, 1], states[i, 2:], pmf, law, nxt)
     return out
 
@@ -195,7 +194,8 @@ def projected_arrival_inventory(states: Any, pmf: np.ndarray) -> np.ndarray:
     arr = _as_numeric(states, owner)
     if arr.ndim != 2 or arr.shape[1] < 2:
         fail("states", owner, "shape (B, 1 + L) with L >= 1", f"shape {arr.shape}")
-    return _arrival_batch(_check_states(arr, arr.shape[1] - 1, owner), pmf)
+    checked = _check_states(arr, arr.shape[1] - 1, owner)
+    return _arrival_batch(checked, pmf, *_work(checked))
 
 
 class _CappedArrivalRule:
@@ -282,7 +282,7 @@ class ProjectedInventoryLevelPolicy(_CappedArrivalRule):
     pmf: np.ndarray = field(repr=False)
 
     def _uncapped(self, states: np.ndarray) -> np.ndarray:
-        q = np.floor(self.projected_level - _arrival_batch(states, self.pmf) + 0.5)
+        q = np.floor(self.projected_level - _arrival_batch(states, self.pmf, *_work(states)) + 0.5)
         return np.maximum(q, 0.0).astype(np.int64)
 
 
@@ -328,27 +328,6 @@ def evaluate_lost_sales_projected_level(
     owner = "evaluate_lost_sales_projected_level"
     pol = build_projected(sourcing_model, projected_level, cap, tail_mass, owner)
     return _exact_cost(pol, sourcing_model, tail_mass, max_entries, owner)
-
-
-def _walk(cost_of: Any, start: int, patience: int, low: int, high: int) -> tuple[int, float, int]:
-    """Minimise over the integers low..high: walk each way from ``start`` until ``patience`` steps fail to improve."""
-    seen: dict[int, float] = {}
-
-    def f(k: int) -> float:
-        if k not in seen:
-            seen[k] = cost_of(k)
-        return seen[k]
-
-    best = start
-    for direction in (-1, 1):
-        k, misses = best + direction, 0
-        while low <= k <= high and misses < patience:
-            if f(k) < f(best) - _NOISE:
-                best, misses = k, 0
-            else:
-                misses += 1
-            k += direction
-    return best, f(best), len(seen)
 
 
 def fit_lost_sales_projected_level(
@@ -408,18 +387,11 @@ def fit_lost_sales_projected_level(
 
 
 @njit(cache=True)
-def _service_batch(states: np.ndarray, pmf: np.ndarray, alpha: float) -> np.ndarray:  # pragma: no cover - compiled
-    n, width = states.shape
-    top = 1
-    for i in range(n):
-        s = 0
-        for j in range(width):
-            s += states[i, j]
-        top = max(top, s + 1)
-    law, nxt = np.zeros(top), np.zeros(top)
+def _service_batch(states: np.ndarray, pmf: np.ndarray, alpha: float, law: np.ndarray,
+                   nxt: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     cdf = np.cumsum(pmf)
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
+    out = np.empty(states.shape[0], dtype=np.int64)
+    for i in range(states.shape[0]):
         out[i] = service_order(states[i, 0] + states[i, 1], states[i, 2:], pmf, cdf, alpha, law, nxt)
     return out
 
@@ -455,7 +427,7 @@ class ArrivalServiceLevelPolicy(_CappedArrivalRule):
     pmf: np.ndarray = field(repr=False)
 
     def _uncapped(self, states: np.ndarray) -> np.ndarray:
-        return _service_batch(states, self.pmf, self.service_level)
+        return _service_batch(states, self.pmf, self.service_level, *_work(states))
 
 
 def arrival_service_level_policy(sourcing_model: Any, service_level: float, cap: int | None = None, *,

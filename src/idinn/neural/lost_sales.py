@@ -267,23 +267,26 @@ class LostSalesPolicyImprovement:
         LostSalesPolicyWarmStart(policy, steps=self.steps).run(run)
 
 
-class CappedBaseStockWarmStart:
-    r"""Imitate the capped base-stock policy :math:`q = \min([S - y]^+, r)` (Xin 2021).
+class LostSalesPolicyWarmStart:
+    r"""Imitate a lost-sales policy on the states it visits.
 
-    :math:`y` is the inventory position (on-hand plus pipeline). States are collected by
-    simulating the policy (``paths`` x ``periods``, orders perturbed by +-1, +-2 with
-    probability ``explore``); the network is regressed into the floor intervals of the
-    policy's orders. Sets ``controller.imitation_agreement_``.
+    ``policy`` has ``policy(state) -> orders (B, 1)``: an
+    :class:`idinn.exact.ProjectedInventoryLevelPolicy` (van Jaarsveld & Arts 2024) or
+    :class:`idinn.exact.ArrivalServiceLevelPolicy` (de Kok & Meijer 2023), see
+    :mod:`idinn.exact.lost_sales_projected`. States are collected by simulating the policy
+    (``paths`` x ``periods``, orders perturbed by +-1, +-2 with probability ``explore``); the
+    network is regressed into the floor intervals of the policy's orders. Sets
+    ``controller.imitation_agreement_``.
     """
 
     name = "warm_start"
 
-    def __init__(self, level: int, cap: int, steps: int = 2000, paths: int = 256, periods: int = 200,
+    def __init__(self, policy: Any, steps: int = 2000, paths: int = 256, periods: int = 200,
                  explore: float = 0.1) -> None:
-        self.level, self.cap, self.steps, self.paths, self.periods, self.explore = level, cap, steps, paths, periods, explore
+        self.teacher, self.steps, self.paths, self.periods, self.explore = policy, steps, paths, periods, explore
 
     def orders(self, state: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(self.level - state.sum(dim=1, keepdim=True), min=0, max=self.cap)
+        return self.teacher.policy(state)
 
     def run(self, run: TrainingRun) -> None:
         from ..dynamics import transition
@@ -304,19 +307,17 @@ class CappedBaseStockWarmStart:
         run.controller.imitation_agreement_ = _fit_targets(run, torch.cat(xs), torch.cat(ys), self.steps, 4, self.name)
 
 
-class LostSalesPolicyWarmStart(CappedBaseStockWarmStart):
-    r"""Imitate a lost-sales policy that looks at the stock its order will meet.
+class CappedBaseStockWarmStart(LostSalesPolicyWarmStart):
+    r"""Imitate the capped base-stock policy :math:`q = \min([S - y]^+, r)` (Xin 2021).
 
-    ``policy`` is an :class:`idinn.exact.ProjectedInventoryLevelPolicy` (van Jaarsveld & Arts
-    2024) or :class:`idinn.exact.ArrivalServiceLevelPolicy` (de Kok & Meijer 2023), see
-    :mod:`idinn.exact.lost_sales_projected`; states are simulated as in
-    :class:`CappedBaseStockWarmStart`. Sets ``controller.imitation_agreement_``.
+    :math:`y` is the inventory position (on-hand plus pipeline); states are simulated as in
+    :class:`LostSalesPolicyWarmStart`. Sets ``controller.imitation_agreement_``.
     """
 
-    def __init__(self, policy: Any, steps: int = 2000, paths: int = 256, periods: int = 200,
+    def __init__(self, level: int, cap: int, steps: int = 2000, paths: int = 256, periods: int = 200,
                  explore: float = 0.1) -> None:
-        super().__init__(0, 0, steps, paths, periods, explore)
-        self.teacher = policy
+        super().__init__(None, steps, paths, periods, explore)
+        self.level, self.cap = level, cap
 
     def orders(self, state: torch.Tensor) -> torch.Tensor:
-        return self.teacher.policy(state)
+        return torch.clamp(self.level - state.sum(dim=1, keepdim=True), min=0, max=self.cap)

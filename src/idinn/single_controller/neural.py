@@ -126,7 +126,7 @@ class SingleSourcingNeuralController(NeuralController, BaseSingleController):
         return self._orders(inputs.to(self.device, torch.float32))
 
     @staticmethod
-    def _warm_start(model: SingleSourcingModel, init_policy: Any, owner: str) -> CappedBaseStockWarmStart:
+    def _warm_start(model: SingleSourcingModel, init_policy: Any, owner: str) -> LostSalesPolicyWarmStart:
         """The imitation stage of ``init_policy`` (see ``fit``), its parameters checked."""
         rule = ("None, a LostSalesPolicyFit, {'base_stock_level': S, 'cap': r}, {'projected_level': S~, 'cap': r or "
                 "None} or {'service_level': alpha, 'cap': r or None}")
